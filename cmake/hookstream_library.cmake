@@ -1,0 +1,35 @@
+# hookstream_cc_library(NAME n [HDRS ...] [SRCS ...] [DEPS ...] [PRIVATE_DEPS ...])
+#   One library per folder, used only through its alias hookstream::<n>.
+# hookstream_cc_test(NAME n SRCS ... [DEPS ...] [LABELS ...])
+#   A GoogleTest binary registered with ctest (gtest_discover_tests).
+
+set(HOOKSTREAM_WARNINGS -Wall -Wextra -Wno-unused-parameter)
+
+function(hookstream_cc_library)
+  cmake_parse_arguments(L "" "NAME" "HDRS;SRCS;DEPS;PRIVATE_DEPS" ${ARGN})
+  set(target hookstream_${L_NAME})
+  if(L_SRCS)
+    add_library(${target} STATIC ${L_SRCS} ${L_HDRS})
+    target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR})
+    target_link_libraries(${target} PUBLIC ${L_DEPS} PRIVATE ${L_PRIVATE_DEPS})
+    target_compile_options(${target} PRIVATE ${HOOKSTREAM_WARNINGS})
+  else()
+    add_library(${target} INTERFACE)
+    target_include_directories(${target} INTERFACE ${PROJECT_SOURCE_DIR})
+    target_link_libraries(${target} INTERFACE ${L_DEPS})
+  endif()
+  add_library(hookstream::${L_NAME} ALIAS ${target})
+endfunction()
+
+function(hookstream_cc_test)
+  cmake_parse_arguments(T "" "NAME" "SRCS;DEPS;LABELS" ${ARGN})
+  add_executable(${T_NAME} ${T_SRCS})
+  target_link_libraries(${T_NAME} PRIVATE ${T_DEPS} hookstream::testing
+                        GTest::gtest GTest::gmock GTest::gtest_main)
+  target_compile_options(${T_NAME} PRIVATE ${HOOKSTREAM_WARNINGS})
+  target_compile_definitions(${T_NAME} PRIVATE
+    HOOKSTREAM_TESTDATA_DIR="${PROJECT_SOURCE_DIR}/tests/testdata")
+  include(GoogleTest)
+  gtest_discover_tests(${T_NAME} DISCOVERY_TIMEOUT 60
+                       PROPERTIES LABELS "${T_LABELS}" TIMEOUT 300)
+endfunction()
