@@ -46,7 +46,7 @@ struct DistributionOptions {
   // host:port; port 0 picks an ephemeral port (see DistributionServer::port).
   std::string address = "127.0.0.1:50051";
   // Null: insecure (plaintext), meant for loopback development only.
-  std::shared_ptr<grpc::ServerCredentials> credentials;
+  std::shared_ptr<grpc::ServerCredentials> credentials = nullptr;
 };
 
 class DistributionServer {
