@@ -141,6 +141,7 @@ class EventRing {
   //
   // The sequence the event with this provider id was appended at, if the id
   // is held or still remembered by the dedup index (it may be evicted).
+  // Takes the lock exclusively: the dedup index forgets expired ids here.
   std::optional<uint64_t> SequenceOfEventId(absl::string_view event_id) const;
 
   // FirstSequenceAtOrAfter
@@ -171,7 +172,10 @@ class EventRing {
   const Options& options() const { return options_; }
 
  private:
-  void EvictLocked(size_t incoming_bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Evicts oldest events until one of `incoming_bytes` fits; moves them to
+  // `evicted` so that their memory is freed after mu_ is released.
+  void EvictLocked(size_t incoming_bytes, std::vector<StoredEventPtr>& evicted)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Options options_;
   const Clock& clock_;
