@@ -31,5 +31,16 @@ function(hookstream_cc_test)
     HOOKSTREAM_TESTDATA_DIR="${PROJECT_SOURCE_DIR}/tests/testdata")
   include(GoogleTest)
   gtest_discover_tests(${T_NAME} DISCOVERY_TIMEOUT 60
-                       PROPERTIES LABELS "${T_LABELS}" TIMEOUT 300)
+                       PROPERTIES TIMEOUT 300)
+  # Labels are set by a script that ctest runs after discovery: passed through
+  # PROPERTIES, a list like "unit;concurrency" is split and all but the first
+  # label are lost (CMake 3.25's GoogleTest module).
+  if(T_LABELS)
+    set(labels_file ${CMAKE_CURRENT_BINARY_DIR}/${T_NAME}_labels.cmake)
+    file(WRITE ${labels_file}
+      "if(DEFINED ${T_NAME}_TESTS)\n"
+      "  set_tests_properties(\${${T_NAME}_TESTS} PROPERTIES LABELS \"${T_LABELS}\")\n"
+      "endif()\n")
+    set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${labels_file})
+  endif()
 endfunction()
