@@ -63,7 +63,8 @@ class EventRing {
   struct Options {
     size_t max_events = 100'000;
     size_t max_bytes = size_t{256} << 20;
-    DedupIndex::Options dedup;
+    // `{}` so that designated initializers omitting it do not warn (GCC 12).
+    DedupIndex::Options dedup = {};
   };
 
   struct AppendResult {
