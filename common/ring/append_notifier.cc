@@ -8,7 +8,7 @@ namespace hookstream {
 
 std::optional<AppendNotifier::Token> AppendNotifier::Wait(
     uint64_t after_sequence, Callback callback) {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock lock(mu_);
   // Checked under mu_: Notify publishes head_ under mu_ before collecting
   // waiters, so either we see the new head or Notify sees our registration.
   if (head_.load(std::memory_order_relaxed) > after_sequence) {
@@ -23,29 +23,20 @@ bool AppendNotifier::Cancel(Token token) {
   // Declared before the lock so that the callback's captures are destroyed
   // after mu_ is released (their destructors may take other locks).
   Callback removed;
-  absl::MutexLock lock(&mu_);
+  std::unique_lock lock(mu_);
   if (auto it = waiters_.find(token); it != waiters_.end()) {
     removed = std::move(it->second.callback);
     waiters_.erase(it);
     return true;
   }
-  struct Args {
-    const AppendNotifier* self;
-    Token token;
-  } args{this, token};
-  mu_.Await(absl::Condition(
-      +[](Args* a) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-        // Await evaluates the condition with mu_ held.
-        return !a->self->running_.contains(a->token);
-      },
-      &args));
+  callback_done_.wait(lock, [&] { return !running_.contains(token); });
   return false;
 }
 
 void AppendNotifier::Notify(uint64_t head) {
   std::vector<Token> due;
   {
-    absl::MutexLock lock(&mu_);
+    std::unique_lock lock(mu_);
     if (head > head_.load(std::memory_order_relaxed)) {
       head_.store(head, std::memory_order_release);
     }
@@ -62,7 +53,7 @@ void AppendNotifier::Notify(uint64_t head) {
     {
       // Claimed one at a time, so that a callback that cancels another
       // reader's not-yet-run wait gets `true` instead of waiting on us.
-      absl::MutexLock lock(&mu_);
+      std::unique_lock lock(mu_);
       auto it = waiters_.find(token);
       // Gone: cancelled, or claimed by a concurrent Notify.
       if (it == waiters_.end()) continue;
@@ -74,13 +65,16 @@ void AppendNotifier::Notify(uint64_t head) {
     std::move(callback)();
     // Destroy its captures before a Cancel'er is told it has finished.
     callback = nullptr;
-    absl::MutexLock lock(&mu_);
-    running_.erase(token);
+    {
+      std::unique_lock lock(mu_);
+      running_.erase(token);
+    }
+    callback_done_.notify_all();
   }
 }
 
 size_t AppendNotifier::waiting() const {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock lock(mu_);
   return waiters_.size();
 }
 

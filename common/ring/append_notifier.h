@@ -25,13 +25,14 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/functional/any_invocable.h"
-#include "absl/synchronization/mutex.h"
 
 namespace hookstream {
 
@@ -79,14 +80,20 @@ class AppendNotifier {
     Callback callback;
   };
 
-  mutable absl::Mutex mu_;
+  // std::mutex, not absl::Mutex: Debian's Abseil is not built with
+  // ThreadSanitizer, which then cannot see absl::Mutex synchronize and
+  // reports false races; pthread-based locks are intercepted by TSan.
+  mutable std::mutex mu_;
+  // Signalled whenever a callback has finished; Cancel waits on it.
+  std::condition_variable callback_done_;
   // Written under mu_ (so Wait's check and Notify's collection cannot miss
   // each other), read lock-free by head().
   std::atomic<uint64_t> head_{0};
-  Token next_token_ ABSL_GUARDED_BY(mu_) = 1;
-  absl::flat_hash_map<Token, Waiter> waiters_ ABSL_GUARDED_BY(mu_);
-  // Tokens whose callbacks are running now; Cancel waits for them.
-  absl::flat_hash_set<Token> running_ ABSL_GUARDED_BY(mu_);
+  Token next_token_ = 1;                        // guarded by mu_
+  absl::flat_hash_map<Token, Waiter> waiters_;  // guarded by mu_
+  // Tokens whose callbacks are running now; Cancel waits for them. Guarded
+  // by mu_.
+  absl::flat_hash_set<Token> running_;
 };
 
 }  // namespace hookstream

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <memory>
+#include <mutex>
+#include <shared_mutex>
 #include <utility>
 
 #include "absl/random/random.h"
@@ -107,7 +109,7 @@ absl::StatusOr<EventRing::AppendResult> EventRing::Append(v1::Event event) {
   std::vector<StoredEventPtr> evicted;  // freed after the lock is released
   uint64_t sequence = 0;
   {
-    absl::MutexLock lock(&mu_);
+    std::unique_lock lock(mu_);
     sequence = oldest_sequence_ + events_.size();
     // A retry of an accepted event is a duplicate, whatever its size.
     if (auto it = held_ids_.find(stored->id); it != held_ids_.end()) {
@@ -155,7 +157,7 @@ void EventRing::EvictLocked(size_t incoming_bytes,
 }
 
 StoredEventPtr EventRing::Get(uint64_t sequence) const {
-  absl::ReaderMutexLock lock(&mu_);
+  std::shared_lock lock(mu_);
   if (sequence < oldest_sequence_ ||
       sequence - oldest_sequence_ >= events_.size()) {
     return nullptr;
@@ -164,7 +166,7 @@ StoredEventPtr EventRing::Get(uint64_t sequence) const {
 }
 
 StoredEventPtr EventRing::GetById(absl::string_view event_id) const {
-  absl::ReaderMutexLock lock(&mu_);
+  std::shared_lock lock(mu_);
   auto it = held_ids_.find(event_id);
   if (it == held_ids_.end()) return nullptr;
   return events_[it->second - oldest_sequence_];
@@ -173,7 +175,7 @@ StoredEventPtr EventRing::GetById(absl::string_view event_id) const {
 std::optional<uint64_t> EventRing::SequenceOfEventId(
     absl::string_view event_id) const {
   // Exclusive: DedupIndex::Find forgets expired ids.
-  absl::MutexLock lock(&mu_);
+  std::unique_lock lock(mu_);
   if (auto it = held_ids_.find(event_id); it != held_ids_.end()) {
     return it->second;
   }
@@ -181,7 +183,7 @@ std::optional<uint64_t> EventRing::SequenceOfEventId(
 }
 
 uint64_t EventRing::FirstSequenceAtOrAfter(absl::Time time) const {
-  absl::ReaderMutexLock lock(&mu_);
+  std::shared_lock lock(mu_);
   // append_time never decreases along the ring, so it is sorted.
   const auto it = std::partition_point(
       events_.begin(), events_.end(),
@@ -198,7 +200,7 @@ EventRing::ReadResult EventRing::Read(
     uint64_t after_sequence, const ReadOptions& options,
     absl::FunctionRef<bool(const StoredEvent&)> match) const {
   ReadResult result;
-  absl::ReaderMutexLock lock(&mu_);
+  std::shared_lock lock(mu_);
   const uint64_t oldest = oldest_sequence_;
   // oldest - 1 when empty (0 before the first append).
   const uint64_t head = oldest + events_.size() - 1;
@@ -248,7 +250,7 @@ EventRing::Info EventRing::GetInfo() const {
   info.start_time = start_time_;
   info.event_capacity = options_.max_events;
   info.byte_capacity = options_.max_bytes;
-  absl::ReaderMutexLock lock(&mu_);
+  std::shared_lock lock(mu_);
   info.oldest_sequence = oldest_sequence_;
   info.head_sequence = oldest_sequence_ + events_.size() - 1;
   info.event_count = events_.size();

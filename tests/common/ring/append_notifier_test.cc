@@ -1,15 +1,15 @@
 #include "common/ring/append_notifier.h"
 
 #include <atomic>
+#include <latch>
 #include <memory>
 #include <optional>
 #include <thread>
 #include <vector>
 
-#include "absl/synchronization/blocking_counter.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tests/common/ring/tsan_visible_sync.h"
 
 namespace hookstream {
 namespace {
@@ -96,8 +96,8 @@ TEST(AppendNotifierTest, CancelDuringARunningCallbackWaitsForItToReturn) {
   // Verifies that Cancel of a running callback returns false only after the
   // callback has returned.
   AppendNotifier notifier;
-  absl::Notification started;
-  absl::Notification release;
+  testing::Notification started;
+  testing::Notification release;
   std::atomic<bool> finished{false};
   std::optional<AppendNotifier::Token> token = notifier.Wait(0, [&] {
     started.Notify();
@@ -109,8 +109,8 @@ TEST(AppendNotifierTest, CancelDuringARunningCallbackWaitsForItToReturn) {
   std::thread appender([&notifier] { notifier.Notify(1); });
   started.WaitForNotification();
 
-  absl::Notification about_to_cancel;
-  absl::Notification cancel_returned;
+  testing::Notification about_to_cancel;
+  testing::Notification cancel_returned;
   bool cancel_result = true;
   bool finished_when_cancel_returned = false;
   std::thread canceller([&] {
@@ -187,17 +187,17 @@ TEST(AppendNotifierTest, ConcurrentNotifiesRunEachCallbackExactlyOnce) {
               std::nullopt);
   }
   constexpr int kThreads = 4;
-  absl::BlockingCounter ready(kThreads);
-  absl::Notification go;
+  std::latch ready(kThreads);
+  testing::Notification go;
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
-      ready.DecrementCount();
+      ready.count_down();
       go.WaitForNotification();
       notifier.Notify(t + 1);
     });
   }
-  ready.Wait();
+  ready.wait();
   go.Notify();
   for (std::thread& thread : threads) thread.join();
   for (int i = 0; i < kWaiters; ++i) EXPECT_EQ(runs[i].load(), 1) << i;

@@ -423,8 +423,13 @@ v1::Event RichEvent() {
   event.mutable_received_at()->set_seconds(1'733'267'345);
   event.mutable_received_at()->set_nanos(500);
   event.set_idempotency_key("idem_1");
+#if !defined(__SANITIZE_THREAD__)
+  // Debian's libprotobuf is not built with TSan and map_field.h changes
+  // MapFieldBase's layout under __SANITIZE_THREAD__: a Struct (a map) built
+  // in instrumented code crashes inside the library. Not a ring issue.
   (*event.mutable_previous_attributes()->mutable_fields())["name"]
       .set_string_value("Old Name");
+#endif
   event.set_source("gettrx");
   event.set_object_type("customer");
   event.mutable_customer()->set_id("cus_1");

@@ -1,17 +1,17 @@
 // Appenders and readers on one EventRing at the same time. Run under
 // ThreadSanitizer by the `tsan` build (ctest -L concurrency).
 #include <cstdint>
+#include <latch>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/blocking_counter.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "common/ring/event_ring.h"
 #include "gtest/gtest.h"
+#include "tests/common/ring/tsan_visible_sync.h"
 #include "tests/testing/fake_clock.h"
 
 namespace hookstream {
@@ -105,7 +105,7 @@ void FollowStream(EventRing& ring, ReaderLog& log) {
     if (!Consume(r, &position, log)) return;
     if (!r.events.empty() || r.missed > 0) continue;
     // Shared: the callback may still be returning when we wake up.
-    auto woken = std::make_shared<absl::Notification>();
+    auto woken = std::make_shared<testing::Notification>();
     if (ring.Wait(position, [woken] { woken->Notify(); })) {
       woken->WaitForNotification();
     }
@@ -114,24 +114,24 @@ void FollowStream(EventRing& ring, ReaderLog& log) {
 
 void RunAppendersAndReaders(EventRing& ring, std::vector<ReaderLog>& readers) {
   std::vector<AppendLog> append_logs(kAppenders);
-  absl::BlockingCounter ready(kAppenders + kReaders);
-  absl::Notification go;
+  std::latch ready(kAppenders + kReaders);
+  testing::Notification go;
   std::vector<std::thread> threads;
   for (int r = 0; r < kReaders; ++r) {
     threads.emplace_back([&, r] {
-      ready.DecrementCount();
+      ready.count_down();
       go.WaitForNotification();
       FollowStream(ring, readers[r]);
     });
   }
   for (int a = 0; a < kAppenders; ++a) {
     threads.emplace_back([&, a] {
-      ready.DecrementCount();
+      ready.count_down();
       go.WaitForNotification();
       AppendAll(ring, a, append_logs[a]);
     });
   }
-  ready.Wait();
+  ready.wait();
   go.Notify();
   for (std::thread& t : threads) t.join();
   CheckAppendLogs(append_logs);
@@ -173,7 +173,7 @@ class CallbackReader {
   void Start() { OnEventsAvailable(); }
   void AwaitDone() { done_.WaitForNotification(); }
   ReaderLog log() const {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     return log_;
   }
 
@@ -181,7 +181,7 @@ class CallbackReader {
   void OnEventsAvailable() {
     for (;;) {
       {
-        absl::MutexLock lock(&mu_);
+        std::lock_guard lock(mu_);
         for (;;) {
           const EventRing::ReadResult r =
               ring_.Read(position_, {.max_events = 5});
@@ -201,12 +201,12 @@ class CallbackReader {
   }
 
   EventRing& ring_;
-  mutable absl::Mutex mu_;
-  uint64_t position_ ABSL_GUARDED_BY(mu_) = 0;
+  mutable std::mutex mu_;
+  uint64_t position_ = 0;
   // Only touched by the one activation that is running.
   uint64_t wait_position_ = 0;
-  ReaderLog log_ ABSL_GUARDED_BY(mu_);
-  absl::Notification done_;
+  ReaderLog log_;
+  testing::Notification done_;
 };
 
 TEST(RingConcurrencyTest, CallbackDrivenReadersFollowTheStream) {
