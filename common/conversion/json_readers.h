@@ -67,8 +67,8 @@ const JsonValue* ReadObject(const JsonValue* value);
 absl::string_view ReadObjectKind(const JsonValue& object);
 
 // Converts any JSON value to google.protobuf.Value. Numbers become doubles
-// (Struct has no other numeric type); a number too large for a double keeps
-// its text as a string_value instead of becoming infinity. Duplicate keys:
+// (Struct has no other numeric type); a number a double cannot hold (e.g.
+// the underflowing `1e-400`) keeps its text as a string_value. Duplicate keys:
 // the last one wins. Recursion is bounded by the parser's depth limit.
 void ToProtoValue(const JsonValue& value, google::protobuf::Value* out);
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/conversion/json_readers.h"
@@ -57,13 +58,22 @@ std::string TruncateUtf8(std::string s, size_t max) {
 }
 
 // nlohmann's messages read "[json.exception.parse_error.101] parse error at
-// line 1, column 18: <what went wrong>"; keep line, column and the reason.
-std::string DescribeParseError(const std::string& what) {
-  const size_t at = what.find(" at line ");
-  const size_t colon = what.find(": ", at == std::string::npos ? 0 : at);
-  if (at == std::string::npos || colon == std::string::npos) return what;
-  return absl::StrCat("(", what.substr(at + 4, colon - at - 4),
-                      "): ", what.substr(colon + 2));
+// line 1, column 18: <what went wrong>" or "[json.exception.out_of_range.406]
+// number overflow parsing '1e400'"; keep line, column and the reason.
+std::string DescribeParseError(absl::string_view what) {
+  if (absl::StartsWith(what, "[")) {
+    const size_t close = what.find("] ");
+    if (close != absl::string_view::npos) what.remove_prefix(close + 2);
+  }
+  constexpr absl::string_view kAt = "parse error at ";
+  if (absl::StartsWith(what, kAt)) {
+    const size_t colon = what.find(": ");
+    if (colon != absl::string_view::npos) {
+      return absl::StrCat(" (", what.substr(kAt.size(), colon - kAt.size()),
+                          "): ", what.substr(colon + 2));
+    }
+  }
+  return absl::StrCat(": ", what);
 }
 
 }  // namespace
@@ -140,7 +150,7 @@ class JsonTreeBuilder {
     // `position` counts the bytes read including the offending one.
     const size_t offset = position > 0 ? position - 1 : 0;
     error_ = absl::InvalidArgumentError(
-        absl::StrCat("malformed JSON at byte ", offset, " ",
+        absl::StrCat("malformed JSON at byte ", offset,
                      TruncateUtf8(DescribeParseError(ex.what()), 240)));
     return false;
   }

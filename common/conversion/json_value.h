@@ -21,6 +21,10 @@
 // - Integer tokens are stored as their decimal text (nlohmann reports them
 //   as values: `-0` becomes `0`, nothing else changes); fraction and
 //   exponent tokens are stored as received.
+// - A number whose magnitude overflows a double (`1e400`) is refused:
+//   nlohmann's lexer converts every float token and reports overflow as an
+//   error (RFC 8259 §6 lets parsers limit range). Underflow (`1e-400`) is
+//   accepted and keeps its text.
 //
 // Example:
 //   absl::StatusOr<JsonValue> root = ParseJsonObject(R"({"a": 19.78})");
@@ -91,9 +95,12 @@ struct JsonMember {
 inline constexpr int kDefaultMaxJsonDepth = 32;
 
 // Parses `body` as a strict JSON object (rules above). Every failure is
-// INVALID_ARGUMENT with a precise message: "body is empty", "body is not
+// INVALID_ARGUMENT with a precise message (byte offsets are 0-based: the
+// offending byte for UTF-8, the byte where the parser noticed the error for
+// malformed JSON): "body is empty", "body is not
 // valid UTF-8: byte 0xff at offset 17", "malformed JSON at byte 17 (line 1,
-// column 18): ...", "JSON nested deeper than 32 levels",
+// column 18): ...", "malformed JSON at byte 10: number overflow parsing
+// '1e400'", "JSON nested deeper than 32 levels",
 // "body is a JSON array, not an object". Never throws.
 absl::StatusOr<JsonValue> ParseJsonObject(absl::string_view body,
                                           int max_depth = kDefaultMaxJsonDepth);
