@@ -37,6 +37,7 @@ class CheckingReader final
     bool stop = false;
     {
       absl::MutexLock lock(&mu_);
+      last_was_heartbeat_ = response_.has_heartbeat();
       if (response_.has_gap()) {
         Fail(absl::StrCat("unexpected gap ", response_.ShortDebugString()));
       }
@@ -92,6 +93,11 @@ class CheckingReader final
     absl::MutexLock lock(&mu_);
     return error_;
   }
+  // Whether the last message received was a heartbeat.
+  bool last_message_was_heartbeat() {
+    absl::MutexLock lock(&mu_);
+    return last_was_heartbeat_;
+  }
 
  private:
   void Fail(std::string error) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -108,6 +114,7 @@ class CheckingReader final
   uint64_t received_ ABSL_GUARDED_BY(mu_) = 0;
   std::string error_ ABSL_GUARDED_BY(mu_);
   bool done_ ABSL_GUARDED_BY(mu_) = false;
+  bool last_was_heartbeat_ ABSL_GUARDED_BY(mu_) = false;
   grpc::Status status_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -48,6 +48,17 @@ class TestServer {
         grpc::InsecureChannelCredentials(), args);
   }
 
+  // Live Subscribe streams, as GetStreamInfo reports them.
+  uint64_t server_subscriber_count() {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    v1::GetStreamInfoResponse info;
+    const grpc::Status status =
+        stub_->GetStreamInfo(&context, v1::GetStreamInfoRequest(), &info);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return info.subscriber_count();
+  }
+
   ::hookstream::testing::FakeClock& clock() { return clock_; }
   EventRing& ring() { return ring_; }
   DistributionServer& server() { return *server_; }
