@@ -1,12 +1,10 @@
 #include "server/distribution/subscribe_reactor.h"
 
-#include <chrono>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/time/clock.h"
-#include "google/protobuf/util/time_util.h"
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "server/distribution/gap_status.h"
 #include "server/distribution/proto_time.h"
@@ -19,10 +17,6 @@ namespace {
 // gRPC timers may fire a little early or late; a heartbeat this close to due
 // is sent rather than re-armed for a few microseconds.
 constexpr absl::Duration kAlarmSlack = absl::Milliseconds(5);
-
-std::chrono::system_clock::time_point ToChrono(absl::Time t) {
-  return absl::ToChronoTime(t);
-}
 
 bool ParseRequest(const grpc::ByteBuffer& buffer, v1::SubscribeRequest* out) {
   grpc::ByteBuffer copy(buffer);  // ProtoBufferReader needs a mutable buffer.
@@ -178,7 +172,7 @@ void SubscribeReactor::ArmAlarm(absl::Time deadline) {
   alarm_pending_ = true;
   // The callback runs exactly once (ok=false if cancelled), on a gRPC
   // executor thread, never inline here.
-  alarm_->Set(ToChrono(deadline), [this](bool ok) { OnAlarm(ok); });
+  alarm_->Set(absl::ToChronoTime(deadline), [this](bool ok) { OnAlarm(ok); });
 }
 
 void SubscribeReactor::Perform(Step step) {
