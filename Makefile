@@ -1,22 +1,38 @@
-# Thin wrappers: the real work is in scripts/ and CMake.
+# Thin wrappers: the real work is in scripts/ and CMake (see CMakePresets.json).
 BUILD_DIR ?= build
+RELEASE_DIR ?= build-release
+TSAN_DIR ?= build-tsan
 JOBS ?= $(shell nproc)
-CMAKE_FLAGS ?=
 
-.PHONY: deps build test run bench format clean
+.PHONY: deps build test test-tsan run bench format clean
 
 deps:
 	./scripts/install-deps.sh
 
 build: deps
-	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
+# Every test: the whole suite, then the ring's concurrency tests again under
+# ThreadSanitizer.
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+	$(MAKE) test-tsan
+
+test-tsan: deps
+	cmake -S . -B $(TSAN_DIR) -DCMAKE_BUILD_TYPE=Debug \
+	  -DHOOKSTREAM_SANITIZE=thread -DHOOKSTREAM_BUILD_BENCH=OFF
+	cmake --build $(TSAN_DIR) -j $(JOBS) --target tsan_tests
+	cd $(TSAN_DIR) && ctest --output-on-failure -L tsan
+
+run: deps
+	cmake -S . -B $(RELEASE_DIR) -DCMAKE_BUILD_TYPE=Release \
+	  -DHOOKSTREAM_BUILD_TESTS=OFF -DHOOKSTREAM_BUILD_BENCH=OFF
+	cmake --build $(RELEASE_DIR) -j $(JOBS) --target hookstream-server hookstream
+	BUILD_DIR=$(RELEASE_DIR) ./scripts/run-dev.sh
 
 format:
 	git ls-files '*.h' '*.cc' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(RELEASE_DIR) $(TSAN_DIR)

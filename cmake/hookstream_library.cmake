@@ -32,4 +32,9 @@ function(hookstream_cc_test)
   include(GoogleTest)
   gtest_discover_tests(${T_NAME} DISCOVERY_TIMEOUT 60
                        PROPERTIES LABELS "${T_LABELS}" TIMEOUT 300)
+  # Tests labelled tsan form the `tsan_tests` target that `make test-tsan`
+  # builds with ThreadSanitizer (code free of uninstrumented gRPC/Beast).
+  if("tsan" IN_LIST T_LABELS)
+    set_property(GLOBAL APPEND PROPERTY HOOKSTREAM_TSAN_TESTS ${T_NAME})
+  endif()
 endfunction()

@@ -1,0 +1,182 @@
+// hookstream-server: flags → ServerConfig → Server → wait for SIGINT or
+// SIGTERM → Shutdown.
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/base/clock.h"
+#include "common/base/log.h"
+#include "server/server.h"
+#include "server/server_config.h"
+
+namespace {
+const hookstream::ServerConfig kDefaults;
+}  // namespace
+
+ABSL_FLAG(std::string, ingress_address, kDefaults.ingress.address,
+          "HTTPS webhook ingress listen address (host:port; port 0 = any)");
+ABSL_FLAG(std::string, grpc_address, kDefaults.grpc.address,
+          "gRPC listen address (host:port; port 0 = any)");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain for the ingress");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key for the ingress");
+ABSL_FLAG(std::string, grpc_tls_cert, "",
+          "PEM certificate for gRPC (without it gRPC is plaintext, which is "
+          "only allowed on loopback)");
+ABSL_FLAG(std::string, grpc_tls_key, "", "PEM private key for gRPC");
+ABSL_FLAG(std::string, signature_scheme, kDefaults.signing.scheme,
+          "hmac-sha256 (x-webhook-signature over the raw body) or "
+          "standard-webhooks");
+ABSL_FLAG(std::string, signing_secret_file, "",
+          "file with the signing secrets, one per line (rotation: several)");
+ABSL_FLAG(std::string, signing_secret_env, kDefaults.signing.secret_env,
+          "environment variable with comma-separated signing secrets, used "
+          "when --signing_secret_file is not given");
+ABSL_FLAG(bool, insecure_accept_unsigned, false,
+          "accept webhooks without verifying signatures (development only)");
+ABSL_FLAG(size_t, ring_max_events, kDefaults.ring.max_events,
+          "most events the ring holds");
+ABSL_FLAG(size_t, ring_max_bytes, kDefaults.ring.max_bytes,
+          "most serialized bytes the ring holds");
+ABSL_FLAG(absl::Duration, dedup_window, kDefaults.ring.dedup_window,
+          "how long an event id is remembered for deduplication");
+ABSL_FLAG(size_t, dedup_max_ids, kDefaults.ring.dedup_max_ids,
+          "most event ids remembered for deduplication");
+ABSL_FLAG(size_t, max_body_bytes, kDefaults.ingress.max_body_bytes,
+          "largest accepted webhook body");
+ABSL_FLAG(size_t, max_header_bytes, kDefaults.ingress.max_header_bytes,
+          "largest accepted request header block");
+ABSL_FLAG(size_t, max_connections, kDefaults.ingress.max_connections,
+          "most concurrent ingress connections");
+ABSL_FLAG(absl::Duration, idle_timeout, kDefaults.ingress.idle_timeout,
+          "keep-alive idle timeout");
+ABSL_FLAG(absl::Duration, header_timeout, kDefaults.ingress.header_timeout,
+          "time allowed to send a request's headers");
+ABSL_FLAG(absl::Duration, body_timeout, kDefaults.ingress.body_timeout,
+          "time allowed to send a request's body");
+ABSL_FLAG(int, io_threads, kDefaults.ingress.io_threads,
+          "ingress I/O threads");
+ABSL_FLAG(std::string, ready_file, "",
+          "write {\"ingress_port\":N,\"grpc_port\":M} here once serving");
+ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
+
+namespace hookstream {
+namespace {
+
+ServerConfig ConfigFromFlags() {
+  ServerConfig c;
+  c.ingress.address = absl::GetFlag(FLAGS_ingress_address);
+  c.grpc.address = absl::GetFlag(FLAGS_grpc_address);
+  c.tls.cert_file = absl::GetFlag(FLAGS_tls_cert);
+  c.tls.key_file = absl::GetFlag(FLAGS_tls_key);
+  c.grpc.tls.cert_file = absl::GetFlag(FLAGS_grpc_tls_cert);
+  c.grpc.tls.key_file = absl::GetFlag(FLAGS_grpc_tls_key);
+  c.signing.scheme = absl::GetFlag(FLAGS_signature_scheme);
+  c.signing.secret_file = absl::GetFlag(FLAGS_signing_secret_file);
+  c.signing.secret_env = absl::GetFlag(FLAGS_signing_secret_env);
+  c.signing.allow_unsigned = absl::GetFlag(FLAGS_insecure_accept_unsigned);
+  c.ring.max_events = absl::GetFlag(FLAGS_ring_max_events);
+  c.ring.max_bytes = absl::GetFlag(FLAGS_ring_max_bytes);
+  c.ring.dedup_window = absl::GetFlag(FLAGS_dedup_window);
+  c.ring.dedup_max_ids = absl::GetFlag(FLAGS_dedup_max_ids);
+  c.ingress.max_body_bytes = absl::GetFlag(FLAGS_max_body_bytes);
+  c.ingress.max_header_bytes = absl::GetFlag(FLAGS_max_header_bytes);
+  c.ingress.max_connections = absl::GetFlag(FLAGS_max_connections);
+  c.ingress.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
+  c.ingress.header_timeout = absl::GetFlag(FLAGS_header_timeout);
+  c.ingress.body_timeout = absl::GetFlag(FLAGS_body_timeout);
+  c.ingress.io_threads = absl::GetFlag(FLAGS_io_threads);
+  c.ready_file = absl::GetFlag(FLAGS_ready_file);
+  return c;
+}
+
+bool SetLogLevel(const std::string& name) {
+  if (name == "debug") {
+    SetMinLogLevel(LogLevel::kDebug);
+  } else if (name == "info") {
+    SetMinLogLevel(LogLevel::kInfo);
+  } else if (name == "warning") {
+    SetMinLogLevel(LogLevel::kWarning);
+  } else if (name == "error") {
+    SetMinLogLevel(LogLevel::kError);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+// Written to a temporary name and renamed, so a reader never sees half a file.
+bool WriteReadyFile(const std::string& path, const Server& server) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << "{\"ingress_port\":" << server.ingress_port()
+        << ",\"grpc_port\":" << server.grpc_port() << ",\"stream_epoch\":\""
+        << server.stream_epoch() << "\"}\n";
+    if (!out.flush()) return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+int Run(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "hookstream-server: GETTRX One webhooks in over HTTPS, a resumable "
+      "gRPC event stream out.");
+  absl::ParseCommandLine(argc, argv);
+  if (!SetLogLevel(absl::GetFlag(FLAGS_log_level))) {
+    std::cerr << "hookstream-server: --log_level: want debug, info, warning "
+                 "or error\n";
+    return 2;
+  }
+
+  // Block the stop signals in every thread the server will start, so that
+  // only sigwait below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // A peer that closes mid-write must not kill the process.
+  std::signal(SIGPIPE, SIG_IGN);
+
+  const ServerConfig config = ConfigFromFlags();
+  if (absl::Status s = config.Validate(); !s.ok()) {
+    std::cerr << "hookstream-server: " << s.message() << "\n";
+    return 2;
+  }
+  absl::StatusOr<std::unique_ptr<Server>> server =
+      Server::Start(config, RealClock());
+  if (!server.ok()) {
+    std::cerr << "hookstream-server: " << server.status().message() << "\n";
+    return 1;
+  }
+  if (!config.ready_file.empty() &&
+      !WriteReadyFile(config.ready_file, **server)) {
+    std::cerr << "hookstream-server: cannot write --ready_file "
+              << config.ready_file << "\n";
+    (*server)->Shutdown();
+    return 1;
+  }
+  LogRecord(LogLevel::kInfo, "serving")
+      .Add("ingress_port", (*server)->ingress_port())
+      .Add("grpc_port", (*server)->grpc_port())
+      .Add("stream_epoch", (*server)->stream_epoch());
+
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  LogRecord(LogLevel::kInfo, "stopping").Add("signal", strsignal(signal));
+  (*server)->Shutdown();
+  LogRecord(LogLevel::kInfo, "stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace hookstream
+
+int main(int argc, char** argv) { return hookstream::Run(argc, argv); }

@@ -1,0 +1,47 @@
+// -----------------------------------------------------------------------------
+// File: server.h
+// -----------------------------------------------------------------------------
+// Server is the composition root: it builds the ring, the webhook sources,
+// the HTTPS ingress and the gRPC distribution from a ServerConfig, and owns
+// their start and stop order. Ingress and distribution never see each other;
+// they meet only at the ring, here.
+//
+// Example:
+//   ASSIGN_OR_RETURN(std::unique_ptr<Server> server,
+//                    Server::Start(config, RealClock()));
+//   WaitForSignal();
+//   server->Shutdown();
+//
+// Thread-safety: Start and Shutdown from one thread; the accessors from any.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/base/clock.h"
+#include "server/server_config.h"
+
+namespace hookstream {
+
+class Server {
+ public:
+  // Starts everything, or nothing: on error whatever was started is stopped
+  // again and the status says which part failed and why.
+  static absl::StatusOr<std::unique_ptr<Server>> Start(
+      const ServerConfig& config, const Clock& clock);
+
+  virtual ~Server() = default;
+
+  virtual uint16_t ingress_port() const = 0;
+  virtual int grpc_port() const = 0;
+  virtual const std::string& stream_epoch() const = 0;
+
+  // Stops in the order that loses nothing acknowledged: the ingress drains
+  // (new requests get 503 + Retry-After), subscribers get a last heartbeat
+  // and UNAVAILABLE, then listeners close. Idempotent.
+  virtual void Shutdown() = 0;
+};
+
+}  // namespace hookstream

@@ -1,0 +1,75 @@
+#include "server/server_config.h"
+
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace hookstream {
+namespace {
+
+absl::Status CheckAddress(absl::string_view name, absl::string_view address) {
+  const size_t colon = address.rfind(':');
+  uint32_t port = 0;
+  if (colon == absl::string_view::npos || colon == 0 ||
+      !absl::SimpleAtoi(address.substr(colon + 1), &port) || port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": want host:port, got \"", address, "\""));
+  }
+  return absl::OkStatus();
+}
+
+bool IsLoopback(absl::string_view address) {
+  const absl::string_view host = address.substr(0, address.rfind(':'));
+  return host == "localhost" || host == "[::1]" ||
+         absl::StartsWith(host, "127.");
+}
+
+}  // namespace
+
+absl::Status ServerConfig::Validate() const {
+  if (absl::Status s = CheckAddress("--ingress_address", ingress.address);
+      !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckAddress("--grpc_address", grpc.address); !s.ok()) {
+    return s;
+  }
+  if (tls.cert_file.empty() || tls.key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--tls_cert and --tls_key are required (make run creates a "
+        "development pair in var/dev/)");
+  }
+  if (grpc.tls.cert_file.empty() != grpc.tls.key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--grpc_tls_cert and --grpc_tls_key go together");
+  }
+  if (grpc.tls.cert_file.empty() && !IsLoopback(grpc.address)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "plaintext gRPC is only served on loopback; give --grpc_tls_cert and "
+        "--grpc_tls_key to listen on ",
+        grpc.address));
+  }
+  if (signing.scheme != "hmac-sha256" && signing.scheme != "standard-webhooks") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--signature_scheme: want hmac-sha256 or "
+                     "standard-webhooks, got \"",
+                     signing.scheme, "\""));
+  }
+  if (ring.max_events == 0 || ring.max_bytes == 0) {
+    return absl::InvalidArgumentError(
+        "--ring_max_events and --ring_max_bytes must be positive");
+  }
+  if (ingress.max_body_bytes == 0 || ingress.max_body_bytes > ring.max_bytes) {
+    return absl::InvalidArgumentError(
+        "--max_body_bytes must be positive and fit in --ring_max_bytes");
+  }
+  if (ingress.io_threads < 1) {
+    return absl::InvalidArgumentError("--io_threads must be at least 1");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace hookstream

@@ -1,0 +1,72 @@
+// -----------------------------------------------------------------------------
+// File: server_config.h
+// -----------------------------------------------------------------------------
+// Everything hookstream-server can be told, as plain structs with in-class
+// defaults. Only the composition root (server.cc) reads ServerConfig; it maps
+// each part onto the small Options struct of the unit that needs it, so no
+// unit depends on the whole configuration.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace hookstream {
+
+struct ServerConfig {
+  struct Tls {
+    std::string cert_file;
+    std::string key_file;
+  };
+  struct Ingress {
+    // host:port; port 0 picks an ephemeral port (tests).
+    std::string address = "127.0.0.1:8443";
+    size_t max_body_bytes = size_t{1} << 20;
+    size_t max_header_bytes = size_t{16} << 10;
+    size_t max_connections = 10000;
+    absl::Duration idle_timeout = absl::Seconds(60);
+    absl::Duration header_timeout = absl::Seconds(10);
+    absl::Duration body_timeout = absl::Seconds(30);
+    int io_threads = 2;
+  };
+  struct Signing {
+    // "hmac-sha256" (default) or "standard-webhooks".
+    std::string scheme = "hmac-sha256";
+    // Where secrets come from: a file, or an environment variable holding
+    // them (never the command line, which `ps` shows).
+    std::string secret_file;
+    std::string secret_env = "HOOKSTREAM_SIGNING_SECRETS";
+    bool allow_unsigned = false;
+  };
+  struct Ring {
+    size_t max_events = 100'000;
+    size_t max_bytes = size_t{256} << 20;
+    absl::Duration dedup_window = absl::Hours(72);
+    size_t dedup_max_ids = 1'000'000;
+  };
+  struct Grpc {
+    // host:port; port 0 picks an ephemeral port (tests).
+    std::string address = "127.0.0.1:50051";
+    // Without a certificate gRPC is plaintext, which is only accepted on a
+    // loopback address.
+    Tls tls;
+    absl::Duration shutdown_grace = absl::Seconds(5);
+  };
+
+  Tls tls;
+  Ingress ingress;
+  Signing signing;
+  Ring ring;
+  Grpc grpc;
+  // When set, the chosen ports are written here as JSON once serving
+  // (`{"ingress_port":N,"grpc_port":M}`): how tests find ephemeral ports.
+  std::string ready_file;
+
+  // Checks what can be checked without touching files or sockets.
+  absl::Status Validate() const;
+};
+
+}  // namespace hookstream
