@@ -57,9 +57,9 @@ HttpSession::HttpSession(tcp::socket socket, net::ssl::context& tls,
       slot_(std::move(slot)) {}
 
 void HttpSession::Start() {
-  net::dispatch(stream_.get_executor(),
-                beast::bind_front_handler(&HttpSession::DoHandshake,
-                                          shared_from_this()));
+  net::dispatch(
+      stream_.get_executor(),
+      beast::bind_front_handler(&HttpSession::DoHandshake, shared_from_this()));
 }
 
 void HttpSession::DoHandshake() {
@@ -102,10 +102,9 @@ void HttpSession::DoWaitForRequest() {
   ArmDeadline(Phase::kWaitForRequest, requests_served_ == 0
                                           ? options_.header_timeout
                                           : options_.idle_timeout);
-  stream_.async_read_some(
-      buffer_.prepare(4096),
-      beast::bind_front_handler(&HttpSession::OnFirstBytes,
-                                shared_from_this()));
+  stream_.async_read_some(buffer_.prepare(4096),
+                          beast::bind_front_handler(&HttpSession::OnFirstBytes,
+                                                    shared_from_this()));
 }
 
 void HttpSession::OnFirstBytes(ErrorCode ec, size_t bytes) {
@@ -134,10 +133,9 @@ void HttpSession::DoReadHeader() {
   // head is read (413); Beast would otherwise fail the header read itself.
   parser_->body_limit(boost::none);
   ArmDeadline(Phase::kReadHeader, options_.header_timeout);
-  http::async_read_header(
-      stream_, buffer_, *parser_,
-      beast::bind_front_handler(&HttpSession::OnReadHeader,
-                                shared_from_this()));
+  http::async_read_header(stream_, buffer_, *parser_,
+                          beast::bind_front_handler(&HttpSession::OnReadHeader,
+                                                    shared_from_this()));
 }
 
 void HttpSession::OnReadHeader(ErrorCode ec, size_t /*bytes*/) {
@@ -250,11 +248,11 @@ void HttpSession::OnReadError(ErrorCode ec) {
   }
   // The client went away (EOF mid-message, reset, TLS truncation): nobody
   // to answer; log and count it.
-  Respond(MakeErrorResponse(Outcome::kClientClosed, id,
-                            absl::StrCat(phase_ == Phase::kReadBody
-                                             ? "during body: "
-                                             : "during header: ",
-                                         ec.message())));
+  Respond(MakeErrorResponse(
+      Outcome::kClientClosed, id,
+      absl::StrCat(
+          phase_ == Phase::kReadBody ? "during body: " : "during header: ",
+          ec.message())));
 }
 
 void HttpSession::Respond(WebhookResponse response) {
@@ -263,8 +261,8 @@ void HttpSession::Respond(WebhookResponse response) {
     CloseSocket();
     return;
   }
-  const bool close = response.close_connection || !client_keep_alive_ ||
-                     handler_.draining();
+  const bool close =
+      response.close_connection || !client_keep_alive_ || handler_.draining();
   response_.emplace(static_cast<http::status>(response.status), 11);
   auto& res = *response_;
   res.set(http::field::server, "hookstream");
@@ -334,9 +332,10 @@ void HttpSession::ArmDeadline(Phase /*phase*/, absl::Duration timeout) {
   ++deadline_generation_;
   deadline_expired_ = false;
   deadline_.expires_after(absl::ToChronoNanoseconds(timeout));
-  deadline_.async_wait(
-      [self = shared_from_this(), generation = deadline_generation_](
-          ErrorCode ec) { self->OnDeadline(generation, ec); });
+  deadline_.async_wait([self = shared_from_this(),
+                        generation = deadline_generation_](ErrorCode ec) {
+    self->OnDeadline(generation, ec);
+  });
 }
 
 void HttpSession::DisarmDeadline() {

@@ -28,9 +28,9 @@
 // Thread-safety: all handlers run on the connection's strand.
 #pragma once
 
-#include <cstddef>
 #include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>

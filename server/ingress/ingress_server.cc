@@ -31,8 +31,8 @@ struct IngressServer::Impl {
                         .header_timeout = options.header_timeout,
                         .body_timeout = options.body_timeout},
         clock(clock),
-        handler({.max_body_bytes = options.max_body_bytes},
-                std::move(sources), ring, metrics) {}
+        handler({.max_body_bytes = options.max_body_bytes}, std::move(sources),
+                ring, metrics) {}
 
   const IngressOptions options;
   const HttpSession::Options session_options;
@@ -87,9 +87,8 @@ absl::StatusOr<std::unique_ptr<IngressServer>> IngressServer::Start(
   const std::vector<std::string> names = sources.Names();
   auto impl = std::make_unique<Impl>(options, std::move(sources), ring, clock);
 
-  absl::StatusOr<std::unique_ptr<net::ssl::context>> tls =
-      MakeServerTlsContext({.cert_file = options.cert_file,
-                            .key_file = options.key_file});
+  absl::StatusOr<std::unique_ptr<net::ssl::context>> tls = MakeServerTlsContext(
+      {.cert_file = options.cert_file, .key_file = options.key_file});
   if (!tls.ok()) return tls.status();
   impl->tls = *std::move(tls);
 
@@ -97,12 +96,10 @@ absl::StatusOr<std::unique_ptr<IngressServer>> IngressServer::Start(
   Impl* state = impl.get();
   absl::StatusOr<std::shared_ptr<Listener>> listener = Listener::Create(
       *impl->ioc, options.address, options.port, options.max_connections,
-      impl->metrics,
-      [state](net::ip::tcp::socket socket, ConnectionSlot slot) {
-        std::make_shared<HttpSession>(std::move(socket), *state->tls,
-                                      state->session_options, state->handler,
-                                      state->metrics, state->clock,
-                                      std::move(slot))
+      impl->metrics, [state](net::ip::tcp::socket socket, ConnectionSlot slot) {
+        std::make_shared<HttpSession>(
+            std::move(socket), *state->tls, state->session_options,
+            state->handler, state->metrics, state->clock, std::move(slot))
             ->Start();
       });
   if (!listener.ok()) return listener.status();

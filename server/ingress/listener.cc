@@ -68,10 +68,9 @@ void Listener::Close() {
 void Listener::DoAccept() {
   // Each connection gets its own strand: its handlers never run
   // concurrently, while different connections use all I/O threads.
-  acceptor_.async_accept(
-      net::make_strand(ioc_),
-      boost::beast::bind_front_handler(&Listener::OnAcceptDone,
-                                       shared_from_this()));
+  acceptor_.async_accept(net::make_strand(ioc_),
+                         boost::beast::bind_front_handler(
+                             &Listener::OnAcceptDone, shared_from_this()));
 }
 
 void Listener::OnAcceptDone(boost::system::error_code ec, tcp::socket socket) {

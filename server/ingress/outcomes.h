@@ -23,25 +23,25 @@
 namespace hookstream::ingress {
 
 enum class Outcome {
-  kAccepted,           // 200, appended
-  kDuplicate,          // 200, event id seen before; nothing appended
-  kMalformedJson,      // 400, body not JSON / not UTF-8 / not an object
-  kBadRequest,         // 400, HTTP framing the parser refused
-  kMissingSignature,   // 401
-  kBadSignature,       // 401, malformed or matching no secret
-  kStaleTimestamp,     // 401, outside the tolerance (past or future)
-  kUnknownPath,        // 404
-  kMethodNotAllowed,   // 405 + Allow: POST
-  kRequestTimeout,     // 408, then close
-  kLengthRequired,     // 411, no Content-Length or chunked
-  kPayloadTooLarge,    // 413, then close
+  kAccepted,              // 200, appended
+  kDuplicate,             // 200, event id seen before; nothing appended
+  kMalformedJson,         // 400, body not JSON / not UTF-8 / not an object
+  kBadRequest,            // 400, HTTP framing the parser refused
+  kMissingSignature,      // 401
+  kBadSignature,          // 401, malformed or matching no secret
+  kStaleTimestamp,        // 401, outside the tolerance (past or future)
+  kUnknownPath,           // 404
+  kMethodNotAllowed,      // 405 + Allow: POST
+  kRequestTimeout,        // 408, then close
+  kLengthRequired,        // 411, no Content-Length or chunked
+  kPayloadTooLarge,       // 413, then close
   kUnsupportedMediaType,  // 415
-  kMissingFields,      // 422, JSON without a usable id or type
-  kHeadersTooLarge,    // 431, then close
-  kInternal,           // 500
-  kUnavailable,        // 503 + Retry-After: our own trouble, retry later
-  kDraining,           // 503 + Retry-After, then close
-  kClientClosed,       // no answer: the client went away mid-request
+  kMissingFields,         // 422, JSON without a usable id or type
+  kHeadersTooLarge,       // 431, then close
+  kInternal,              // 500
+  kUnavailable,           // 503 + Retry-After: our own trouble, retry later
+  kDraining,              // 503 + Retry-After, then close
+  kClientClosed,          // no answer: the client went away mid-request
 };
 
 inline constexpr size_t kOutcomeCount =

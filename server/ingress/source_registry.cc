@@ -106,9 +106,9 @@ absl::StatusOr<WebhookSource> MakeGettrxSource(GettrxSourceOptions options) {
     // Still reject a typo in the scheme: it would fail once secrets exist.
     if (options.scheme != "hmac-sha256" &&
         options.scheme != "standard-webhooks") {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unknown signature scheme '", options.scheme,
-          "' (expected hmac-sha256 or standard-webhooks)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown signature scheme '", options.scheme,
+                       "' (expected hmac-sha256 or standard-webhooks)"));
     }
     source.allow_unsigned = true;
     LogRecord(LogLevel::kWarning,
@@ -120,9 +120,9 @@ absl::StatusOr<WebhookSource> MakeGettrxSource(GettrxSourceOptions options) {
   absl::StatusOr<std::shared_ptr<const Verifier>> verifier =
       MakeVerifier(options.scheme, options.secrets);
   if (!verifier.ok()) {
-    return absl::Status(verifier.status().code(),
-                        absl::StrCat("GETTRX source: ",
-                                     verifier.status().message()));
+    return absl::Status(
+        verifier.status().code(),
+        absl::StrCat("GETTRX source: ", verifier.status().message()));
   }
   source.verifier = *std::move(verifier);
   LogRecord(LogLevel::kInfo, "webhook source ready")

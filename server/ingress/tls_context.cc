@@ -32,7 +32,7 @@ std::string LastOpenSslError() {
 
 int SelectAlpn(SSL* /*ssl*/, const unsigned char** out, unsigned char* outlen,
                const unsigned char* in, unsigned int inlen, void* /*arg*/) {
-  static constexpr unsigned char kHttp11[] = {8, 'h', 't', 't', 'p',
+  static constexpr unsigned char kHttp11[] = {8,   'h', 't', 't', 'p',
                                               '/', '1', '.', '1'};
   unsigned char* selected = nullptr;
   if (SSL_select_next_proto(&selected, outlen, kHttp11, sizeof(kHttp11), in,
@@ -70,9 +70,8 @@ absl::StatusOr<std::unique_ptr<ssl::context>> MakeServerTlsContext(
   SSL_CTX_set_alpn_select_cb(ctx, &SelectAlpn, nullptr);
 
   if (SSL_CTX_use_certificate_chain_file(ctx, files.cert_file.c_str()) != 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("TLS certificate file ", files.cert_file, ": ",
-                     LastOpenSslError()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "TLS certificate file ", files.cert_file, ": ", LastOpenSslError()));
   }
   if (SSL_CTX_use_PrivateKey_file(ctx, files.key_file.c_str(),
                                   SSL_FILETYPE_PEM) != 1) {
@@ -80,10 +79,9 @@ absl::StatusOr<std::unique_ptr<ssl::context>> MakeServerTlsContext(
         "TLS key file ", files.key_file, ": ", LastOpenSslError()));
   }
   if (SSL_CTX_check_private_key(ctx) != 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("TLS key file ", files.key_file,
-                     " does not match certificate ", files.cert_file, ": ",
-                     LastOpenSslError()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "TLS key file ", files.key_file, " does not match certificate ",
+        files.cert_file, ": ", LastOpenSslError()));
   }
   return context;
 }

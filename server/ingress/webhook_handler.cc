@@ -130,9 +130,9 @@ std::optional<WebhookResponse> WebhookHandler::CheckHead(
   } else if (std::optional<absl::string_view> type =
                  FindHeader(request.headers, "content-type");
              !type.has_value() || !IsJsonContentType(*type)) {
-    early = refuse(Outcome::kUnsupportedMediaType,
-                   type.has_value() ? "content-type is not JSON"
-                                    : "no content-type");
+    early = refuse(
+        Outcome::kUnsupportedMediaType,
+        type.has_value() ? "content-type is not JSON" : "no content-type");
   }
   if (early.has_value()) early->source = source->name;
   return early;
@@ -192,9 +192,9 @@ WebhookResponse WebhookHandler::Handle(WebhookRequest request) const {
     // RESOURCE_EXHAUSTED here means one event exceeds the ring's whole byte
     // budget: a configuration error on our side, so 5xx (the sender keeps
     // the event and retries), never 4xx.
-    WebhookResponse r = refuse(Outcome::kInternal,
-                               absl::StrCat("ring refused the event: ",
-                                            appended.status().message()));
+    WebhookResponse r = refuse(
+        Outcome::kInternal,
+        absl::StrCat("ring refused the event: ", appended.status().message()));
     r.secret_label = std::move(secret_label);
     r.event_id = std::move(event_id);
     r.event_type = std::move(event_type);
@@ -211,9 +211,9 @@ WebhookResponse WebhookHandler::Handle(WebhookRequest request) const {
   response.event_id = std::move(event_id);
   response.event_type = std::move(event_type);
   response.sequence = appended->sequence;
-  response.body = absl::StrCat(R"({"sequence":)", appended->sequence,
-                               R"(,"duplicate":)",
-                               appended->duplicate ? "true" : "false", "}");
+  response.body =
+      absl::StrCat(R"({"sequence":)", appended->sequence, R"(,"duplicate":)",
+                   appended->duplicate ? "true" : "false", "}");
   return response;
 }
 
