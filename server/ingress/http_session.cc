@@ -27,6 +27,7 @@ using tcp = net::ip::tcp;
 // How long a closing connection is drained after its last answer, so the
 // client reads the answer rather than a reset caused by its unread upload.
 constexpr absl::Duration kMaxLinger = absl::Seconds(2);
+constexpr size_t kMinLingerBytes = size_t{8} << 20;
 
 std::string NewRequestId() {
   thread_local absl::BitGen gen;
@@ -90,6 +91,7 @@ void HttpSession::BeginRequest() {
   request_.request_id = NewRequestId();
   request_start_ = absl::Now();
   client_keep_alive_ = false;
+  early_response_.reset();
 }
 
 void HttpSession::DoWaitForRequest() {
@@ -161,18 +163,27 @@ void HttpSession::OnReadHeader(ErrorCode ec, size_t /*bytes*/) {
   }
   request_.chunked = parser_->chunked() || has_transfer_encoding;
 
+  const std::optional<absl::string_view> expect =
+      FindHeader(request_.headers, "expect");
+  const bool expects_continue =
+      expect.has_value() && absl::EqualsIgnoreCase(*expect, "100-continue");
   if (std::optional<WebhookResponse> early = handler_.CheckHead(request_)) {
-    // The body (if any) stays unread, so the connection cannot carry
-    // another request.
-    if (request_.chunked || request_.content_length.value_or(0) > 0) {
-      early->close_connection = true;
+    const uint64_t length = request_.content_length.value_or(0);
+    // A client expecting 100-continue sends no body before it has one: answer
+    // now rather than wait for bytes that will not come.
+    if (!early->close_connection && !request_.chunked && !expects_continue &&
+        length > 0 && length <= options_.max_body_bytes) {
+      // A refusal the connection survives (404, 405, 415): read and drop
+      // the body so the next request starts at a message boundary.
+      early_response_ = *std::move(early);
+      DoReadBody();
+      return;
     }
+    if (request_.chunked || length > 0) early->close_connection = true;
     Respond(*std::move(early));
     return;
   }
-  const std::optional<absl::string_view> expect =
-      FindHeader(request_.headers, "expect");
-  if (expect.has_value() && absl::EqualsIgnoreCase(*expect, "100-continue")) {
+  if (expects_continue) {
     DoContinue();
     return;
   }
@@ -215,6 +226,12 @@ void HttpSession::OnReadBody(ErrorCode ec, size_t /*bytes*/) {
   }
   request_.body = std::move(parser_->get().body());
   parser_.reset();
+  if (early_response_.has_value()) {
+    WebhookResponse early = *std::move(early_response_);
+    early_response_.reset();
+    Respond(std::move(early));
+    return;
+  }
   Respond(handler_.Handle(std::move(request_)));
 }
 
@@ -311,7 +328,10 @@ void HttpSession::DoLingeringClose() {
 
 void HttpSession::OnLinger(ErrorCode ec, size_t bytes) {
   lingered_bytes_ += bytes;
-  if (ec || lingered_bytes_ > options_.max_body_bytes + (64 << 10)) {
+  // Enough for a client that keeps uploading an oversized body after its
+  // 413 to finish and read the answer; the linger deadline bounds the time.
+  const size_t cap = std::max(4 * options_.max_body_bytes, kMinLingerBytes);
+  if (ec || lingered_bytes_ > cap) {
     CloseSocket();
     return;
   }

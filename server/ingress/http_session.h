@@ -162,6 +162,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool client_keep_alive_ = false;
 
   WebhookRequest request_;
+  // A refusal decided from the head, sent once the body has been drained.
+  std::optional<WebhookResponse> early_response_;
   absl::Time request_start_;
 };
 

@@ -84,7 +84,7 @@ absl::StatusOr<std::shared_ptr<const Verifier>> MakeVerifier(
 struct GettrxSourceOptions {
   // "hmac-sha256" or "standard-webhooks".
   std::string scheme = "hmac-sha256";
-  std::vector<Secret> secrets;
+  std::vector<Secret> secrets = {};
   // Accept requests without verifying them, only when no secret is given
   // (development only; a warning is logged at start and every unsigned
   // request is counted).

@@ -509,7 +509,7 @@ TEST_F(IngressServerTest, ClientDisconnectingMidBody) {
 // does not disturb the server.
 TEST_F(IngressServerTest, GarbageInsteadOfTlsHandshake) {
   Start();
-  for (const std::string garbage :
+  for (const std::string& garbage :
        {std::string("GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
         std::string("\x16\x03\x01\x00\x05\x01\x00\x00\x01\x00", 10),
         std::string(4096, '\xAB')}) {

@@ -15,10 +15,12 @@ TEST(OutcomesTest, TableFollowsTheStatusPolicy) {
   for (const OutcomeInfo& row : AllOutcomes()) {
     EXPECT_FALSE(row.http_status >= 300 && row.http_status < 400) << row.label;
     EXPECT_NE(row.http_status, 410) << row.label;
-    if (row.http_status >= 400)
+    if (row.http_status >= 400) {
       EXPECT_FALSE(row.error_code.empty()) << row.label;
-    if (row.http_status == 200)
+    }
+    if (row.http_status == 200) {
       EXPECT_TRUE(row.error_code.empty()) << row.label;
+    }
     EXPECT_TRUE(labels.insert(std::string(row.label)).second) << row.label;
   }
 }
