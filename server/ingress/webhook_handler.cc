@@ -74,9 +74,13 @@ WebhookResponse MakeErrorResponse(Outcome outcome, std::string request_id,
 void LogAndCount(IngressMetrics& metrics, const WebhookResponse& response,
                  absl::Duration latency) {
   metrics.Count(response.outcome);
-  const LogLevel level = response.status >= 500 ? LogLevel::kWarning
-                         : response.status == 0 ? LogLevel::kDebug
-                                                : LogLevel::kInfo;
+  // Unsigned requests (insecure mode) warn on every line, so the mode can
+  // never go unnoticed in the log.
+  const LogLevel level =
+      response.status >= 500 || response.secret_label == kUnsignedLabel
+          ? LogLevel::kWarning
+      : response.status == 0 ? LogLevel::kDebug
+                             : LogLevel::kInfo;
   LogRecord record(level, "webhook");
   record.Add("request_id", response.request_id)
       .Add("status", response.status)
@@ -171,7 +175,7 @@ WebhookResponse WebhookHandler::Handle(WebhookRequest request) const {
     metrics_.CountSecretMatch(source.name, secret_label);
   } else {
     metrics_.CountUnsigned();
-    secret_label = "UNSIGNED";
+    secret_label = std::string(kUnsignedLabel);
   }
 
   absl::StatusOr<v1::Event> event =

@@ -49,6 +49,10 @@ struct HttpHeader {
 };
 using HttpHeaders = std::vector<HttpHeader>;
 
+// WebhookResponse::secret_label of a request accepted without verification
+// (a source with allow_unsigned).
+inline constexpr absl::string_view kUnsignedLabel = "UNSIGNED";
+
 // The first header with this lower-case name, or nullopt.
 std::optional<absl::string_view> FindHeader(const HttpHeaders& headers,
                                             absl::string_view lower_name);
