@@ -4,6 +4,8 @@
 // and the server must still serve.
 #include "server/ingress/ingress_server.h"
 
+#include <openssl/ssl.h>
+
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -614,6 +616,24 @@ TEST_F(IngressServerTest, ConnectionCap) {
   b->Close();
   EXPECT_TRUE(WaitUntil(
       [&] { return server_->metrics().Read().connections_active == 0; }));
+  ExpectStillServes();
+}
+
+// Verifies the TLS policy: 1.3 is negotiated when offered, 1.2 is accepted,
+// 1.1 and 1.0 are refused even by a client willing to use them.
+TEST_F(IngressServerTest, TlsVersions) {
+  Start();
+  auto modern = RawConnected();
+  EXPECT_EQ(modern->TlsVersion(), "TLSv1.3");
+  RawTlsClient tls12(server_->port(), std::chrono::seconds(10), TLS1_2_VERSION);
+  ASSERT_TRUE(tls12.Connect());
+  EXPECT_TRUE(tls12.Handshake());
+  EXPECT_EQ(tls12.TlsVersion(), "TLSv1.2");
+  for (int version : {TLS1_1_VERSION, TLS1_VERSION}) {
+    RawTlsClient old(server_->port(), std::chrono::seconds(10), version);
+    ASSERT_TRUE(old.Connect());
+    EXPECT_FALSE(old.Handshake()) << version;
+  }
   ExpectStillServes();
 }
 

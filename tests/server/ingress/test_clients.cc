@@ -1,5 +1,7 @@
 #include "tests/server/ingress/test_clients.h"
 
+#include <openssl/ssl.h>
+
 #include <mutex>
 
 #include "absl/strings/ascii.h"
@@ -98,12 +100,32 @@ HttpResult CurlClient::Request(const std::string& method,
   return result;
 }
 
-RawTlsClient::RawTlsClient(uint16_t port, std::chrono::milliseconds op_timeout)
+namespace {
+
+net::ssl::context MakeClientContext(int max_tls_version) {
+  net::ssl::context tls(net::ssl::context::tls_client);
+  tls.set_verify_mode(net::ssl::verify_none);
+  if (max_tls_version != 0) {
+    SSL_CTX* ctx = tls.native_handle();
+    SSL_CTX_set_security_level(ctx, 0);
+    SSL_CTX_set_cipher_list(ctx, "ALL:@SECLEVEL=0");
+    SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION);
+    SSL_CTX_set_max_proto_version(ctx, max_tls_version);
+  }
+  return tls;
+}
+
+}  // namespace
+
+RawTlsClient::RawTlsClient(uint16_t port, std::chrono::milliseconds op_timeout,
+                           int max_tls_version)
     : port_(port),
       op_timeout_(op_timeout),
-      tls_(net::ssl::context::tls_client),
-      stream_(ioc_, tls_) {
-  tls_.set_verify_mode(net::ssl::verify_none);
+      tls_(MakeClientContext(max_tls_version)),
+      stream_(ioc_, tls_) {}
+
+std::string RawTlsClient::TlsVersion() {
+  return SSL_get_version(stream_.native_handle());
 }
 
 RawTlsClient::~RawTlsClient() { Close(); }

@@ -80,8 +80,13 @@ struct RawResponse {
 
 class RawTlsClient {
  public:
-  explicit RawTlsClient(uint16_t port, std::chrono::milliseconds op_timeout =
-                                           std::chrono::seconds(10));
+  // `max_tls_version` (e.g. TLS1_1_VERSION) caps what the client offers and
+  // lowers its own security level so that only the server can refuse;
+  // 0 = OpenSSL's defaults.
+  explicit RawTlsClient(
+      uint16_t port,
+      std::chrono::milliseconds op_timeout = std::chrono::seconds(10),
+      int max_tls_version = 0);
   ~RawTlsClient();
 
   bool Connect();    // TCP only
@@ -94,6 +99,8 @@ class RawTlsClient {
   // operation timeout, reading and discarding anything before it.
   bool WaitForClose();
   void Close();
+  // The negotiated protocol, e.g. "TLSv1.3" (after Handshake).
+  std::string TlsVersion();
 
  private:
   template <typename Start>
