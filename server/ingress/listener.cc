@@ -18,6 +18,7 @@ Listener::Listener(net::io_context& ioc, size_t max_connections,
     : ioc_(ioc),
       strand_(net::make_strand(ioc)),
       acceptor_(strand_),
+      retry_timer_(strand_),
       max_connections_(max_connections),
       metrics_(metrics),
       on_accept_(std::move(on_accept)),
@@ -62,6 +63,7 @@ void Listener::Close() {
   net::post(strand_, [self = shared_from_this()] {
     boost::system::error_code ignored;
     self->acceptor_.close(ignored);
+    self->retry_timer_.cancel();
   });
 }
 
@@ -76,10 +78,17 @@ void Listener::DoAccept() {
 void Listener::OnAcceptDone(boost::system::error_code ec, tcp::socket socket) {
   if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
   if (ec) {
-    // EMFILE and friends: log, and keep accepting (the condition is usually
-    // transient); never spin silently.
+    // EMFILE and friends: usually transient. Back off briefly instead of
+    // spinning on the error (and flooding the log).
     LogRecord(LogLevel::kWarning, "accept failed").Add("error", ec.message());
-  } else if (active_->load(std::memory_order_relaxed) >= max_connections_) {
+    retry_timer_.expires_after(std::chrono::milliseconds(100));
+    retry_timer_.async_wait(
+        [self = shared_from_this()](boost::system::error_code wait_ec) {
+          if (!wait_ec && self->acceptor_.is_open()) self->DoAccept();
+        });
+    return;
+  }
+  if (active_->load(std::memory_order_relaxed) >= max_connections_) {
     metrics_.CountConnectionRefused();
     boost::system::error_code ignored;
     socket.close(ignored);

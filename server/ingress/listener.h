@@ -30,6 +30,7 @@
 #include "absl/status/statusor.h"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/steady_timer.hpp"
 #include "boost/asio/strand.hpp"
 #include "server/ingress/http_session.h"
 #include "server/ingress/ingress_metrics.h"
@@ -62,6 +63,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   boost::asio::io_context& ioc_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer retry_timer_;  // backoff after accept errors
   const size_t max_connections_;
   IngressMetrics& metrics_;
   const OnAccept on_accept_;
