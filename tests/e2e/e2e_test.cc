@@ -7,6 +7,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -59,7 +60,9 @@ class E2eTest : public ::testing::Test {
     dir_ = tmpl;
   }
   void TearDown() override {
-    if (!HasFailure()) std::filesystem::remove_all(dir_);
+    if (!HasFailure() && getenv("HOOKSTREAM_KEEP_E2E") == nullptr) {
+      std::filesystem::remove_all(dir_);
+    }
   }
 
   void StartServer(std::vector<std::string> flags = {}) {
@@ -245,11 +248,16 @@ TEST_F(E2eTest, ShutdownEndsStreamsWithUnavailable) {
   Subscription sub(*stub_, request);
   SubscribeResponse r;
   ASSERT_TRUE(sub.Read(&r));
+  // Keep reading while the server stops, as a live client does.
+  std::thread reader([&] {
+    while (sub.Read(&r)) {
+    }
+  });
   absl::StatusOr<int> code = server_->Stop();
+  reader.join();
   ASSERT_TRUE(code.ok()) << code.status();
   EXPECT_EQ(*code, 0);
-  while (sub.Read(&r)) {
-  }
+  EXPECT_TRUE(r.has_heartbeat()) << "the last message is a heartbeat";
   EXPECT_EQ(sub.Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
