@@ -60,7 +60,8 @@ ABSL_FLAG(int, post_connections, 8, "live: ingress connections");
 ABSL_FLAG(int, subscriptions, 10'000, "many: subscriptions");
 ABSL_FLAG(int, channels, 100, "many: channels they share");
 ABSL_FLAG(int, events, 50, "many: events posted one at a time");
-ABSL_FLAG(int, server_pid, 0, "many/info: pid whose RSS to read");
+ABSL_FLAG(int, server_pid, 0,
+          "the server's pid: RSS (many/info) and CPU time (replay/live)");
 ABSL_FLAG(std::string, ready_file, "", "tail: written once all are ready");
 ABSL_FLAG(std::string, label, "", "copied into the JSON line");
 
@@ -288,10 +289,16 @@ int Replay(const std::string& target) {
         hub, Subscription::Options{.request = MakeRequest(v1::ORIGIN_OLDEST),
                                    .stop_after = expect}));
   }
+  const int server_pid = absl::GetFlag(FLAGS_server_pid);
+  const double client_cpu0 = ProcessCpuSeconds(0);
+  const double server_cpu0 = server_pid > 0 ? ProcessCpuSeconds(server_pid) : 0;
   const int64_t start_ns = MonotonicNowNs();
   for (int i = 0; i < k; ++i) subs[i]->Start(*stubs[i]);
   const bool all_done = hub.AwaitDone(k, absl::GetFlag(FLAGS_timeout));
   if (!all_done) CancelAll(hub, subs);
+  const double client_cpu = ProcessCpuSeconds(0) - client_cpu0;
+  const double server_cpu =
+      server_pid > 0 ? ProcessCpuSeconds(server_pid) - server_cpu0 : -1;
 
   uint64_t events = 0, batches = 0, bytes = 0, out_of_order = 0, complete = 0;
   int64_t last_ns = start_ns;
@@ -322,6 +329,8 @@ int Replay(const std::string& target) {
       .Add("events_per_batch", batches ? double(events) / batches : 0.0)
       .Add("bytes_per_event", events ? double(bytes) / events : 0.0)
       .Add("out_of_order", out_of_order)
+      .Add("client_cpu_s", client_cpu)
+      .Add("server_cpu_s", server_cpu)
       .Add("statuses", StatusSummary(subs));
   std::cout << out.str() << std::endl;
   return complete == static_cast<uint64_t>(k) && out_of_order == 0 ? 0 : 1;
@@ -352,6 +361,9 @@ int Live(const std::string& target) {
     CancelAll(hub, subs);
     return 1;
   }
+  const int server_pid = absl::GetFlag(FLAGS_server_pid);
+  const double client_cpu0 = ProcessCpuSeconds(0);
+  const double server_cpu0 = server_pid > 0 ? ProcessCpuSeconds(server_pid) : 0;
   auto posted = RunPaced(
       {.port = static_cast<uint16_t>(absl::GetFlag(FLAGS_ingress_port))},
       {.connections = absl::GetFlag(FLAGS_post_connections),
@@ -375,6 +387,9 @@ int Live(const std::string& target) {
     absl::SleepFor(absl::Milliseconds(20));
   }
   CancelAll(hub, subs);
+  const double client_cpu = ProcessCpuSeconds(0) - client_cpu0;
+  const double server_cpu =
+      server_pid > 0 ? ProcessCpuSeconds(server_pid) - server_cpu0 : -1;
   std::vector<int64_t> samples;
   for (auto& s : subs) {
     samples.insert(samples.end(), s->latencies_ns().begin(),
@@ -394,7 +409,9 @@ int Live(const std::string& target) {
       .Add("received", received)
       .Add("expected", posted->ok_2xx * k)
       .AddPercentilesUs("latency", p)
-      .AddPercentilesUs("post_rtt", post);
+      .AddPercentilesUs("post_rtt", post)
+      .Add("client_cpu_s", client_cpu)
+      .Add("server_cpu_s", server_cpu);
   std::cout << out.str() << std::endl;
   return received == posted->ok_2xx * k ? 0 : 1;
 }

@@ -34,6 +34,7 @@ ABSL_FLAG(uint64_t, pregenerate, 300'000,
           "requests made before the clock starts; later ones are made and "
           "signed while sending");
 ABSL_FLAG(uint32_t, run_id, 0, "keeps ids of two runs apart (0: random)");
+ABSL_FLAG(int, server_pid, 0, "server process whose CPU time to report");
 ABSL_FLAG(std::string, label, "", "copied into the JSON line");
 
 namespace hookstream::bench {
@@ -82,6 +83,9 @@ int Main() {
   }
   const size_t body_bytes = factory->body_size_for(UniqueEventId(run, 0));
 
+  const int server_pid = absl::GetFlag(FLAGS_server_pid);
+  const double client_cpu0 = ProcessCpuSeconds(0);
+  const double server_cpu0 = server_pid > 0 ? ProcessCpuSeconds(server_pid) : 0;
   auto result =
       RunClosedLoop({.host = host,
                      .port = static_cast<uint16_t>(port),
@@ -99,6 +103,9 @@ int Main() {
     std::cerr << "bench_https_load: " << result.status() << "\n";
     return 1;
   }
+  const double client_cpu = ProcessCpuSeconds(0) - client_cpu0;
+  const double server_cpu =
+      server_pid > 0 ? ProcessCpuSeconds(server_pid) - server_cpu0 : -1;
   const uint64_t answered = result->ok_2xx + result->non_2xx;
   const Percentiles p = ComputePercentiles(std::move(result->latencies_ns));
   std::string statuses;
@@ -118,6 +125,8 @@ int Main() {
       .Add("ok_rps",
            result->seconds > 0 ? result->ok_2xx / result->seconds : 0.0)
       .AddPercentilesUs("latency", p)
+      .Add("client_cpu_s", client_cpu)
+      .Add("server_cpu_s", server_cpu)
       .Add("statuses", statuses)
       .Add("first_error", result->first_error)
       .Add("sample_body",

@@ -46,6 +46,7 @@ ABSL_FLAG(double, rate, 2000, "live: messages per second");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "live: publish time");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(120),
           "longest wait for consumers to finish");
+ABSL_FLAG(int, server_pid, 0, "nats-server's pid, to report its CPU time");
 ABSL_FLAG(std::string, label, "", "copied into the JSON line");
 
 namespace hookstream::bench {
@@ -204,6 +205,9 @@ int Replay(const std::string& url, v1::Event event) {
     consumers.push_back(std::make_unique<Consumer>());
     consumers.back()->stop_after = n;
   }
+  const int server_pid = absl::GetFlag(FLAGS_server_pid);
+  const double client_cpu0 = ProcessCpuSeconds(0);
+  const double server_cpu0 = server_pid > 0 ? ProcessCpuSeconds(server_pid) : 0;
   const int64_t start_ns = MonotonicNowNs();
   for (auto& c : consumers) {
     if (int rc = Subscribe(*c, url, js_DeliverAll)) return rc;
@@ -218,6 +222,9 @@ int Replay(const std::string& url, v1::Event event) {
   while (!all_done() && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(5));
   }
+  const double client_cpu = ProcessCpuSeconds(0) - client_cpu0;
+  const double server_cpu =
+      server_pid > 0 ? ProcessCpuSeconds(server_pid) - server_cpu0 : -1;
   uint64_t events = 0, complete = 0, bytes = 0, parse_failures = 0;
   int64_t last_ns = start_ns;
   for (auto& c : consumers) {
@@ -245,7 +252,9 @@ int Replay(const std::string& url, v1::Event event) {
            complete == static_cast<uint64_t>(k) && seconds > 0
                ? events / seconds
                : 0.0)
-      .Add("parse_failures", parse_failures);
+      .Add("parse_failures", parse_failures)
+      .Add("client_cpu_s", client_cpu)
+      .Add("server_cpu_s", server_cpu);
   std::cout << out.str() << std::endl;
   return complete == static_cast<uint64_t>(k) ? 0 : 1;
 }
@@ -263,6 +272,9 @@ int Live(const std::string& url, v1::Event event) {
     if (int rc = Subscribe(*consumers.back(), url, js_DeliverNew)) return rc;
   }
 
+  const int server_pid = absl::GetFlag(FLAGS_server_pid);
+  const double client_cpu0 = ProcessCpuSeconds(0);
+  const double server_cpu0 = server_pid > 0 ? ProcessCpuSeconds(server_pid) : 0;
   const double rate = absl::GetFlag(FLAGS_rate);
   const uint64_t total = static_cast<uint64_t>(
       absl::ToDoubleSeconds(absl::GetFlag(FLAGS_duration)) * rate);
@@ -301,6 +313,9 @@ int Live(const std::string& url, v1::Event event) {
     if (all) break;
     absl::SleepFor(absl::Milliseconds(20));
   }
+  const double client_cpu = ProcessCpuSeconds(0) - client_cpu0;
+  const double server_cpu =
+      server_pid > 0 ? ProcessCpuSeconds(server_pid) - server_cpu0 : -1;
   std::vector<int64_t> samples;
   for (auto& c : consumers) {
     Unsubscribe(*c);
@@ -321,7 +336,9 @@ int Live(const std::string& url, v1::Event event) {
       .Add("expected", published * k)
       .AddPercentilesUs("latency", ComputePercentiles(std::move(samples)))
       .AddPercentilesUs("publish_rtt",
-                        ComputePercentiles(std::move(publish_rtt_ns)));
+                        ComputePercentiles(std::move(publish_rtt_ns)))
+      .Add("client_cpu_s", client_cpu)
+      .Add("server_cpu_s", server_cpu);
   std::cout << out.str() << std::endl;
   return received == published * k ? 0 : 1;
 }

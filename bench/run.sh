@@ -13,6 +13,7 @@
 #                     ingest replay live many memory conversion)
 #   BENCH_QUICK=1     small counts and short durations, to try the harness
 #   BENCH_OUT         results directory (default $BENCH_BUILD_DIR/bench-results)
+#   BENCH_SERVER_BIN  another hookstream-server binary (default: the build's)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -48,7 +49,7 @@ if [ "$quick" = 1 ]; then
   memory_events=50000
 fi
 
-server_bin=$build/server/hookstream-server
+server_bin=${BENCH_SERVER_BIN:-$build/server/hookstream-server}
 https_load=$build/bench/bench_https_load
 grpc_subs=$build/bench/bench_grpc_subscribers
 jetstream=$build/bench/bench_jetstream
@@ -136,6 +137,8 @@ http {
   keepalive_timeout 120s;
   client_body_buffer_size 64k;
   server {
+    # The worker (the one process that serves) is the master's only child;
+    # its CPU time is reported.
     listen 127.0.0.1:$nginx_port ssl;
     ssl_certificate $cert;
     ssl_certificate_key $key;
@@ -242,25 +245,31 @@ workload_ingest() {
   local r
   for r in $(seq 1 "$runs"); do
     if start_nginx; then
-      record ingest nginx "$r" "$(ingest_load "$nginx_port" nginx)"
+      record ingest nginx "$r" "$(ingest_load "$nginx_port" nginx \
+        --server_pid="$(pgrep -P "$nginx_pid" | head -1 || echo 0)")"
       stop_nginx
     fi
     have_server || continue
     start_hookstream "${big_ring[@]}" || continue
-    record ingest hookstream "$r" "$(ingest_load "$hs_ingress" hookstream)"
+    record ingest hookstream "$r" "$(ingest_load "$hs_ingress" hookstream \
+      --server_pid="$hs_pid")"
     stop_hookstream
     # The same load with 10 live subscribers attached.
     start_hookstream "${big_ring[@]}" || continue
     rm -f "$work/tail.ready"
+    # Default subscriptions (no raw_json), for the load plus a margin; the
+    # tool ends by itself and prints what its subscribers received.
     "$grpc_subs" --mode=tail --target="127.0.0.1:$hs_grpc" \
-      --subscribers=$live_subscribers --duration=$((ingest_seconds + 15))s \
+      --subscribers=$live_subscribers --include_raw_json=false \
+      --duration=$((ingest_seconds + 3))s \
       --ready_file="$work/tail.ready" --label=tail >"$work/tail.json" &
     local tail_pid=$!
     pids+=("$tail_pid")
     local i
     for i in $(seq 1 300); do [ -s "$work/tail.ready" ] && break; sleep 0.1; done
     record ingest hookstream_10subs "$r" \
-      "$(ingest_load "$hs_ingress" hookstream_10subs)"
+      "$(ingest_load "$hs_ingress" hookstream_10subs --server_pid="$hs_pid")"
+    for i in $(seq 1 300); do kill -0 "$tail_pid" 2>/dev/null || break; sleep 0.1; done
     stop_pid "$tail_pid"
     record ingest tail_subscribers "$r" "$(cat "$work/tail.json")"
     stop_hookstream
@@ -280,13 +289,14 @@ workload_replay() {
       record replay jetstream "$r" "$("$jetstream" --mode=replay \
         --url="nats://127.0.0.1:$nats_port" --body_file="$body" \
         --messages=$replay_events --consumers=$replay_subscribers \
-        --timeout=300s --label=jetstream || true)"
+        --timeout=300s --server_pid="$nats_pid" --label=jetstream || true)"
       stop_nats
     fi
     [ $hs_ready = 1 ] || continue
     record replay hookstream "$r" "$("$grpc_subs" --mode=replay \
       --target="127.0.0.1:$hs_grpc" --subscribers=$replay_subscribers \
-      --expect=$replay_events --timeout=300s --label=hookstream || true)"
+      --expect=$replay_events --timeout=300s --server_pid="$hs_pid" \
+      --label=hookstream || true)"
   done
   [ $hs_ready = 1 ] && stop_hookstream
   return 0
@@ -299,7 +309,8 @@ workload_live() {
       record live jetstream "$r" "$("$jetstream" --mode=live \
         --url="nats://127.0.0.1:$nats_port" --body_file="$body" \
         --consumers=$live_subscribers --rate=$live_rate \
-        --duration=${live_seconds}s --label=jetstream || true)"
+        --duration=${live_seconds}s --server_pid="$nats_pid" \
+        --label=jetstream || true)"
       stop_nats
     fi
     have_server || continue
@@ -308,7 +319,8 @@ workload_live() {
       --target="127.0.0.1:$hs_grpc" --ingress_port="$hs_ingress" \
       --body_file="$body" --secret_file="$secret" \
       --subscribers=$live_subscribers --rate=$live_rate \
-      --duration=${live_seconds}s --label=hookstream || true)"
+      --duration=${live_seconds}s --server_pid="$hs_pid" \
+      --label=hookstream || true)"
     stop_hookstream
   done
 }

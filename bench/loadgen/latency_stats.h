@@ -60,4 +60,8 @@ int64_t MonotonicNowNs();
 // or -1 when it cannot be read.
 int64_t ProcessRssBytes(int pid);
 
+// CPU time (user + system, all threads) process `pid` used so far, in
+// seconds; pid 0 is this process. -1 when it cannot be read.
+double ProcessCpuSeconds(int pid);
+
 }  // namespace hookstream::bench
