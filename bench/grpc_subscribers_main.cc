@@ -409,6 +409,8 @@ int Live(const std::string& target) {
       .Add("received", received)
       .Add("expected", posted->ok_2xx * k)
       .AddPercentilesUs("latency", p)
+      .Add("achieved_rate",
+           posted->seconds > 0 ? posted->sent / posted->seconds : 0.0)
       .AddPercentilesUs("post_rtt", post)
       .Add("client_cpu_s", client_cpu)
       .Add("server_cpu_s", server_cpu);
@@ -451,6 +453,8 @@ int Many(const std::string& target) {
 
   std::vector<int64_t> reach_all_ns;
   uint64_t post_failures = 0;
+  const double client_cpu0 = ProcessCpuSeconds(0);
+  const double server_cpu0 = pid > 0 ? ProcessCpuSeconds(pid) : 0;
   for (int e = 0; e < absl::GetFlag(FLAGS_events); ++e) {
     int64_t sent_ns = 0;
     auto posted = RunClosedLoop(
@@ -472,6 +476,8 @@ int Many(const std::string& target) {
     reach_all_ns.push_back(last - sent_ns);
   }
   const uint64_t delivered = hub.delivered();
+  const double client_cpu = ProcessCpuSeconds(0) - client_cpu0;
+  const double server_cpu = pid > 0 ? ProcessCpuSeconds(pid) - server_cpu0 : -1;
   CancelAll(hub, subs);
   const Percentiles p = ComputePercentiles(reach_all_ns);
   JsonLine out;
@@ -487,7 +493,9 @@ int Many(const std::string& target) {
       .Add("events_timed", static_cast<uint64_t>(reach_all_ns.size()))
       .Add("post_failures", post_failures)
       .Add("delivered", delivered)
-      .AddPercentilesUs("reach_all", p);
+      .AddPercentilesUs("reach_all", p)
+      .Add("client_cpu_s", client_cpu)
+      .Add("server_cpu_s", server_cpu);
   std::cout << out.str() << std::endl;
   return reach_all_ns.size() == static_cast<size_t>(absl::GetFlag(FLAGS_events))
              ? 0

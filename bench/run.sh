@@ -318,7 +318,7 @@ workload_live() {
     record live hookstream "$r" "$("$grpc_subs" --mode=live \
       --target="127.0.0.1:$hs_grpc" --ingress_port="$hs_ingress" \
       --body_file="$body" --secret_file="$secret" \
-      --subscribers=$live_subscribers --rate=$live_rate \
+      --subscribers=$live_subscribers --rate=$live_rate --post_connections=32 \
       --duration=${live_seconds}s --server_pid="$hs_pid" \
       --label=hookstream || true)"
     stop_hookstream
@@ -334,6 +334,7 @@ workload_many() {
       --target="127.0.0.1:$hs_grpc" --ingress_port="$hs_ingress" \
       --body_file="$body" --secret_file="$secret" \
       --subscriptions=$many_subscriptions --channels=$many_channels \
+      --include_raw_json=false \
       --events=$many_events --server_pid="$hs_pid" --label=hookstream || true)"
     stop_hookstream
   done
