@@ -31,6 +31,17 @@ run: deps
 	cmake --build $(RELEASE_DIR) -j $(JOBS) --target hookstream-server hookstream
 	BUILD_DIR=$(RELEASE_DIR) ./scripts/run-dev.sh
 
+# Side by side with nginx and NATS JetStream (bench/run.sh; results go in
+# docs/benchmarks.md). Installs the peers first; `make test` never does.
+BENCH_DIR ?= build-bench
+bench: deps
+	./scripts/install-bench-deps.sh
+	cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=Release \
+	  -DHOOKSTREAM_BUILD_TESTS=OFF -DHOOKSTREAM_BUILD_BENCH=ON
+	cmake --build $(BENCH_DIR) -j $(JOBS)
+	cmake --build $(BENCH_DIR) -j $(JOBS) --target bench_tools
+	BENCH_BUILD_DIR=$(BENCH_DIR) ./bench/run.sh
+
 format:
 	git ls-files '*.h' '*.cc' | xargs clang-format -i
 

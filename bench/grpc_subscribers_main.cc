@@ -1,0 +1,594 @@
+// bench_grpc_subscribers: hookstream.v1.EventStream subscribers for the
+// fan-out, latency and many-subscriber workloads, and a stream-info probe.
+// Every subscriber has its own channel (a distinct channel argument keeps
+// gRPC from sharing one connection), except in --mode=many, where
+// --subscriptions streams share --channels channels. Events arrive decoded
+// (gRPC parses each SubscribeResponse into v1::Event messages).
+//
+//   --mode=replay  K subscribers from ORIGIN_OLDEST until each has --expect
+//                  events: aggregate deliveries/s.
+//   --mode=live    K subscribers at the head, then this process posts signed
+//                  webhooks at --rate through the ingress, each carrying its
+//                  send time in its event id: latency p50/p99 of
+//                  POST sent → event received.
+//   --mode=many    --subscriptions streams over --channels channels; server
+//                  RSS before/after (memory per idle subscription); then
+//                  --events single posts, each timed until all received it.
+//   --mode=tail    K subscribers at the head for --duration (load for the
+//                  ingest workload); writes --ready_file once all are ready.
+//   --mode=info    GetStreamInfo (and the server's RSS) as one JSON line.
+// Output: one JSON line on stdout.
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "bench/loadgen/https_load.h"
+#include "bench/loadgen/latency_stats.h"
+#include "bench/loadgen/signed_bodies.h"
+#include "grpcpp/grpcpp.h"
+#include "hookstream/v1/event_stream.grpc.pb.h"
+
+ABSL_FLAG(std::string, mode, "replay", "replay, live, many or info");
+ABSL_FLAG(std::string, target, "", "gRPC address, 127.0.0.1:PORT");
+ABSL_FLAG(int, subscribers, 10, "replay/live: subscribers, one channel each");
+ABSL_FLAG(uint64_t, expect, 200'000, "replay: events each subscriber reads");
+ABSL_FLAG(bool, include_raw_json, true,
+          "ask for Event.raw_json, so each event carries the ~1.2 KB body");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(120),
+          "longest wait for subscribers to finish");
+ABSL_FLAG(int, ingress_port, 0, "live/many: the ingress port to post to");
+ABSL_FLAG(std::string, body_file, "", "live/many: template GETTRX body");
+ABSL_FLAG(std::string, secret_file, "", "live/many: signing secret");
+ABSL_FLAG(double, rate, 2000, "live: posts per second");
+ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "live: posting time");
+ABSL_FLAG(int, post_connections, 8, "live: ingress connections");
+ABSL_FLAG(int, subscriptions, 10'000, "many: subscriptions");
+ABSL_FLAG(int, channels, 100, "many: channels they share");
+ABSL_FLAG(int, events, 50, "many: events posted one at a time");
+ABSL_FLAG(int, server_pid, 0,
+          "the server's pid: RSS (many/info) and CPU time (replay/live)");
+ABSL_FLAG(std::string, ready_file, "", "tail: written once all are ready");
+ABSL_FLAG(std::string, label, "", "copied into the JSON line");
+
+namespace hookstream::bench {
+namespace {
+
+namespace v1 = ::hookstream::v1;
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target,
+                                           int index) {
+  grpc::ChannelArguments args;
+  // Channels with equal arguments may share a subchannel (one connection);
+  // a distinct argument per channel gives each its own connection.
+  args.SetInt("hookstream.bench.channel_index", index);
+  args.SetMaxReceiveMessageSize(64 << 20);
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
+                                   args);
+}
+
+// What all subscriptions of a run report to.
+class Hub {
+ public:
+  void Ready() {
+    absl::MutexLock lock(&mu_);
+    ++ready_;
+  }
+  void Done() {
+    absl::MutexLock lock(&mu_);
+    ++done_;
+  }
+  // Counts one delivered event; remembers when the last one arrived.
+  void Delivered(int64_t now_ns) {
+    absl::MutexLock lock(&mu_);
+    ++delivered_;
+    last_delivery_ns_ = now_ns;
+  }
+  bool AwaitReady(int n, absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    auto cond = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+      return ready_ + done_ >= n;
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&cond), timeout);
+    return ready_ >= n;
+  }
+  bool AwaitDone(int n, absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    auto cond = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return done_ >= n; };
+    return mu_.AwaitWithTimeout(absl::Condition(&cond), timeout);
+  }
+  // Waits until `n` events were delivered in all; returns when the last
+  // arrived, or -1 on timeout.
+  int64_t AwaitDelivered(uint64_t n, absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    auto cond = [&]()
+                    ABSL_SHARED_LOCKS_REQUIRED(mu_) { return delivered_ >= n; };
+    if (!mu_.AwaitWithTimeout(absl::Condition(&cond), timeout)) return -1;
+    return last_delivery_ns_;
+  }
+  uint64_t delivered() {
+    absl::MutexLock lock(&mu_);
+    return delivered_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  int ready_ ABSL_GUARDED_BY(mu_) = 0;
+  int done_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t delivered_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t last_delivery_ns_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// One Subscribe stream. gRPC runs its callbacks one at a time, so the
+// counters need no lock; they are read after OnDone.
+class Subscription : public grpc::ClientReadReactor<v1::SubscribeResponse> {
+ public:
+  struct Options {
+    v1::SubscribeRequest request;
+    // Stop after this many events (0: never; cancel from outside).
+    uint64_t stop_after = 0;
+    bool record_latency = false;
+    bool count_in_hub = false;
+  };
+
+  Subscription(Hub& hub, Options options)
+      : hub_(hub), options_(std::move(options)) {}
+
+  void Start(v1::EventStream::Stub& stub) {
+    stub.async()->Subscribe(&context_, &options_.request, this);
+    StartRead(&response_);
+    StartCall();
+  }
+  void Cancel() { context_.TryCancel(); }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // OnDone follows with the status.
+    const int64_t now = MonotonicNowNs();
+    if (response_.has_heartbeat()) {
+      if (!ready_) {
+        ready_ = true;
+        hub_.Ready();
+      }
+    } else if (response_.has_events()) {
+      ++batches_;
+      for (const v1::Event& event : response_.events().events()) {
+        // Touch the decoded fields a real consumer would read.
+        bytes_ += event.id().size() + event.raw_json().size();
+        if (last_sequence_ != 0 && event.sequence() != last_sequence_ + 1) {
+          ++out_of_order_;
+        }
+        last_sequence_ = event.sequence();
+        ++events_;
+        received_.fetch_add(1, std::memory_order_relaxed);
+        if (options_.record_latency) {
+          const int64_t sent = SendTimeFromEventId(event.id());
+          if (sent > 0) latencies_ns_.push_back(now - sent);
+        }
+        if (options_.count_in_hub) hub_.Delivered(now);
+      }
+      if (options_.stop_after != 0 && events_ >= options_.stop_after) {
+        finished_ns_ = now;
+        context_.TryCancel();
+        return;
+      }
+    }
+    StartRead(&response_);
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    status_ = status;
+    hub_.Done();
+  }
+
+  uint64_t events() const { return events_; }
+  // Safe to read while the stream runs.
+  uint64_t received() const { return received_.load(); }
+  uint64_t batches() const { return batches_; }
+  uint64_t bytes() const { return bytes_; }
+  uint64_t out_of_order() const { return out_of_order_; }
+  int64_t finished_ns() const { return finished_ns_; }
+  const grpc::Status& status() const { return status_; }
+  std::vector<int64_t>& latencies_ns() { return latencies_ns_; }
+
+ private:
+  Hub& hub_;
+  const Options options_;
+  grpc::ClientContext context_;
+  v1::SubscribeResponse response_;
+  bool ready_ = false;
+  uint64_t events_ = 0;
+  std::atomic<uint64_t> received_{0};
+  uint64_t batches_ = 0;
+  uint64_t bytes_ = 0;
+  uint64_t out_of_order_ = 0;
+  uint64_t last_sequence_ = 0;
+  int64_t finished_ns_ = 0;
+  std::vector<int64_t> latencies_ns_;
+  grpc::Status status_;
+};
+
+v1::SubscribeRequest MakeRequest(v1::Origin origin) {
+  v1::SubscribeRequest request;
+  request.set_origin(origin);
+  request.set_include_raw_json(absl::GetFlag(FLAGS_include_raw_json));
+  request.set_gap_policy(v1::GAP_POLICY_FAIL);
+  return request;
+}
+
+// Cancels every subscription and waits for their OnDone, so none outlives
+// this scope.
+void CancelAll(Hub& hub, std::vector<std::unique_ptr<Subscription>>& subs) {
+  for (auto& s : subs) s->Cancel();
+  if (!hub.AwaitDone(static_cast<int>(subs.size()), absl::Seconds(30))) {
+    std::cerr << "bench_grpc_subscribers: subscriptions did not end\n";
+    std::_Exit(1);
+  }
+}
+
+absl::StatusOr<SignedRequestFactory> MakeFactory() {
+  auto body = ReadFileToString(absl::GetFlag(FLAGS_body_file));
+  if (!body.ok()) return body.status();
+  auto secret = ReadFileToString(absl::GetFlag(FLAGS_secret_file));
+  if (!secret.ok()) return secret.status();
+  return SignedRequestFactory::Create(
+      *body,
+      std::string(
+          absl::StripAsciiWhitespace(secret->substr(0, secret->find('\n')))),
+      absl::StrCat("127.0.0.1:", absl::GetFlag(FLAGS_ingress_port)),
+      "/v1/webhooks/gettrx");
+}
+
+std::string StatusSummary(std::vector<std::unique_ptr<Subscription>>& subs) {
+  std::map<std::string, int> codes;
+  for (auto& s : subs) {
+    ++codes[s->status().ok() ? std::string("OK")
+                             : absl::StrCat(s->status().error_code(), " ",
+                                            s->status().error_message())];
+  }
+  std::string out;
+  for (const auto& [code, n] : codes) {
+    absl::StrAppend(&out, out.empty() ? "" : "; ", code, " x", n);
+  }
+  return out;
+}
+
+int Replay(const std::string& target) {
+  const int k = absl::GetFlag(FLAGS_subscribers);
+  const uint64_t expect = absl::GetFlag(FLAGS_expect);
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  std::vector<std::unique_ptr<v1::EventStream::Stub>> stubs;
+  for (int i = 0; i < k; ++i) {
+    channels.push_back(MakeChannel(target, i));
+    // Connect before the clock starts: the workload is the replay.
+    if (!channels.back()->WaitForConnected(
+            absl::ToChronoTime(absl::Now() + absl::Seconds(10)))) {
+      std::cerr << "bench_grpc_subscribers: cannot connect to " << target
+                << "\n";
+      return 1;
+    }
+    stubs.push_back(v1::EventStream::NewStub(channels.back()));
+  }
+  Hub hub;
+  std::vector<std::unique_ptr<Subscription>> subs;
+  for (int i = 0; i < k; ++i) {
+    subs.push_back(std::make_unique<Subscription>(
+        hub, Subscription::Options{.request = MakeRequest(v1::ORIGIN_OLDEST),
+                                   .stop_after = expect}));
+  }
+  const int server_pid = absl::GetFlag(FLAGS_server_pid);
+  const double client_cpu0 = ProcessCpuSeconds(0);
+  const double server_cpu0 = server_pid > 0 ? ProcessCpuSeconds(server_pid) : 0;
+  const int64_t start_ns = MonotonicNowNs();
+  for (int i = 0; i < k; ++i) subs[i]->Start(*stubs[i]);
+  const bool all_done = hub.AwaitDone(k, absl::GetFlag(FLAGS_timeout));
+  if (!all_done) CancelAll(hub, subs);
+  const double client_cpu = ProcessCpuSeconds(0) - client_cpu0;
+  const double server_cpu =
+      server_pid > 0 ? ProcessCpuSeconds(server_pid) - server_cpu0 : -1;
+
+  uint64_t events = 0, batches = 0, bytes = 0, out_of_order = 0, complete = 0;
+  int64_t last_ns = start_ns;
+  std::vector<int64_t> per_sub_ns;
+  for (auto& s : subs) {
+    events += s->events();
+    batches += s->batches();
+    bytes += s->bytes();
+    out_of_order += s->out_of_order();
+    if (s->events() >= expect) {
+      ++complete;
+      last_ns = std::max(last_ns, s->finished_ns());
+      per_sub_ns.push_back(s->finished_ns() - start_ns);
+    }
+  }
+  const double seconds = static_cast<double>(last_ns - start_ns) / 1e9;
+  JsonLine out;
+  out.Add("label", absl::GetFlag(FLAGS_label))
+      .Add("subscribers", k)
+      .Add("expect_each", expect)
+      .Add("complete", complete)
+      .Add("events", events)
+      .Add("seconds", seconds)
+      .Add("deliveries_per_s",
+           complete == static_cast<uint64_t>(k) && seconds > 0
+               ? events / seconds
+               : 0.0)
+      .Add("events_per_batch", batches ? double(events) / batches : 0.0)
+      .Add("bytes_per_event", events ? double(bytes) / events : 0.0)
+      .Add("out_of_order", out_of_order)
+      .Add("client_cpu_s", client_cpu)
+      .Add("server_cpu_s", server_cpu)
+      .Add("statuses", StatusSummary(subs));
+  std::cout << out.str() << std::endl;
+  return complete == static_cast<uint64_t>(k) && out_of_order == 0 ? 0 : 1;
+}
+
+int Live(const std::string& target) {
+  const int k = absl::GetFlag(FLAGS_subscribers);
+  auto factory = MakeFactory();
+  if (!factory.ok()) {
+    std::cerr << "bench_grpc_subscribers: " << factory.status() << "\n";
+    return 2;
+  }
+  std::vector<std::unique_ptr<v1::EventStream::Stub>> stubs;
+  for (int i = 0; i < k; ++i) {
+    stubs.push_back(v1::EventStream::NewStub(MakeChannel(target, i)));
+  }
+  Hub hub;
+  std::vector<std::unique_ptr<Subscription>> subs;
+  for (int i = 0; i < k; ++i) {
+    subs.push_back(std::make_unique<Subscription>(
+        hub, Subscription::Options{.request = MakeRequest(v1::ORIGIN_LATEST),
+                                   .record_latency = true}));
+    subs.back()->Start(*stubs[i]);
+  }
+  if (!hub.AwaitReady(k, absl::Seconds(30))) {
+    std::cerr << "bench_grpc_subscribers: subscribers not ready: "
+              << StatusSummary(subs) << "\n";
+    CancelAll(hub, subs);
+    return 1;
+  }
+  const int server_pid = absl::GetFlag(FLAGS_server_pid);
+  const double client_cpu0 = ProcessCpuSeconds(0);
+  const double server_cpu0 = server_pid > 0 ? ProcessCpuSeconds(server_pid) : 0;
+  auto posted = RunPaced(
+      {.port = static_cast<uint16_t>(absl::GetFlag(FLAGS_ingress_port))},
+      {.connections = absl::GetFlag(FLAGS_post_connections),
+       .rate_per_second = absl::GetFlag(FLAGS_rate),
+       .duration = absl::GetFlag(FLAGS_duration)},
+      [&](int64_t send_ns) {
+        return factory->Request(TimestampedEventId(send_ns));
+      });
+  if (!posted.ok()) {
+    std::cerr << "bench_grpc_subscribers: " << posted.status() << "\n";
+    CancelAll(hub, subs);
+    return 1;
+  }
+  // Give the last events time to arrive, then stop: every subscriber should
+  // have every accepted event.
+  const absl::Time drain_until = absl::Now() + absl::Seconds(5);
+  while (absl::Now() < drain_until) {
+    bool all = true;
+    for (auto& s : subs) all = all && s->received() >= posted->ok_2xx;
+    if (all) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  CancelAll(hub, subs);
+  const double client_cpu = ProcessCpuSeconds(0) - client_cpu0;
+  const double server_cpu =
+      server_pid > 0 ? ProcessCpuSeconds(server_pid) - server_cpu0 : -1;
+  std::vector<int64_t> samples;
+  for (auto& s : subs) {
+    samples.insert(samples.end(), s->latencies_ns().begin(),
+                   s->latencies_ns().end());
+  }
+  const uint64_t received = samples.size();
+  const Percentiles p = ComputePercentiles(std::move(samples));
+  const Percentiles post = ComputePercentiles(std::move(posted->latencies_ns));
+  JsonLine out;
+  out.Add("label", absl::GetFlag(FLAGS_label))
+      .Add("subscribers", k)
+      .Add("rate", absl::GetFlag(FLAGS_rate))
+      .Add("posted_ok", posted->ok_2xx)
+      .Add("posted_non_2xx", posted->non_2xx)
+      .Add("post_errors", posted->errors)
+      .Add("late_sends", posted->late)
+      .Add("received", received)
+      .Add("expected", posted->ok_2xx * k)
+      .AddPercentilesUs("latency", p)
+      .Add("achieved_rate",
+           posted->seconds > 0 ? posted->sent / posted->seconds : 0.0)
+      .AddPercentilesUs("post_rtt", post)
+      .Add("client_cpu_s", client_cpu)
+      .Add("server_cpu_s", server_cpu);
+  std::cout << out.str() << std::endl;
+  return received == posted->ok_2xx * k ? 0 : 1;
+}
+
+int Many(const std::string& target) {
+  const int n = absl::GetFlag(FLAGS_subscriptions);
+  const int c = std::max(1, absl::GetFlag(FLAGS_channels));
+  const int pid = absl::GetFlag(FLAGS_server_pid);
+  auto factory = MakeFactory();
+  if (!factory.ok()) {
+    std::cerr << "bench_grpc_subscribers: " << factory.status() << "\n";
+    return 2;
+  }
+  const int64_t rss_before = ProcessRssBytes(pid);
+  std::vector<std::unique_ptr<v1::EventStream::Stub>> stubs;
+  for (int i = 0; i < c; ++i) {
+    stubs.push_back(v1::EventStream::NewStub(MakeChannel(target, i)));
+  }
+  Hub hub;
+  std::vector<std::unique_ptr<Subscription>> subs;
+  for (int i = 0; i < n; ++i) {
+    subs.push_back(std::make_unique<Subscription>(
+        hub, Subscription::Options{.request = MakeRequest(v1::ORIGIN_LATEST),
+                                   .count_in_hub = true}));
+    subs.back()->Start(*stubs[i % c]);
+  }
+  const int64_t subscribe_start = MonotonicNowNs();
+  if (!hub.AwaitReady(n, absl::Seconds(120))) {
+    std::cerr << "bench_grpc_subscribers: subscriptions not ready: "
+              << StatusSummary(subs) << "\n";
+    CancelAll(hub, subs);
+    return 1;
+  }
+  const double subscribe_seconds = (MonotonicNowNs() - subscribe_start) / 1e9;
+  absl::SleepFor(absl::Seconds(2));  // let the server settle before sampling
+  const int64_t rss_idle = ProcessRssBytes(pid);
+
+  std::vector<int64_t> reach_all_ns;
+  uint64_t post_failures = 0;
+  const double client_cpu0 = ProcessCpuSeconds(0);
+  const double server_cpu0 = pid > 0 ? ProcessCpuSeconds(pid) : 0;
+  for (int e = 0; e < absl::GetFlag(FLAGS_events); ++e) {
+    int64_t sent_ns = 0;
+    auto posted = RunClosedLoop(
+        {.port = static_cast<uint16_t>(absl::GetFlag(FLAGS_ingress_port))},
+        {.connections = 1,
+         .max_requests = 1,
+         .max_duration = absl::Seconds(10)},
+        [&](uint64_t) {
+          sent_ns = MonotonicNowNs();
+          return factory->Request(TimestampedEventId(sent_ns));
+        });
+    if (!posted.ok() || posted->ok_2xx != 1) {
+      ++post_failures;
+      continue;
+    }
+    const uint64_t want = static_cast<uint64_t>(n) * (e + 1 - post_failures);
+    const int64_t last = hub.AwaitDelivered(want, absl::Seconds(10));
+    if (last < 0) break;
+    reach_all_ns.push_back(last - sent_ns);
+  }
+  const uint64_t delivered = hub.delivered();
+  const double client_cpu = ProcessCpuSeconds(0) - client_cpu0;
+  const double server_cpu = pid > 0 ? ProcessCpuSeconds(pid) - server_cpu0 : -1;
+  CancelAll(hub, subs);
+  const Percentiles p = ComputePercentiles(reach_all_ns);
+  JsonLine out;
+  out.Add("label", absl::GetFlag(FLAGS_label))
+      .Add("subscriptions", n)
+      .Add("channels", c)
+      .Add("subscribe_seconds", subscribe_seconds)
+      .Add("rss_before_bytes", rss_before)
+      .Add("rss_idle_bytes", rss_idle)
+      .Add("bytes_per_idle_subscription",
+           rss_before > 0 && rss_idle > 0 ? double(rss_idle - rss_before) / n
+                                          : -1.0)
+      .Add("events_timed", static_cast<uint64_t>(reach_all_ns.size()))
+      .Add("post_failures", post_failures)
+      .Add("delivered", delivered)
+      .AddPercentilesUs("reach_all", p)
+      .Add("client_cpu_s", client_cpu)
+      .Add("server_cpu_s", server_cpu);
+  std::cout << out.str() << std::endl;
+  return reach_all_ns.size() == static_cast<size_t>(absl::GetFlag(FLAGS_events))
+             ? 0
+             : 1;
+}
+
+int Tail(const std::string& target) {
+  const int k = absl::GetFlag(FLAGS_subscribers);
+  std::vector<std::unique_ptr<v1::EventStream::Stub>> stubs;
+  for (int i = 0; i < k; ++i) {
+    stubs.push_back(v1::EventStream::NewStub(MakeChannel(target, i)));
+  }
+  Hub hub;
+  std::vector<std::unique_ptr<Subscription>> subs;
+  for (int i = 0; i < k; ++i) {
+    subs.push_back(std::make_unique<Subscription>(
+        hub, Subscription::Options{.request = MakeRequest(v1::ORIGIN_LATEST)}));
+    subs.back()->Start(*stubs[i]);
+  }
+  if (!hub.AwaitReady(k, absl::Seconds(30))) {
+    std::cerr << "bench_grpc_subscribers: subscribers not ready: "
+              << StatusSummary(subs) << "\n";
+    CancelAll(hub, subs);
+    return 1;
+  }
+  if (const std::string path = absl::GetFlag(FLAGS_ready_file); !path.empty()) {
+    std::ofstream(path) << "ready\n";
+  }
+  hub.AwaitDone(k, absl::GetFlag(FLAGS_duration));
+  CancelAll(hub, subs);
+  uint64_t events = 0, out_of_order = 0, batches = 0;
+  for (auto& s : subs) {
+    events += s->events();
+    batches += s->batches();
+    out_of_order += s->out_of_order();
+  }
+  JsonLine out;
+  out.Add("label", absl::GetFlag(FLAGS_label))
+      .Add("subscribers", k)
+      .Add("events", events)
+      .Add("events_per_subscriber", double(events) / k)
+      .Add("events_per_batch", batches ? double(events) / batches : 0.0)
+      .Add("out_of_order", out_of_order)
+      .Add("statuses", StatusSummary(subs));
+  std::cout << out.str() << std::endl;
+  return out_of_order == 0 ? 0 : 1;
+}
+
+int Info(const std::string& target) {
+  auto stub = v1::EventStream::NewStub(MakeChannel(target, 0));
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  v1::GetStreamInfoResponse info;
+  const grpc::Status status =
+      stub->GetStreamInfo(&context, v1::GetStreamInfoRequest(), &info);
+  if (!status.ok()) {
+    std::cerr << "bench_grpc_subscribers: GetStreamInfo: "
+              << status.error_message() << "\n";
+    return 1;
+  }
+  const int pid = absl::GetFlag(FLAGS_server_pid);
+  JsonLine out;
+  out.Add("label", absl::GetFlag(FLAGS_label))
+      .Add("event_count", static_cast<uint64_t>(info.event_count()))
+      .Add("byte_count", static_cast<uint64_t>(info.byte_count()))
+      .Add("head_sequence", static_cast<uint64_t>(info.head_sequence()))
+      .Add("subscriber_count", static_cast<uint64_t>(info.subscriber_count()))
+      .Add("dedup_count", static_cast<uint64_t>(info.dedup_count()))
+      .Add("rss_bytes", pid > 0 ? ProcessRssBytes(pid) : int64_t{-1});
+  std::cout << out.str() << std::endl;
+  return 0;
+}
+
+int Main() {
+  const std::string target = absl::GetFlag(FLAGS_target);
+  if (target.rfind("127.0.0.1:", 0) != 0) {
+    std::cerr << "bench_grpc_subscribers: --target must be 127.0.0.1:PORT\n";
+    return 2;
+  }
+  const std::string mode = absl::GetFlag(FLAGS_mode);
+  if (mode == "replay") return Replay(target);
+  if (mode == "live") return Live(target);
+  if (mode == "many") return Many(target);
+  if (mode == "tail") return Tail(target);
+  if (mode == "info") return Info(target);
+  std::cerr << "bench_grpc_subscribers: unknown --mode " << mode << "\n";
+  return 2;
+}
+
+}  // namespace
+}  // namespace hookstream::bench
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return hookstream::bench::Main();
+}

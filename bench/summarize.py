@@ -1,0 +1,133 @@
+#!/usr/bin/python3
+"""Turns the JSON lines bench/run.sh recorded into medians, ratios and
+target checks (markdown on stdout). Ratios are taken within each run (peer
+and hookstream measured one after the other), then the median over runs."""
+import json
+import statistics
+import sys
+from collections import defaultdict
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt(v, digits=0):
+    if v is None:
+        return "n/a"
+    if isinstance(v, float) and digits:
+        return f"{v:,.{digits}f}"
+    return f"{v:,.0f}" if isinstance(v, (int, float)) else str(v)
+
+
+def verdict(ok):
+    return "n/a" if ok is None else ("**met**" if ok else "**missed**")
+
+
+def main(path):
+    rows = [json.loads(line) for line in open(path) if line.strip()]
+    by = defaultdict(dict)  # (workload, side) -> run -> row
+    machine = {}
+    for r in rows:
+        if r["workload"] == "machine":
+            machine.update(r)
+            continue
+        by[(r["workload"], r["side"])][r["run"]] = r
+
+    def metric(workload, side, key):
+        return {run: row.get(key) for run, row in by[(workload, side)].items()
+                if row.get(key) is not None and "error" not in row}
+
+    def med(workload, side, key):
+        return median(list(metric(workload, side, key).values()))
+
+    def ratio(workload, num_side, num_key, den_side, den_key):
+        num = metric(workload, num_side, num_key)
+        den = metric(workload, den_side, den_key)
+        per_run = [num[r] / den[r] for r in num if r in den and den[r]]
+        return median(per_run), per_run
+
+    def ratio_text(r, per):
+        if r is None:
+            return "n/a"
+        return f"{r:.2f}× (runs: {', '.join(f'{x:.2f}' for x in per)})"
+
+    out = []
+    p = out.append
+    p(f"## Results ({path})\n")
+    p(f"Machine: {machine.get('nproc')} cores, {machine.get('cpu')}; "
+      f"load average before {machine.get('loadavg_before')}, after "
+      f"{machine.get('loadavg_after')}; runs per workload: "
+      f"{machine.get('runs')}{' (QUICK sizes)' if machine.get('quick') else ''}.\n")
+    p("| Workload | Measure | Peer (median) | hookstream (median) | Ratio (median of per-run) | Target | Verdict |")
+    p("|---|---|---|---|---|---|---|")
+
+    if by[("ingest", "nginx")] or by[("ingest", "hookstream")]:
+        r, per = ratio("ingest", "hookstream", "ok_rps", "nginx", "ok_rps")
+        p(f"| 1 Ingest, 32 conns | requests/s | nginx {fmt(med('ingest', 'nginx', 'ok_rps'))} | "
+          f"{fmt(med('ingest', 'hookstream', 'ok_rps'))} | {ratio_text(r, per)} | ≥ 0.5× | "
+          f"{verdict(None if r is None else r >= 0.5)} |")
+        def lat(side):
+            if not by[("ingest", side)]:
+                return "n/a"
+            return " / ".join(fmt(med("ingest", side, f"latency_{q}_us"))
+                              for q in ("p50", "p99", "p999"))
+        p(f"| 1 Ingest | p50 / p99 / p999 latency (µs) | nginx {lat('nginx')} | "
+          f"{lat('hookstream')} | | report | |")
+        p(f"| 1 Ingest + 10 live subscribers | p50 / p99 / p999 latency (µs) | | "
+          f"{lat('hookstream_10subs')} | | report | |")
+        r, per = ratio("ingest", "hookstream_10subs", "ok_rps", "hookstream", "ok_rps")
+        p(f"| 1 Ingest + 10 live subscribers | requests/s | hookstream alone {fmt(med('ingest', 'hookstream', 'ok_rps'))} | "
+          f"{fmt(med('ingest', 'hookstream_10subs', 'ok_rps'))} | {ratio_text(r, per)} | ≥ 0.8× | "
+          f"{verdict(None if r is None else r >= 0.8)} |")
+        counts = [v for side in ("hookstream", "hookstream_10subs")
+                  for v in metric("ingest", side, "non_2xx").values()]
+        non2xx = sum(counts) if counts else None
+        p(f"| 1 Ingest | non-2xx answers from hookstream (all runs) | | {fmt(non2xx)} | | 0 | "
+          f"{verdict(None if non2xx is None else non2xx == 0)} |")
+
+    if by[("replay", "jetstream")] or by[("replay", "hookstream")]:
+        r, per = ratio("replay", "hookstream", "deliveries_per_s", "jetstream", "deliveries_per_s")
+        p(f"| 2 Replay fan-out, 10 subs | deliveries/s | JetStream {fmt(med('replay', 'jetstream', 'deliveries_per_s'))} | "
+          f"{fmt(med('replay', 'hookstream', 'deliveries_per_s'))} | {ratio_text(r, per)} | ≥ 5× | "
+          f"{verdict(None if r is None else r >= 5)} |")
+        p(f"| 2 Replay | events per gRPC message (hookstream) | | "
+          f"{fmt(med('replay', 'hookstream', 'events_per_batch'), 1)} | | | |")
+
+    if by[("live", "jetstream")] or by[("live", "hookstream")]:
+        hp50 = med("live", "hookstream", "latency_p50_us")
+        p(f"| 3 Live latency, 2,000/s, 10 subs | p50 (µs) | JetStream {fmt(med('live', 'jetstream', 'latency_p50_us'))} | "
+          f"{fmt(hp50)} | | ≤ 500 µs | {verdict(None if hp50 is None else hp50 <= 500)} |")
+        r, per = ratio("live", "hookstream", "latency_p99_us", "jetstream", "latency_p99_us")
+        p(f"| 3 Live latency | p99 (µs) | JetStream {fmt(med('live', 'jetstream', 'latency_p99_us'))} | "
+          f"{fmt(med('live', 'hookstream', 'latency_p99_us'))} | {ratio_text(r, per)} | ≤ 0.5× | "
+          f"{verdict(None if r is None else r <= 0.5)} |")
+
+    if by[("many", "hookstream")]:
+        p99 = med("many", "hookstream", "reach_all_p99_us")
+        mem = med("many", "hookstream", "bytes_per_idle_subscription")
+        p(f"| 4 Many subscribers, 10,000 over 100 channels | p99 time to reach all (ms) | | "
+          f"{fmt(None if p99 is None else p99 / 1000, 1)} (p50 {fmt(None if med('many', 'hookstream', 'reach_all_p50_us') is None else med('many', 'hookstream', 'reach_all_p50_us') / 1000, 1)}) | | ≤ 100 ms | "
+          f"{verdict(None if p99 is None else p99 <= 100_000)} |")
+        p(f"| 4 Many subscribers | server memory per idle subscription (bytes) | | {fmt(mem)} | | ≤ 16,384 | "
+          f"{verdict(None if mem is None else mem <= 16384)} |")
+
+    if by[("memory", "hookstream")]:
+        ratios = [row["rss_bytes"] / row["byte_count"] for row in by[("memory", "hookstream")].values()
+                  if row.get("byte_count") and row.get("rss_bytes", -1) > 0]
+        r = median(ratios)
+        row = next(iter(by[("memory", "hookstream")].values()))
+        p(f"| 5 Memory, {fmt(row.get('event_count'))} events held | RSS / serialized bytes | | "
+          f"RSS {fmt(row.get('rss_bytes', 0) / 2**20)} MiB / {fmt(row.get('byte_count', 0) / 2**20)} MiB | {fmt(r, 2)}× | ≤ 1.3× | "
+          f"{verdict(None if r is None else r <= 1.3)} |")
+
+    conv = [r for r in rows if r["workload"] == "conversion"]
+    for c in conv:
+        p(f"| 6 {c['side']} | {c['label']} items/s (median) | | {fmt(c.get('items_per_s'))} "
+          f"({fmt(c.get('ns_per_op'))} ns/op) | | | |")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
