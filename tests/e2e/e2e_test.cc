@@ -2,6 +2,8 @@
 // real TLS (libcurl) on the ingress, a real gRPC channel on the stream.
 #include <stdlib.h>
 
+#include <atomic>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -10,8 +12,11 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/conversion/gettrx_converter.h"
 #include "common/signature/crypto.h"
@@ -20,6 +25,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "hookstream/v1/event_stream.grpc.pb.h"
+#include "server/distribution/gap_status.h"
 #include "tests/e2e/server_process.h"
 #include "tests/testing/https_client.h"
 
@@ -42,6 +48,28 @@ std::string ReadFile(const std::string& path) {
 
 std::string Seed(const std::string& name) {
   return ReadFile(absl::StrCat(HOOKSTREAM_TESTDATA_DIR, "/gettrx/", name));
+}
+
+// The customer.created seed with its event id replaced, so each is new.
+std::string UniqueEvent(const std::string& seed, uint64_t n) {
+  return absl::StrReplaceAll(
+      seed, {{"evt_674f8f91778c0c7274a6636c", absl::StrCat("evt_e2e_", n)}});
+}
+
+// VmRSS of a process, in bytes (0 if unreadable).
+uint64_t RssBytes(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    uint64_t kib = 0;
+    if (line.rfind("VmRSS:", 0) == 0 &&
+        absl::SimpleAtoi(absl::StripAsciiWhitespace(absl::StripSuffix(
+                             absl::StripPrefix(line, "VmRSS:"), "kB")),
+                         &kib)) {
+      return kib * 1024;
+    }
+  }
+  return 0;
 }
 
 std::string Signature(absl::string_view body,
@@ -278,6 +306,104 @@ TEST_F(E2eTest, RefusesToStartWithoutSecret) {
   EXPECT_TRUE(WIFEXITED(status));
   EXPECT_NE(WEXITSTATUS(status), 0);
   EXPECT_THAT(ReadFile(log), HasSubstr("no signing secret"));
+}
+
+// Verifies that a subscriber that stops reading while 100,000 events flow
+// through a 20,000-event ring costs the others nothing: every POST is
+// acknowledged in order, an active subscriber receives every event in
+// order, server memory stays bounded, and the stalled subscriber, reading
+// again, gets a contiguous run of events and then its gap (OUT_OF_RANGE
+// with a Gap in the rich status details).
+TEST_F(E2eTest, StalledSubscriberCostsOthersNothing) {
+  ASSERT_NO_FATAL_FAILURE(StartServer({"--ring_max_events=20000"}));
+  constexpr uint64_t kEvents = 100000;
+  constexpr int kPosters = 4;
+
+  SubscribeRequest from_oldest;
+  from_oldest.set_origin(v1::ORIGIN_OLDEST);
+  // Its own channel, so its stalled HTTP/2 connection is its own.
+  grpc::ChannelArguments args;
+  args.SetInt("hookstream.e2e.stalled", 1);
+  auto stalled_channel = grpc::CreateCustomChannel(
+      server_->grpc_target(), grpc::InsecureChannelCredentials(), args);
+  auto stalled_stub = EventStream::NewStub(stalled_channel);
+  grpc::ClientContext stalled_ctx;
+  stalled_ctx.set_deadline(
+      absl::ToChronoTime(absl::Now() + absl::Seconds(600)));
+  auto stalled = stalled_stub->Subscribe(&stalled_ctx, from_oldest);
+  SubscribeResponse r;
+  ASSERT_TRUE(stalled->Read(&r));
+  ASSERT_TRUE(r.has_heartbeat());
+
+  // The active subscriber counts what it receives, checking the order.
+  std::atomic<uint64_t> active_last{0};
+  std::atomic<bool> active_in_order{true};
+  grpc::ClientContext active_ctx;
+  active_ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(600)));
+  auto active = stub_->Subscribe(&active_ctx, from_oldest);
+  std::thread active_reader([&] {
+    SubscribeResponse m;
+    while (active_last.load() < kEvents && active->Read(&m)) {
+      for (const v1::Event& e : m.events().events()) {
+        if (e.sequence() != active_last.load() + 1) active_in_order = false;
+        active_last = e.sequence();
+      }
+    }
+  });
+
+  const std::string seed = Seed("customer.created.json");
+  std::atomic<uint64_t> next{0};
+  std::atomic<uint64_t> failures{0};
+  uint64_t rss_at_20k = 0;
+  std::vector<std::thread> posters;
+  for (int t = 0; t < kPosters; ++t) {
+    posters.emplace_back([&] {
+      testing::HttpsClient client(server_->ca_file(), server_->ingress_port());
+      for (uint64_t n = next++; n < kEvents; n = next++) {
+        const std::string body = UniqueEvent(seed, n);
+        const testing::HttpResult res =
+            client.Post("/v1/webhooks/gettrx", body,
+                        {"x-webhook-signature: " + Signature(body)});
+        if (res.status != 200) ++failures;
+        if (n == 20000) rss_at_20k = RssBytes(server_->pid());
+      }
+    });
+  }
+  for (std::thread& t : posters) t.join();
+  EXPECT_EQ(failures.load(), 0u);
+  const uint64_t rss_at_end = RssBytes(server_->pid());
+
+  active_reader.join();
+  active_ctx.TryCancel();
+  active->Finish();
+  EXPECT_EQ(active_last.load(), kEvents);
+  EXPECT_TRUE(active_in_order.load());
+  EXPECT_EQ(Info().head_sequence(), kEvents);
+  // Flat: the ring is full from 20,000 events on, so the next 80,000 may
+  // only replace what it holds (generous slack for allocator behaviour).
+  ASSERT_GT(rss_at_20k, 0u);
+  EXPECT_LT(rss_at_end, rss_at_20k + (uint64_t{64} << 20))
+      << "RSS grew from " << rss_at_20k << " to " << rss_at_end;
+
+  // Reading again: a contiguous run from 1, then the gap.
+  uint64_t last = 0;
+  bool contiguous = true;
+  while (stalled->Read(&r)) {
+    for (const v1::Event& e : r.events().events()) {
+      if (e.sequence() != last + 1) contiguous = false;
+      last = e.sequence();
+    }
+  }
+  EXPECT_TRUE(contiguous);
+  const grpc::Status status = stalled->Finish();
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::OUT_OF_RANGE)
+      << status.error_message();
+  const std::optional<v1::Gap> gap = distribution::GapFromGrpcStatus(status);
+  ASSERT_TRUE(gap.has_value());
+  EXPECT_EQ(gap->requested_after_sequence(), last);
+  EXPECT_GT(gap->oldest_sequence(), last + 1);
+  EXPECT_EQ(gap->missed_count(), gap->oldest_sequence() - last - 1);
+  EXPECT_EQ(gap->stream_epoch(), server_->stream_epoch());
 }
 
 }  // namespace

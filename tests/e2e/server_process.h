@@ -36,6 +36,7 @@ class ServerProcess {
   ServerProcess(const ServerProcess&) = delete;
   ~ServerProcess();
 
+  pid_t pid() const { return pid_; }
   uint16_t ingress_port() const { return ingress_port_; }
   uint16_t grpc_port() const { return grpc_port_; }
   const std::string& stream_epoch() const { return stream_epoch_; }
