@@ -47,8 +47,8 @@ std::string StartPosition::ToString() const {
     case Kind::kAfterEventId:
       return absl::StrCat("id:", event_id);
     case Kind::kFromTime:
-      return absl::StrCat("time:", absl::FormatTime(absl::RFC3339_full, time,
-                                                    absl::UTCTimeZone()));
+      return absl::StrCat("time:", absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ",
+                                                    time, absl::UTCTimeZone()));
   }
   return "latest";
 }
