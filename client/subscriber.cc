@@ -32,7 +32,11 @@ Subscriber::Subscriber(ChannelFactory channel_factory,
     : channel_factory_(std::move(channel_factory)),
       options_(std::move(options)),
       clock_(options_.clock != nullptr ? *options_.clock : RealClock()),
-      backoff_(options_.backoff, clock_, options_.random) {
+      backoff_(options_.backoff, clock_, options_.random),
+      liveness_timeout_(options_.liveness_timeout > absl::ZeroDuration()
+                            ? options_.liveness_timeout
+                            : 3 * options_.heartbeat_interval +
+                                  absl::Seconds(5)) {
   if (options_.start.kind == StartPosition::Kind::kAfterSequence) {
     // An explicit position is already a resume point; its epoch (if any) is
     // checked by the server on the first subscribe.
@@ -43,6 +47,9 @@ Subscriber::Subscriber(ChannelFactory channel_factory,
     consumer_position_ = {epoch_, cursor_};
   }
   worker_ = std::thread([this] { Work(); });
+  if (liveness_timeout_ != absl::InfiniteDuration()) {
+    watchdog_ = std::thread([this] { Watch(); });
+  }
 }
 
 Subscriber::~Subscriber() { Stop(); }
@@ -53,8 +60,27 @@ void Subscriber::Stop() {
     stopping_ = true;
     if (current_context_ != nullptr) current_context_->TryCancel();
   }
-  if (worker_.joinable() && worker_.get_id() != std::this_thread::get_id()) {
-    worker_.join();
+  for (std::thread* t : {&worker_, &watchdog_}) {
+    if (t->joinable() && t->get_id() != std::this_thread::get_id()) t->join();
+  }
+}
+
+void Subscriber::Watch() {
+  // Checking a few times per timeout bounds how late a stall is noticed.
+  const absl::Duration period =
+      std::max(liveness_timeout_ / 4, absl::Milliseconds(10));
+  absl::MutexLock lock(&mu_);
+  while (!stopping_ && !done_) {
+    const auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return stopping_ || done_;
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&stop), period);
+    if (stopping_ || done_) break;
+    if (current_context_ != nullptr && !waiting_on_consumer_ && !stalled_ &&
+        absl::Now() - last_activity_ > liveness_timeout_) {
+      stalled_ = true;
+      current_context_->TryCancel();
+    }
   }
 }
 
@@ -166,6 +192,8 @@ absl::Status Subscriber::RunStream(v1::EventStream::Stub& stub,
     absl::MutexLock lock(&mu_);
     if (stopping_) return absl::CancelledError("subscriber stopped");
     current_context_ = &context;
+    last_activity_ = absl::Now();
+    stalled_ = false;
   }
   const v1::SubscribeRequest request = BuildRequest();
   std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
@@ -191,11 +219,17 @@ absl::Status Subscriber::RunStream(v1::EventStream::Stub& stub,
     }
     absl::MutexLock lock(&mu_);
     pushing = !stopping_;
+    last_activity_ = absl::Now();
   }
   if (!pushing) context.TryCancel();
   const grpc::Status status = reader->Finish();
   absl::MutexLock lock(&mu_);
   current_context_ = nullptr;
+  if (stalled_) {
+    return absl::UnavailableError(
+        absl::StrCat("no message from the server for ",
+                     absl::FormatDuration(liveness_timeout_)));
+  }
   return FromGrpcStatus(status);
 }
 
@@ -259,7 +293,12 @@ bool Subscriber::Push(Item item) {
   const auto room_or_stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return stopping_ || queue_.size() < options_.max_buffered;
   };
-  mu_.Await(absl::Condition(&room_or_stopping));
+  if (!room_or_stopping()) {
+    waiting_on_consumer_ = true;
+    mu_.Await(absl::Condition(&room_or_stopping));
+    waiting_on_consumer_ = false;
+    last_activity_ = absl::Now();
+  }
   if (stopping_) return false;
   queue_.push_back(std::move(item));
   return true;

@@ -40,6 +40,11 @@
 // To resume in a later process, persist position() and start from
 // StartPosition::AfterSequence(p.sequence, p.stream_epoch).
 //
+// Liveness: the server promises a heartbeat at least every
+// `heartbeat_interval`, so a stream silent for `liveness_timeout` while the
+// worker is reading is cancelled and resumed (a second, mostly sleeping
+// watchdog thread checks this).
+//
 // Threading: the constructor starts one worker thread that runs the gRPC
 // stream with the synchronous API and puts deliveries in a bounded queue
 // (`max_buffered`); when the queue is full the worker stops reading, so gRPC
@@ -84,6 +89,11 @@ struct SubscriberOptions {
   absl::Duration heartbeat_interval = absl::Seconds(15);
   v1::GapPolicy gap_policy = v1::GAP_POLICY_FAIL;
   Backoff::Options backoff;
+  // A stream that sends nothing (not even a heartbeat) for this long while
+  // the subscriber is reading is taken for dead (e.g. a silently dropped
+  // TCP connection): it is cancelled and resumed like UNAVAILABLE.
+  // Zero: 3 × heartbeat_interval + 5 s. InfiniteDuration(): never.
+  absl::Duration liveness_timeout = absl::ZeroDuration();
   // Consecutive failed attempts (no message received) after which the
   // subscription ends with the last status. 0: retry forever.
   int max_reconnect_attempts = 0;
@@ -173,6 +183,7 @@ class Subscriber {
   };
 
   void Work();
+  void Watch();
   // One stream, from start to Finish. Returns its final status.
   absl::Status RunStream(v1::EventStream::Stub& stub, bool& got_message);
   v1::SubscribeRequest BuildRequest() const;
@@ -202,9 +213,17 @@ class Subscriber {
   grpc::ClientContext* current_context_ ABSL_GUARDED_BY(mu_) = nullptr;
   StreamPosition consumer_position_ ABSL_GUARDED_BY(mu_);
   int reconnects_ ABSL_GUARDED_BY(mu_) = 0;
+  // Liveness: when the worker last received a message or resumed reading,
+  // whether it is waiting on the consumer (then silence is ours), and
+  // whether the watchdog cancelled the current stream.
+  absl::Time last_activity_ ABSL_GUARDED_BY(mu_);
+  bool waiting_on_consumer_ ABSL_GUARDED_BY(mu_) = false;
+  bool stalled_ ABSL_GUARDED_BY(mu_) = false;
+  const absl::Duration liveness_timeout_;
 
   // Last: started after every member above is initialized.
   std::thread worker_;
+  std::thread watchdog_;
 };
 
 }  // namespace hookstream
