@@ -213,7 +213,9 @@ TEST(SubscriberTest, FilterIsRespectedAcrossReconnect) {
 // Verifies a server restart (new ring, new epoch) under GAP_POLICY_FAIL is
 // reported as an EPOCH_CHANGED gap, then ends with FAILED_PRECONDITION.
 TEST(SubscriberTest, ReportsAServerRestartAsAnEpochChange) {
+  // Both rings outlive every server that serves them.
   auto ring = std::make_unique<EventRing>(RingOptions(), RealClock());
+  auto new_ring = std::make_unique<EventRing>(RingOptions(), RealClock());
   AppendEvents(*ring, 1, 5);
   auto server = StartServer(*ring);
   const int port = server->port();
@@ -223,7 +225,6 @@ TEST(SubscriberTest, ReportsAServerRestartAsAnEpochChange) {
 
   server->Shutdown(absl::Seconds(5));
   server.reset();
-  auto new_ring = std::make_unique<EventRing>(RingOptions(), RealClock());
   ASSERT_NE(new_ring->stream_epoch(), old_epoch);
   AppendEvents(*new_ring, 1, 3);
   server = StartServer(*new_ring, port);
@@ -244,7 +245,9 @@ TEST(SubscriberTest, ReportsAServerRestartAsAnEpochChange) {
 // Verifies under GAP_POLICY_RESUME_FROM_OLDEST a restart is reported to
 // on_epoch_change, then delivery goes on from the new epoch's first event.
 TEST(SubscriberTest, ResumesFromTheNewEpochAfterReportingIt) {
+  // Both rings outlive every server that serves them.
   auto ring = std::make_unique<EventRing>(RingOptions(), RealClock());
+  auto new_ring = std::make_unique<EventRing>(RingOptions(), RealClock());
   AppendEvents(*ring, 1, 5);
   auto server = StartServer(*ring);
   const int port = server->port();
@@ -255,7 +258,6 @@ TEST(SubscriberTest, ResumesFromTheNewEpochAfterReportingIt) {
 
   server->Shutdown(absl::Seconds(5));
   server.reset();
-  auto new_ring = std::make_unique<EventRing>(RingOptions(), RealClock());
   AppendEvents(*new_ring, 1, 3);
   server = StartServer(*new_ring, port);
   ASSERT_NE(server, nullptr);
