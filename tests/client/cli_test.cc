@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/ring/event_ring.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "server/distribution/distribution_server.h"
