@@ -25,13 +25,14 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/functional/any_invocable.h"
-#include "absl/synchronization/mutex.h"
 
 namespace hookstream {
 
@@ -56,9 +57,13 @@ class AppendNotifier {
   // called from inside that callback or while holding a lock it takes.
   bool Cancel(Token token);
 
-  // Publishes `head` as the newest sequence and runs every callback waiting
-  // for a position below it. Called by the ring after each append, outside
-  // the ring's lock.
+  // Publishes `head` as the newest sequence (a lower head than one already
+  // published is ignored: concurrent appenders may notify out of order) and
+  // runs every callback waiting for a position below it, one at a time on
+  // the calling thread. A callback is claimed just before it runs, so a
+  // Cancel of a callback that has not started yet still returns true. Called
+  // by the ring after each append, outside the ring's lock. O(waiting).
+
   void Notify(uint64_t head);
 
   // The newest sequence published by Notify.
@@ -68,12 +73,27 @@ class AppendNotifier {
   size_t waiting() const;
 
  private:
-  mutable absl::Mutex mu_;
+  struct Waiter {
+    // Kept so that Notify(head) wakes only waiters below `head`: a reader may
+    // have read past the published head (the ring publishes after unlocking).
+    uint64_t after_sequence;
+    Callback callback;
+  };
+
+  // std::mutex, not absl::Mutex: Debian's Abseil is not built with
+  // ThreadSanitizer, which then cannot see absl::Mutex synchronize and
+  // reports false races; pthread-based locks are intercepted by TSan.
+  mutable std::mutex mu_;
+  // Signalled whenever a callback has finished; Cancel waits on it.
+  std::condition_variable callback_done_;
+  // Written under mu_ (so Wait's check and Notify's collection cannot miss
+  // each other), read lock-free by head().
   std::atomic<uint64_t> head_{0};
-  Token next_token_ ABSL_GUARDED_BY(mu_) = 1;
-  absl::flat_hash_map<Token, Callback> waiters_ ABSL_GUARDED_BY(mu_);
-  // Tokens whose callbacks are running now; Cancel waits for them.
-  absl::flat_hash_set<Token> running_ ABSL_GUARDED_BY(mu_);
+  Token next_token_ = 1;                        // guarded by mu_
+  absl::flat_hash_map<Token, Waiter> waiters_;  // guarded by mu_
+  // Tokens whose callbacks are running now; Cancel waits for them. Guarded
+  // by mu_.
+  absl::flat_hash_set<Token> running_;
 };
 
 }  // namespace hookstream

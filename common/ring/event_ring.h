@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -44,7 +45,6 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/base/clock.h"
 #include "common/ring/append_notifier.h"
@@ -63,7 +63,8 @@ class EventRing {
   struct Options {
     size_t max_events = 100'000;
     size_t max_bytes = size_t{256} << 20;
-    DedupIndex::Options dedup;
+    // `{}` so that designated initializers omitting it do not warn (GCC 12).
+    DedupIndex::Options dedup = {};
   };
 
   struct AppendResult {
@@ -141,6 +142,7 @@ class EventRing {
   //
   // The sequence the event with this provider id was appended at, if the id
   // is held or still remembered by the dedup index (it may be evicted).
+  // Takes the lock exclusively: the dedup index forgets expired ids here.
   std::optional<uint64_t> SequenceOfEventId(absl::string_view event_id) const;
 
   // FirstSequenceAtOrAfter
@@ -171,24 +173,30 @@ class EventRing {
   const Options& options() const { return options_; }
 
  private:
-  void EvictLocked(size_t incoming_bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Evicts oldest events until one of `incoming_bytes` fits; moves them to
+  // `evicted` so that their memory is freed after mu_ is released.
+  // Requires mu_ held exclusively.
+  void EvictLocked(size_t incoming_bytes, std::vector<StoredEventPtr>& evicted);
 
   const Options options_;
   const Clock& clock_;
   const std::string stream_epoch_;
   const absl::Time start_time_;
 
-  mutable absl::Mutex mu_;
+  // std::shared_mutex, not absl::Mutex: Debian's Abseil is not built with
+  // ThreadSanitizer, which then cannot see absl::Mutex synchronize and
+  // reports false races; pthread-based locks are intercepted by TSan.
+  // Everything below up to notifier_ is guarded by mu_.
+  mutable std::shared_mutex mu_;
   // events_[i] has sequence oldest_sequence_ + i.
-  std::deque<StoredEventPtr> events_ ABSL_GUARDED_BY(mu_);
-  uint64_t oldest_sequence_ ABSL_GUARDED_BY(mu_) = 1;
-  size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Time last_append_time_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  std::deque<StoredEventPtr> events_;
+  uint64_t oldest_sequence_ = 1;
+  size_t bytes_ = 0;
+  absl::Time last_append_time_ = absl::InfinitePast();
   // Held events by provider id; keys view into the StoredEvent's id.
-  absl::flat_hash_map<absl::string_view, uint64_t> held_ids_
-      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<absl::string_view, uint64_t> held_ids_;
   // DedupIndex is not thread-safe; mu_ makes "find, then append" atomic.
-  mutable DedupIndex dedup_ ABSL_GUARDED_BY(mu_);
+  mutable DedupIndex dedup_;
 
   AppendNotifier notifier_;
 };

@@ -6,7 +6,11 @@
 // bytes as they are; nobody re-serializes an event per subscriber.
 //
 // Wire layout: `event_bytes` is a serialized `hookstream.v1.Event` without
-// `raw_json` (sequence and stream_epoch set). `raw_json_field` is the encoded
+// `raw_json` (sequence and stream_epoch set). Its fields are not in field
+// number order (stream_epoch, then the converted fields, then sequence, so
+// that the ring's lock only covers appending the sequence); every protobuf
+// parser accepts that, but do not compare it byte for byte with
+// SerializeAsString(). `raw_json_field` is the encoded
 // `raw_json` field alone (tag, length, bytes). Because protobuf messages
 // concatenate, `event_bytes + raw_json_field` is the serialized Event with
 // its raw JSON: the two variants a subscriber can ask for cost one copy.

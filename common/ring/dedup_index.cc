@@ -1,0 +1,41 @@
+#include "common/ring/dedup_index.h"
+
+#include <utility>
+
+namespace hookstream {
+
+DedupIndex::DedupIndex(Options options, const Clock& clock)
+    : options_(options), clock_(clock) {}
+
+std::optional<uint64_t> DedupIndex::Find(absl::string_view id) {
+  Expire();
+  if (auto it = by_id_.find(id); it != by_id_.end()) return it->second;
+  return std::nullopt;
+}
+
+void DedupIndex::Insert(absl::string_view id, uint64_t sequence) {
+  Expire();
+  // Keep the first delivery's sequence; a second Insert breaks the contract
+  // but must not leave a key viewing a string that is about to move.
+  if (by_id_.contains(id)) return;
+  entries_.push_back(Entry{std::string(id), sequence, clock_.Now()});
+  by_id_.emplace(entries_.back().id, sequence);
+  while (entries_.size() > options_.max_ids) {
+    by_id_.erase(entries_.front().id);
+    entries_.pop_front();
+  }
+}
+
+void DedupIndex::Expire() {
+  const absl::Time now = clock_.Now();
+  // Entries are in insertion order; with a clock that steps back, a newer
+  // entry may look older, which only delays its expiry.
+  while (!entries_.empty() &&
+         (entries_.size() > options_.max_ids ||
+          now - entries_.front().inserted_at >= options_.window)) {
+    by_id_.erase(entries_.front().id);
+    entries_.pop_front();
+  }
+}
+
+}  // namespace hookstream

@@ -1,0 +1,262 @@
+#include "common/ring/event_ring.h"
+
+#include <algorithm>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <utility>
+
+#include "absl/random/random.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace hookstream {
+namespace {
+
+constexpr uint32_t kWireTypeVarint = 0;
+constexpr uint32_t kWireTypeLengthDelimited = 2;
+
+void AppendVarint(uint64_t value, std::string& out) {
+  while (value >= 0x80) {
+    out.push_back(static_cast<char>((value & 0x7f) | 0x80));
+    value >>= 7;
+  }
+  out.push_back(static_cast<char>(value));
+}
+
+size_t VarintSize(uint64_t value) {
+  size_t size = 1;
+  while (value >= 0x80) {
+    value >>= 7;
+    ++size;
+  }
+  return size;
+}
+
+uint64_t Tag(int field_number, uint32_t wire_type) {
+  return (static_cast<uint64_t>(field_number) << 3) | wire_type;
+}
+
+void AppendLengthDelimitedField(int field_number, absl::string_view bytes,
+                                std::string& out) {
+  AppendVarint(Tag(field_number, kWireTypeLengthDelimited), out);
+  AppendVarint(bytes.size(), out);
+  out.append(bytes.data(), bytes.size());
+}
+
+constexpr size_t kMaxVarintSize = 10;
+
+size_t SequenceFieldSize(uint64_t sequence) {
+  return VarintSize(Tag(v1::Event::kSequenceFieldNumber, kWireTypeVarint)) +
+         VarintSize(sequence);
+}
+
+absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+}  // namespace
+
+std::string NewStreamEpoch(absl::Time now) {
+  absl::BitGen gen;
+  return absl::StrCat(
+      absl::FormatTime("%Y%m%dT%H%M%SZ", now, absl::UTCTimeZone()), "-",
+      absl::Hex(absl::Uniform<uint64_t>(gen), absl::kZeroPad16));
+}
+
+EventRing::EventRing(Options options, const Clock& clock,
+                     std::string stream_epoch)
+    : options_(std::move(options)),
+      clock_(clock),
+      stream_epoch_(stream_epoch.empty() ? NewStreamEpoch(clock.Now())
+                                         : std::move(stream_epoch)),
+      start_time_(clock.Now()),
+      dedup_(options_.dedup, clock) {}
+
+absl::StatusOr<EventRing::AppendResult> EventRing::Append(v1::Event event) {
+  if (event.id().empty()) {
+    return absl::InvalidArgumentError("event has an empty id");
+  }
+  // Everything that costs (copies, serialization) happens before the lock.
+  auto stored = std::make_shared<StoredEvent>();
+  stored->id = event.id();
+  stored->type = event.type();
+  stored->account = event.account();
+  stored->received_at = event.has_received_at()
+                            ? FromTimestamp(event.received_at())
+                            : clock_.Now();
+  if (!event.raw_json().empty()) {
+    AppendLengthDelimitedField(v1::Event::kRawJsonFieldNumber, event.raw_json(),
+                               stored->raw_json_field);
+  }
+  event.clear_raw_json();
+  // Ours to set; cleared so the serialized rest does not carry the caller's.
+  event.clear_sequence();
+  event.clear_stream_epoch();
+
+  // event_bytes = stream_epoch field + the rest + sequence field. The
+  // sequence goes last so that under the lock we only append a few bytes
+  // into space reserved here; parsers accept fields in any order.
+  std::string& bytes = stored->event_bytes;
+  bytes.reserve(kMaxVarintSize * 2 + stream_epoch_.size() +
+                event.ByteSizeLong() + 1 + kMaxVarintSize);
+  AppendLengthDelimitedField(v1::Event::kStreamEpochFieldNumber, stream_epoch_,
+                             bytes);
+  event.AppendToString(&bytes);
+  const size_t size_without_sequence =
+      bytes.size() + stored->raw_json_field.size();
+
+  std::vector<StoredEventPtr> evicted;  // freed after the lock is released
+  uint64_t sequence = 0;
+  {
+    std::unique_lock lock(mu_);
+    sequence = oldest_sequence_ + events_.size();
+    // A retry of an accepted event is a duplicate, whatever its size.
+    if (auto it = held_ids_.find(stored->id); it != held_ids_.end()) {
+      return AppendResult{.sequence = it->second, .duplicate = true};
+    }
+    if (std::optional<uint64_t> first = dedup_.Find(stored->id)) {
+      return AppendResult{.sequence = *first, .duplicate = true};
+    }
+    const size_t size = size_without_sequence + SequenceFieldSize(sequence);
+    if (size > options_.max_bytes) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "event ", stored->id, " is ", size,
+          " bytes, more than the ring's byte budget of ", options_.max_bytes));
+    }
+    AppendVarint(Tag(v1::Event::kSequenceFieldNumber, kWireTypeVarint), bytes);
+    AppendVarint(sequence, bytes);
+    stored->sequence = sequence;
+    stored->append_time = std::max(stored->received_at, last_append_time_);
+    last_append_time_ = stored->append_time;
+
+    EvictLocked(size, evicted);
+    // The key views stored->id, which lives as long as the held event.
+    held_ids_.emplace(stored->id, sequence);
+    dedup_.Insert(stored->id, sequence);
+    bytes_ += size;
+    events_.push_back(std::move(stored));
+  }
+  // Outside the lock: callbacks may read the ring.
+  notifier_.Notify(sequence);
+  return AppendResult{.sequence = sequence, .duplicate = false};
+}
+
+void EventRing::EvictLocked(size_t incoming_bytes,
+                            std::vector<StoredEventPtr>& evicted) {
+  while (!events_.empty() && (events_.size() >= options_.max_events ||
+                              bytes_ + incoming_bytes > options_.max_bytes)) {
+    StoredEventPtr& oldest = events_.front();
+    // The dedup index keeps remembering the id; only the held index forgets.
+    held_ids_.erase(oldest->id);
+    bytes_ -= oldest->ByteSize();
+    evicted.push_back(std::move(oldest));
+    events_.pop_front();
+    ++oldest_sequence_;
+  }
+}
+
+StoredEventPtr EventRing::Get(uint64_t sequence) const {
+  std::shared_lock lock(mu_);
+  if (sequence < oldest_sequence_ ||
+      sequence - oldest_sequence_ >= events_.size()) {
+    return nullptr;
+  }
+  return events_[sequence - oldest_sequence_];
+}
+
+StoredEventPtr EventRing::GetById(absl::string_view event_id) const {
+  std::shared_lock lock(mu_);
+  auto it = held_ids_.find(event_id);
+  if (it == held_ids_.end()) return nullptr;
+  return events_[it->second - oldest_sequence_];
+}
+
+std::optional<uint64_t> EventRing::SequenceOfEventId(
+    absl::string_view event_id) const {
+  // Exclusive: DedupIndex::Find forgets expired ids.
+  std::unique_lock lock(mu_);
+  if (auto it = held_ids_.find(event_id); it != held_ids_.end()) {
+    return it->second;
+  }
+  return dedup_.Find(event_id);
+}
+
+uint64_t EventRing::FirstSequenceAtOrAfter(absl::Time time) const {
+  std::shared_lock lock(mu_);
+  // append_time never decreases along the ring, so it is sorted.
+  const auto it = std::partition_point(
+      events_.begin(), events_.end(),
+      [time](const StoredEventPtr& e) { return e->append_time < time; });
+  return oldest_sequence_ + static_cast<uint64_t>(it - events_.begin());
+}
+
+EventRing::ReadResult EventRing::Read(uint64_t after_sequence,
+                                      const ReadOptions& options) const {
+  return Read(after_sequence, options, [](const StoredEvent&) { return true; });
+}
+
+EventRing::ReadResult EventRing::Read(
+    uint64_t after_sequence, const ReadOptions& options,
+    absl::FunctionRef<bool(const StoredEvent&)> match) const {
+  ReadResult result;
+  std::shared_lock lock(mu_);
+  const uint64_t oldest = oldest_sequence_;
+  // oldest - 1 when empty (0 before the first append).
+  const uint64_t head = oldest + events_.size() - 1;
+  result.oldest_sequence = oldest;
+  result.head_sequence = head;
+  if (after_sequence >= head) {
+    result.position = after_sequence;
+    return result;
+  }
+  uint64_t next = after_sequence + 1;
+  if (next < oldest) {
+    result.missed = oldest - next;
+    next = oldest;
+  }
+  // The missed events count as passed: the gap is reported once.
+  result.position = next - 1;
+  size_t bytes = 0;
+  for (size_t scanned = 0; next <= head && scanned < options.max_scan;
+       ++next, ++scanned) {
+    const StoredEventPtr& event = events_[next - oldest];
+    if (match(*event)) {
+      if (result.events.size() >= options.max_events) break;
+      if (!result.events.empty() &&
+          bytes + event->ByteSize() > options.max_bytes) {
+        break;
+      }
+      bytes += event->ByteSize();
+      result.events.push_back(event);
+    }
+    result.position = next;
+  }
+  return result;
+}
+
+std::optional<AppendNotifier::Token> EventRing::Wait(
+    uint64_t after_sequence, AppendNotifier::Callback callback) {
+  return notifier_.Wait(after_sequence, std::move(callback));
+}
+
+bool EventRing::CancelWait(AppendNotifier::Token token) {
+  return notifier_.Cancel(token);
+}
+
+EventRing::Info EventRing::GetInfo() const {
+  Info info;
+  info.stream_epoch = stream_epoch_;
+  info.start_time = start_time_;
+  info.event_capacity = options_.max_events;
+  info.byte_capacity = options_.max_bytes;
+  std::shared_lock lock(mu_);
+  info.oldest_sequence = oldest_sequence_;
+  info.head_sequence = oldest_sequence_ + events_.size() - 1;
+  info.event_count = events_.size();
+  info.byte_count = bytes_;
+  info.dedup_count = dedup_.size();
+  return info;
+}
+
+}  // namespace hookstream

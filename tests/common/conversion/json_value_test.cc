@@ -1,0 +1,156 @@
+#include "common/conversion/json_value.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/status_matchers.h"
+
+namespace hookstream {
+namespace {
+
+using ::hookstream::testing::StatusIs;
+using ::testing::HasSubstr;
+using Kind = JsonValue::Kind;
+
+std::string Nested(int depth, char open, char close) {
+  return std::string(depth, open) + std::string(depth, close);
+}
+
+// Verifies that number tokens keep their text exactly, which is what makes
+// amounts exact downstream.
+TEST(ParseJsonObjectTest, KeepsNumberTokenText) {
+  absl::StatusOr<JsonValue> root = ParseJsonObject(
+      R"({"a": 19.78, "b": 104, "c": -7, "d": 1e2, "e": 1.50E-3,)"
+      R"( "f": 18446744073709551615, "g": 123456789012345678901234567890,)"
+      R"( "h": 0.1000000000000000055511151231257827})");
+  ASSERT_TRUE(root.ok()) << root.status();
+  EXPECT_EQ(root->Find("a")->text(), "19.78");
+  EXPECT_EQ(root->Find("b")->text(), "104");
+  EXPECT_EQ(root->Find("c")->text(), "-7");
+  EXPECT_EQ(root->Find("d")->text(), "1e2");
+  EXPECT_EQ(root->Find("e")->text(), "1.50E-3");
+  EXPECT_EQ(root->Find("f")->text(), "18446744073709551615");
+  EXPECT_EQ(root->Find("g")->text(), "123456789012345678901234567890");
+  EXPECT_EQ(root->Find("h")->text(), "0.1000000000000000055511151231257827");
+  EXPECT_EQ(root->Find("a")->kind(), Kind::kNumber);
+}
+
+// Verifies the tree's shape: kinds, order of members and elements, and
+// unescaped strings (including a surrogate pair escape).
+TEST(ParseJsonObjectTest, BuildsTree) {
+  absl::StatusOr<JsonValue> root = ParseJsonObject(
+      R"({"s": "caf\u00e9 \ud83d\ude00", "t": true, "n": null,)"
+      R"( "arr": [1, "x", {"k": false}], "o": {"z": 1, "y": 2}})");
+  ASSERT_TRUE(root.ok()) << root.status();
+  EXPECT_EQ(root->Find("s")->text(), "café 😀");
+  EXPECT_TRUE(root->Find("t")->bool_value());
+  EXPECT_TRUE(root->Find("n")->is_null());
+  const JsonValue* arr = root->Find("arr");
+  ASSERT_TRUE(arr->is_array());
+  ASSERT_EQ(arr->elements().size(), 3u);
+  EXPECT_EQ(arr->elements()[1].text(), "x");
+  EXPECT_FALSE(arr->elements()[2].Find("k")->bool_value());
+  const JsonValue* o = root->Find("o");
+  ASSERT_EQ(o->members().size(), 2u);
+  EXPECT_EQ(o->members()[0].key, "z");
+  EXPECT_EQ(o->members()[1].key, "y");
+  EXPECT_EQ(root->Find("missing"), nullptr);
+  EXPECT_EQ(root->Find("s")->Find("anything"), nullptr);
+}
+
+// Verifies that a repeated key keeps both members and Find returns the last.
+TEST(ParseJsonObjectTest, DuplicateKeysLastWins) {
+  absl::StatusOr<JsonValue> root = ParseJsonObject(R"({"id": "a", "id": "b"})");
+  ASSERT_TRUE(root.ok());
+  EXPECT_EQ(root->members().size(), 2u);
+  EXPECT_EQ(root->Find("id")->text(), "b");
+}
+
+// Verifies the depth limit at its exact boundary, for objects and arrays.
+TEST(ParseJsonObjectTest, DepthLimitIsExact) {
+  // The top-level object is level 1.
+  const std::string arrays_ok =
+      absl::StrCat(R"({"a":)", Nested(kDefaultMaxJsonDepth - 1, '[', ']'), "}");
+  EXPECT_TRUE(ParseJsonObject(arrays_ok).ok());
+  const std::string arrays_deep =
+      absl::StrCat(R"({"a":)", Nested(kDefaultMaxJsonDepth, '[', ']'), "}");
+  EXPECT_THAT(ParseJsonObject(arrays_deep),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("nested deeper than 32 levels")));
+
+  std::string objects = "{}";
+  for (int i = 1; i < kDefaultMaxJsonDepth; ++i) {
+    objects = absl::StrCat(R"({"a":)", objects, "}");
+  }
+  EXPECT_TRUE(ParseJsonObject(objects).ok());
+  EXPECT_THAT(ParseJsonObject(absl::StrCat(R"({"a":)", objects, "}")),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_TRUE(ParseJsonObject(R"({"a":[[1]]})", /*max_depth=*/3).ok());
+  EXPECT_FALSE(ParseJsonObject(R"({"a":[[1]]})", /*max_depth=*/2).ok());
+}
+
+// Verifies that a million levels of nesting are refused without exhausting
+// the stack (the parser is iterative and the builder stops at the limit).
+TEST(ParseJsonObjectTest, HugeNestingIsRefusedWithoutCrashing) {
+  const std::string body =
+      absl::StrCat(R"({"a":)", Nested(1'000'000, '[', ']'), "}");
+  EXPECT_THAT(
+      ParseJsonObject(body),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("nested deeper")));
+  EXPECT_THAT(
+      ParseJsonObject(Nested(1'000'000, '[', ']')),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not an object")));
+}
+
+// Verifies each error's message: it must let a sender find the problem.
+TEST(ParseJsonObjectTest, ErrorsArePrecise) {
+  EXPECT_THAT(ParseJsonObject(""),
+              StatusIs(absl::StatusCode::kInvalidArgument, "body is empty"));
+  EXPECT_THAT(ParseJsonObject("{\"a\": \"\xff\"}"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "body is not valid UTF-8: byte 0xff at offset 7"));
+  EXPECT_THAT(
+      ParseJsonObject(R"({"id": "evt_1", })"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("malformed JSON at byte 16 (line 1, column 17): ")));
+  EXPECT_THAT(ParseJsonObject("{a: 1}"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("malformed JSON at byte 1 ")));
+  EXPECT_THAT(ParseJsonObject("[1]"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "body is a JSON array, not an object"));
+  EXPECT_THAT(ParseJsonObject("\"x\""),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "body is a JSON string, not an object"));
+  EXPECT_THAT(ParseJsonObject("42"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "body is a JSON number, not an object"));
+  EXPECT_THAT(ParseJsonObject(R"({"a": 1} {})"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("malformed JSON")));
+  EXPECT_THAT(
+      ParseJsonObject(R"({"a": "\ud800"})"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("surrogate")));
+  EXPECT_THAT(ParseJsonObject("{\"a\": 1 // c\n}"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ParseJsonObject(R"({"a": 1e400})"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "malformed JSON at byte 10: number overflow parsing "
+                       "'1e400'"));
+  EXPECT_THAT(ParseJsonObject(R"({"a": NaN})"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// Verifies that the message quoting a huge bad token stays short.
+TEST(ParseJsonObjectTest, ErrorMessageIsBounded) {
+  const std::string body =
+      absl::StrCat(R"({"a": ")", std::string(1 << 20, 'x'));  // unterminated
+  absl::StatusOr<JsonValue> root = ParseJsonObject(body);
+  ASSERT_FALSE(root.ok());
+  EXPECT_LT(root.status().message().size(), 400u);
+}
+
+}  // namespace
+}  // namespace hookstream
