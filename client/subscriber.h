@@ -122,8 +122,9 @@ struct Delivery {
   }
 };
 
-// Where a consumer stands: everything up to `sequence` in `stream_epoch`
-// was delivered to it or did not match its filter.
+// Where a consumer stands: every event up to `sequence` in `stream_epoch`
+// was delivered to it, did not match its filter, or was reported missing by
+// a Gap it took (after a Gap: `gap.oldest_sequence - 1` in `gap.stream_epoch`).
 struct StreamPosition {
   std::string stream_epoch;
   uint64_t sequence = 0;
