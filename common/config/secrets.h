@@ -1,0 +1,70 @@
+// -----------------------------------------------------------------------------
+// File: secrets.h
+// -----------------------------------------------------------------------------
+// Loads webhook signing secrets from a file or an environment variable, never
+// from a command-line argument (argv is visible to every user through `ps`).
+// Several secrets may be active at once so that a secret can be rotated
+// without downtime; each has a label that logs and metrics report when it
+// matches, so one can tell when an old secret is no longer used.
+//
+// Entry syntax (the same in a file and in the variable):
+//   <secret>            labelled by its position: "secret1", "secret2", ...
+//   <label>:<secret>    label = [A-Za-z0-9_.-]{1,64}
+// An entry containing a ':' is always read as `label:secret`, so a secret
+// that itself contains ':' must be given a label. Hex, base64 and `whsec_`
+// secrets never contain ':'. Surrounding whitespace is trimmed.
+//
+// File: one entry per line; blank lines and lines starting with '#' are
+// ignored. A file readable or writable by group or others is accepted with a
+// warning log line (chmod 600 it). Environment variable: comma-separated
+// entries.
+//
+// Example:
+//   // /etc/hookstream/gettrx.secrets
+//   //   # rotated 2026-11-28; drop "old" once its counter stays at 0
+//   //   new:8a0f...c3
+//   //   old:5b1e...77
+//   ASSIGN_OR_RETURN(std::vector<Secret> secrets,
+//                    LoadSecretsFromFile("/etc/hookstream/gettrx.secrets"));
+//
+// Errors are one line and never contain secret text: NOT_FOUND (file or
+// variable missing), INVALID_ARGUMENT (no secret, bad label, duplicate label,
+// empty secret), FAILED_PRECONDITION (unreadable or too large file).
+//
+// Thread-safety: the functions are thread-safe except that LoadSecretsFromEnv
+// reads the environment (do not call setenv concurrently).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace hookstream {
+
+struct Secret {
+  std::string label;
+  std::string value;
+
+  friend bool operator==(const Secret&, const Secret&) = default;
+};
+
+// Parses entries separated by `separator` ('\n' for files, ',' for the
+// environment). `origin` names where the text came from, for error messages.
+absl::StatusOr<std::vector<Secret>> ParseSecrets(absl::string_view text,
+                                                 char separator,
+                                                 absl::string_view origin);
+
+// Reads and parses a secrets file (at most 1 MiB). Logs a warning when the
+// file is accessible to group or others.
+absl::StatusOr<std::vector<Secret>> LoadSecretsFromFile(
+    const std::string& path);
+
+// Parses the comma-separated entries of environment variable `name`.
+absl::StatusOr<std::vector<Secret>> LoadSecretsFromEnv(const std::string& name);
+
+// True when the file's mode grants any permission to group or others.
+absl::StatusOr<bool> IsAccessibleByOthers(const std::string& path);
+
+}  // namespace hookstream

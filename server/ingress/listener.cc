@@ -1,0 +1,104 @@
+#include "server/ingress/listener.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "boost/asio/dispatch.hpp"
+#include "boost/asio/post.hpp"
+#include "boost/beast/core/bind_handler.hpp"
+#include "common/base/log.h"
+
+namespace hookstream::ingress {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+Listener::Listener(net::io_context& ioc, size_t max_connections,
+                   IngressMetrics& metrics, OnAccept on_accept)
+    : ioc_(ioc),
+      strand_(net::make_strand(ioc)),
+      acceptor_(strand_),
+      retry_timer_(strand_),
+      max_connections_(max_connections),
+      metrics_(metrics),
+      on_accept_(std::move(on_accept)),
+      active_(std::make_shared<std::atomic<size_t>>(0)) {}
+
+absl::StatusOr<std::shared_ptr<Listener>> Listener::Create(
+    net::io_context& ioc, const std::string& address, uint16_t port,
+    size_t max_connections, IngressMetrics& metrics, OnAccept on_accept) {
+  boost::system::error_code ec;
+  const net::ip::address ip = net::ip::make_address(address, ec);
+  if (ec) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("ingress address '", address, "' is not an IP address"));
+  }
+  auto listener = std::make_shared<Listener>(ioc, max_connections, metrics,
+                                             std::move(on_accept));
+  const tcp::endpoint endpoint(ip, port);
+  const std::string where = absl::StrCat(address, ":", port);
+  tcp::acceptor& acceptor = listener->acceptor_;
+  if (acceptor.open(endpoint.protocol(), ec); ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot open a socket for ", where, ": ", ec.message()));
+  }
+  acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (acceptor.bind(endpoint, ec); ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", where, ": ", ec.message()));
+  }
+  if (acceptor.listen(net::socket_base::max_listen_connections, ec); ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", where, ": ", ec.message()));
+  }
+  listener->port_ = acceptor.local_endpoint(ec).port();
+  return listener;
+}
+
+void Listener::Start() {
+  net::dispatch(strand_, [self = shared_from_this()] { self->DoAccept(); });
+}
+
+void Listener::Close() {
+  net::post(strand_, [self = shared_from_this()] {
+    boost::system::error_code ignored;
+    self->acceptor_.close(ignored);
+    self->retry_timer_.cancel();
+  });
+}
+
+void Listener::DoAccept() {
+  // Each connection gets its own strand: its handlers never run
+  // concurrently, while different connections use all I/O threads.
+  acceptor_.async_accept(net::make_strand(ioc_),
+                         boost::beast::bind_front_handler(
+                             &Listener::OnAcceptDone, shared_from_this()));
+}
+
+void Listener::OnAcceptDone(boost::system::error_code ec, tcp::socket socket) {
+  if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+  if (ec) {
+    // EMFILE and friends: usually transient. Back off briefly instead of
+    // spinning on the error (and flooding the log).
+    LogRecord(LogLevel::kWarning, "accept failed").Add("error", ec.message());
+    retry_timer_.expires_after(std::chrono::milliseconds(100));
+    retry_timer_.async_wait(
+        [self = shared_from_this()](boost::system::error_code wait_ec) {
+          if (!wait_ec && self->acceptor_.is_open()) self->DoAccept();
+        });
+    return;
+  }
+  if (active_->load(std::memory_order_relaxed) >= max_connections_) {
+    metrics_.CountConnectionRefused();
+    boost::system::error_code ignored;
+    socket.close(ignored);
+  } else {
+    active_->fetch_add(1, std::memory_order_relaxed);
+    metrics_.CountConnectionAccepted();
+    metrics_.ConnectionOpened();
+    on_accept_(std::move(socket), ConnectionSlot(active_, &metrics_));
+  }
+  DoAccept();
+}
+
+}  // namespace hookstream::ingress

@@ -1,0 +1,74 @@
+// -----------------------------------------------------------------------------
+// File: listener.h
+// -----------------------------------------------------------------------------
+// Listener accepts TCP connections on one address and hands each socket (on
+// its own strand) to a callback, together with a ConnectionSlot that keeps
+// the connection counted until it is released. Past `max_connections` open
+// connections, new ones are closed at once and counted as refused.
+//
+// Example:
+//   ASSIGN_OR_RETURN(auto listener,
+//                    Listener::Create(ioc, "127.0.0.1", 0, 10000, metrics,
+//                                     [&](tcp::socket s, ConnectionSlot slot) {
+//                                       MakeSession(std::move(s), ...);
+//                                     }));
+//   listener->Start();
+//   uint16_t port = listener->port();
+//   ...
+//   listener->Close();  // stops accepting (posted to the listener's strand)
+//
+// Thread-safety: Start and Close may be called from any thread; the accept
+// loop runs on the io_context.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "boost/asio/io_context.hpp"
+#include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/steady_timer.hpp"
+#include "boost/asio/strand.hpp"
+#include "server/ingress/http_session.h"
+#include "server/ingress/ingress_metrics.h"
+
+namespace hookstream::ingress {
+
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  using OnAccept =
+      std::function<void(boost::asio::ip::tcp::socket, ConnectionSlot)>;
+
+  // Binds and listens. UNAVAILABLE / INVALID_ARGUMENT naming the address
+  // when that fails (port in use, bad address, no permission).
+  static absl::StatusOr<std::shared_ptr<Listener>> Create(
+      boost::asio::io_context& ioc, const std::string& address, uint16_t port,
+      size_t max_connections, IngressMetrics& metrics, OnAccept on_accept);
+
+  void Start();
+  void Close();
+  uint16_t port() const { return port_; }
+
+  Listener(boost::asio::io_context& ioc, size_t max_connections,
+           IngressMetrics& metrics, OnAccept on_accept);
+
+ private:
+  void DoAccept();
+  void OnAcceptDone(boost::system::error_code ec,
+                    boost::asio::ip::tcp::socket socket);
+
+  boost::asio::io_context& ioc_;
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer retry_timer_;  // backoff after accept errors
+  const size_t max_connections_;
+  IngressMetrics& metrics_;
+  const OnAccept on_accept_;
+  const std::shared_ptr<std::atomic<size_t>> active_;
+  uint16_t port_ = 0;
+};
+
+}  // namespace hookstream::ingress
