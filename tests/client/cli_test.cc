@@ -1,5 +1,6 @@
 // Runs the real `hookstream` binary against an in-process DistributionServer
 // with a real ring: what a user types, what they see, and the exit codes.
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -170,6 +171,35 @@ TEST_F(CliTest, UsageAndUnreachableServer) {
   r = RunProcess({HOOKSTREAM_CLI_PATH, "info", "--target=127.0.0.1:1"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("UNAVAILABLE"));
+}
+
+// Verifies `send`'s errors: no file is a usage error (2); an unreadable
+// secret file, a missing body file and an unreachable ingress each exit 1
+// with a message naming the cause (the success path is covered end to end
+// against the real server in tests/e2e).
+TEST_F(CliTest, SendReportsItsErrors) {
+  const std::string dir = ::testing::TempDir();
+  const std::string secret_file = dir + "/send_test_secret";
+  const std::string body_file = dir + "/send_test_body.json";
+  {
+    std::ofstream(secret_file) << "label1:0123456789abcdef\n";
+    std::ofstream(body_file) << R"({"id":"evt_1"})";
+  }
+  ProcessResult r = RunProcess({HOOKSTREAM_CLI_PATH, "send"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("give one or more files"));
+
+  r = RunProcess({HOOKSTREAM_CLI_PATH, "send",
+                  "--secret_file=" + dir + "/no_such_secret", body_file});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("NOT_FOUND"));
+
+  r = RunProcess({HOOKSTREAM_CLI_PATH, "send", "--secret_file=" + secret_file,
+                  "--url=https://127.0.0.1:1/v1/webhooks/gettrx",
+                  "--cacert=", dir + "/no_such_body.json", body_file});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("cannot read"));
+  EXPECT_THAT(r.err, HasSubstr("POST https://127.0.0.1:1/v1/webhooks/gettrx"));
 }
 
 }  // namespace
