@@ -60,8 +60,7 @@ ABSL_FLAG(absl::Duration, header_timeout, kDefaults.ingress.header_timeout,
           "time allowed to send a request's headers");
 ABSL_FLAG(absl::Duration, body_timeout, kDefaults.ingress.body_timeout,
           "time allowed to send a request's body");
-ABSL_FLAG(int, io_threads, kDefaults.ingress.io_threads,
-          "ingress I/O threads");
+ABSL_FLAG(int, io_threads, kDefaults.ingress.io_threads, "ingress I/O threads");
 ABSL_FLAG(std::string, ready_file, "",
           "write {\"ingress_port\":N,\"grpc_port\":M} here once serving");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");

@@ -52,7 +52,8 @@ absl::Status ServerConfig::Validate() const {
         "--grpc_tls_key to listen on ",
         grpc.address));
   }
-  if (signing.scheme != "hmac-sha256" && signing.scheme != "standard-webhooks") {
+  if (signing.scheme != "hmac-sha256" &&
+      signing.scheme != "standard-webhooks") {
     return absl::InvalidArgumentError(
         absl::StrCat("--signature_scheme: want hmac-sha256 or "
                      "standard-webhooks, got \"",

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,10 +41,9 @@ bool FindNumber(const std::string& json, const std::string& key,
   if (at == std::string::npos) return false;
   size_t end = at + needle.size();
   while (end < json.size() && json[end] >= '0' && json[end] <= '9') ++end;
-  return absl::SimpleAtoi(
-      absl::string_view(json).substr(at + needle.size(),
-                                     end - at - needle.size()),
-      out);
+  return absl::SimpleAtoi(absl::string_view(json).substr(
+                              at + needle.size(), end - at - needle.size()),
+                          out);
 }
 
 std::string FindString(const std::string& json, const std::string& key) {
@@ -55,9 +55,8 @@ std::string FindString(const std::string& json, const std::string& key) {
 }
 
 absl::Status RunSetup(const std::string& dir) {
-  const std::string cmd = absl::StrCat(HOOKSTREAM_SOURCE_DIR,
-                                       "/scripts/dev-setup.sh '", dir,
-                                       "' >/dev/null");
+  const std::string cmd = absl::StrCat(
+      HOOKSTREAM_SOURCE_DIR, "/scripts/dev-setup.sh '", dir, "' >/dev/null");
   if (std::system(cmd.c_str()) != 0) {
     return absl::InternalError(absl::StrCat("failed: ", cmd));
   }
@@ -171,8 +170,8 @@ absl::StatusOr<int> ServerProcess::Stop(absl::Duration timeout) {
       pid_ = -1;
       if (WIFEXITED(status)) return WEXITSTATUS(status);
       return absl::InternalError(
-          absl::StrCat("hookstream-server died with signal ",
-                       WTERMSIG(status), ": ", ReadFile(log_file_)));
+          absl::StrCat("hookstream-server died with signal ", WTERMSIG(status),
+                       ": ", ReadFile(log_file_)));
     }
     absl::SleepFor(absl::Milliseconds(10));
   }

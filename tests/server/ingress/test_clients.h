@@ -13,8 +13,6 @@
 // Thread-safety: one client per thread. CurlGlobalInit() once per process.
 #pragma once
 
-#include <curl/curl.h>
-
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -27,50 +25,14 @@
 #include "boost/asio/ssl/context.hpp"
 #include "boost/asio/ssl/stream.hpp"
 #include "boost/beast/core/flat_buffer.hpp"
+#include "tests/testing/https_client.h"
 
 namespace hookstream::ingress::testing {
 
-void CurlGlobalInit();
-
-struct HttpResult {
-  CURLcode code = CURLE_OK;
-  std::string error;  // curl's message when code != CURLE_OK
-  long status = 0;
-  std::string body;
-  // Lower-case names.
-  std::map<std::string, std::string> headers;
-  // New connections this request opened (0 when it reused one).
-  long new_connections = 0;
-
-  std::string header(const std::string& name) const {
-    auto it = headers.find(name);
-    return it == headers.end() ? "" : it->second;
-  }
-};
-
-class CurlClient {
- public:
-  CurlClient(std::string ca_file, uint16_t port);
-  ~CurlClient();
-  CurlClient(const CurlClient&) = delete;
-  CurlClient& operator=(const CurlClient&) = delete;
-
-  // `headers` are full lines ("Name: value"). A Content-Type of
-  // application/json is added unless `headers` sets one; "Expect:" is sent
-  // empty (no 100-continue) unless `headers` sets it.
-  HttpResult Request(const std::string& method, const std::string& path,
-                     const std::string& body,
-                     const std::vector<std::string>& headers = {});
-  HttpResult Post(const std::string& path, const std::string& body,
-                  const std::vector<std::string>& headers = {}) {
-    return Request("POST", path, body, headers);
-  }
-
- private:
-  CURL* curl_;
-  const std::string ca_file_;
-  const uint16_t port_;
-};
+// The libcurl client lives in tests/testing/https_client.h.
+using ::hookstream::testing::CurlGlobalInit;
+using ::hookstream::testing::HttpResult;
+using CurlClient = ::hookstream::testing::HttpsClient;
 
 struct RawResponse {
   int status = 0;

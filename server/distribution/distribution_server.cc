@@ -1,0 +1,71 @@
+#include "server/distribution/distribution_server.h"
+
+#include <chrono>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/base/log.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "server/distribution/event_stream_service.h"
+#include "server/distribution/subscriber_registry.h"
+
+namespace hookstream::distribution {
+
+absl::StatusOr<std::unique_ptr<DistributionServer>> DistributionServer::Start(
+    DistributionOptions options, EventRing& ring, const Clock& clock) {
+  auto registry = std::make_unique<SubscriberRegistry>();
+  auto service = std::make_unique<EventStreamService>(ring, clock, *registry);
+  std::unique_ptr<DistributionServer> server(
+      new DistributionServer(std::move(registry), std::move(service)));
+
+  // Process-wide switches; they must be set before the builder is created.
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      options.credentials != nullptr ? options.credentials
+                                     : grpc::InsecureServerCredentials();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.address, credentials, &server->port_);
+  builder.RegisterService(server->service_.get());
+  server->server_ = builder.BuildAndStart();
+  if (server->server_ == nullptr || server->port_ == 0) {
+    server->server_.reset();
+    return absl::UnavailableError(
+        absl::StrCat("gRPC server could not listen on ", options.address));
+  }
+  LogRecord(LogLevel::kInfo, "grpc server started")
+      .Add("address", options.address)
+      .Add("port", server->port_)
+      .Add("tls", options.credentials != nullptr);
+  return server;
+}
+
+DistributionServer::DistributionServer(
+    std::unique_ptr<SubscriberRegistry> registry,
+    std::unique_ptr<EventStreamService> service)
+    : registry_(std::move(registry)), service_(std::move(service)) {}
+
+DistributionServer::~DistributionServer() { Shutdown(absl::ZeroDuration()); }
+
+void DistributionServer::Shutdown(absl::Duration grace) {
+  absl::MutexLock lock(&shutdown_mu_);
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (server_ == nullptr) return;
+  registry_->Shutdown();
+  if (grpc::HealthCheckServiceInterface* health =
+          server_->GetHealthCheckService()) {
+    health->Shutdown();  // health checks now answer NOT_SERVING
+  }
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  server_->Wait();
+  LogRecord(LogLevel::kInfo, "grpc server stopped").Add("port", port_);
+}
+
+}  // namespace hookstream::distribution

@@ -1,0 +1,122 @@
+#include "server/distribution/event_stream_service.h"
+
+#include <algorithm>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "server/distribution/event_filter.h"
+#include "server/distribution/gap_status.h"
+#include "server/distribution/proto_time.h"
+#include "server/distribution/subscribe_reactor.h"
+
+namespace hookstream::distribution {
+namespace {
+
+grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* context,
+                                     const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+}  // namespace
+
+EventStreamService::EventStreamService(EventRing& ring, const Clock& clock,
+                                       SubscriberRegistry& registry)
+    : ring_(ring), clock_(clock), registry_(registry) {}
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* EventStreamService::Subscribe(
+    grpc::CallbackServerContext* /*context*/, const grpc::ByteBuffer* request) {
+  // Owned by gRPC until its OnDone deletes it.
+  return new SubscribeReactor(ring_, clock_, registry_, *request);
+}
+
+grpc::ServerUnaryReactor* EventStreamService::GetEvent(
+    grpc::CallbackServerContext* context, const v1::GetEventRequest* request,
+    v1::GetEventResponse* response) {
+  StoredEventPtr event;
+  switch (request->key_case()) {
+    case v1::GetEventRequest::kSequence:
+      event = ring_.Get(request->sequence());
+      if (event == nullptr) {
+        const EventRing::Info info = ring_.GetInfo();
+        return FinishWith(
+            context,
+            absl::NotFoundError(absl::StrCat(
+                "sequence ", request->sequence(), " is not held (oldest ",
+                info.oldest_sequence, ", head ", info.head_sequence, ", epoch ",
+                info.stream_epoch, ")")));
+      }
+      break;
+    case v1::GetEventRequest::kEventId:
+      event = ring_.GetById(request->event_id());
+      if (event == nullptr) {
+        return FinishWith(
+            context, absl::NotFoundError(absl::StrCat(
+                         "event '", request->event_id(), "' is not held")));
+      }
+      break;
+    case v1::GetEventRequest::KEY_NOT_SET:
+      return FinishWith(
+          context, absl::InvalidArgumentError("set `sequence` or `event_id`"));
+  }
+  *response->mutable_event() = event->ToEvent(/*include_raw_json=*/true);
+  return FinishWith(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* EventStreamService::ListEvents(
+    grpc::CallbackServerContext* context, const v1::ListEventsRequest* request,
+    v1::ListEventsResponse* response) {
+  absl::StatusOr<EventFilter> filter = EventFilter::Create(request->filter());
+  if (!filter.ok()) return FinishWith(context, filter.status());
+  const uint32_t page_size =
+      request->page_size() == 0
+          ? kDefaultListPageSize
+          : std::min(request->page_size(), kMaxListPageSize);
+
+  uint64_t position = request->after_sequence();
+  size_t bytes_left = kMaxListPageBytes;
+  response->set_stream_epoch(ring_.stream_epoch());
+  // Each Read is bounded by its scan limit: loop until the page is full or
+  // the listing reaches the head.
+  for (;;) {
+    const EventRing::ReadOptions options{
+        .max_events = page_size - static_cast<size_t>(response->events_size()),
+        .max_bytes = bytes_left};
+    const EventRing::ReadResult read = ring_.Read(
+        position, options,
+        [&filter](const StoredEvent& event) { return filter->Matches(event); });
+    for (const StoredEventPtr& event : read.events) {
+      *response->add_events() = event->ToEvent(request->include_raw_json());
+      bytes_left -= std::min(bytes_left, event->ByteSize());
+    }
+    position = read.position;
+    if (response->events_size() >= static_cast<int>(page_size) ||
+        bytes_left == 0 || position >= read.head_sequence) {
+      break;
+    }
+  }
+  response->set_next_after_sequence(position);
+  return FinishWith(context, absl::OkStatus());
+}
+
+grpc::ServerUnaryReactor* EventStreamService::GetStreamInfo(
+    grpc::CallbackServerContext* context,
+    const v1::GetStreamInfoRequest* /*request*/,
+    v1::GetStreamInfoResponse* response) {
+  const EventRing::Info info = ring_.GetInfo();
+  response->set_stream_epoch(info.stream_epoch);
+  response->set_oldest_sequence(info.oldest_sequence);
+  response->set_head_sequence(info.head_sequence);
+  response->set_event_count(info.event_count);
+  response->set_byte_count(info.byte_count);
+  response->set_event_capacity(info.event_capacity);
+  response->set_byte_capacity(info.byte_capacity);
+  response->set_subscriber_count(registry_.count());
+  *response->mutable_start_time() = ToProtoTimestamp(info.start_time);
+  response->set_dedup_count(info.dedup_count);
+  return FinishWith(context, absl::OkStatus());
+}
+
+}  // namespace hookstream::distribution

@@ -1,0 +1,77 @@
+// -----------------------------------------------------------------------------
+// File: event_stream_service.h
+// -----------------------------------------------------------------------------
+// EventStreamService implements hookstream.v1.EventStream on gRPC's callback
+// API. Subscribe is registered raw (ByteBuffer responses), so each stream
+// writes the ring's stored event bytes without re-serializing them; every
+// other method is typed. Unary methods finish on the DefaultReactor.
+//
+//   Subscribe     → a SubscribeReactor per stream (subscribe_reactor.h)
+//   GetEvent      → by `sequence` or `event_id`, always with raw JSON;
+//                   NOT_FOUND when not held (evicted or never appended)
+//   ListEvents    → held events after `after_sequence` matching `filter`;
+//                   `page_size` 0 → 100, above 1,000 → 1,000 (clamped, as
+//                   Google APIs do), and at most ~3 MiB; an `after_sequence`
+//                   below the oldest lists from the oldest (listings have no
+//                   gap contract); `next_after_sequence` = the position the
+//                   listing reached (the head when it reached the end)
+//   GetStreamInfo → the ring's state plus the live subscriber count
+//
+// Example:
+//   SubscriberRegistry registry;
+//   EventStreamService service(ring, clock, registry);
+//   builder.RegisterService(&service);
+//
+// Thread-safety: methods run concurrently on gRPC threads; the service holds
+// no mutable state of its own (the ring and the registry are thread-safe).
+// `ring`, `clock` and `registry` must outlive the server.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "common/base/clock.h"
+#include "common/ring/event_ring.h"
+#include "hookstream/v1/event_stream.grpc.pb.h"
+#include "server/distribution/subscriber_registry.h"
+
+namespace hookstream::distribution {
+
+inline constexpr uint32_t kDefaultListPageSize = 100;
+inline constexpr uint32_t kMaxListPageSize = 1000;
+// A page also stops after about this many stored bytes (at least one event),
+// so it stays under gRPC's default 4 MiB message limit.
+inline constexpr size_t kMaxListPageBytes = size_t{3} << 20;
+
+class EventStreamService final
+    : public v1::EventStream::WithRawCallbackMethod_Subscribe<
+          v1::EventStream::CallbackService> {
+ public:
+  EventStreamService(EventRing& ring, const Clock& clock,
+                     SubscriberRegistry& registry);
+
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(
+      grpc::CallbackServerContext* context,
+      const grpc::ByteBuffer* request) override;
+
+  grpc::ServerUnaryReactor* GetEvent(grpc::CallbackServerContext* context,
+                                     const v1::GetEventRequest* request,
+                                     v1::GetEventResponse* response) override;
+
+  grpc::ServerUnaryReactor* ListEvents(
+      grpc::CallbackServerContext* context,
+      const v1::ListEventsRequest* request,
+      v1::ListEventsResponse* response) override;
+
+  grpc::ServerUnaryReactor* GetStreamInfo(
+      grpc::CallbackServerContext* context,
+      const v1::GetStreamInfoRequest* request,
+      v1::GetStreamInfoResponse* response) override;
+
+ private:
+  EventRing& ring_;
+  const Clock& clock_;
+  SubscriberRegistry& registry_;
+};
+
+}  // namespace hookstream::distribution

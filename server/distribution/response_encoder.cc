@@ -1,0 +1,88 @@
+#include "server/distribution/response_encoder.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "grpcpp/support/slice.h"
+
+namespace hookstream::distribution {
+namespace {
+
+// Field 1, wire type 2 (length-delimited): `SubscribeResponse.events` and
+// `EventBatch.events` are both field 1.
+constexpr uint8_t kField1LengthDelimited = 0x0A;
+
+size_t VarintSize(uint64_t value) {
+  size_t size = 1;
+  while (value >= 0x80) {
+    value >>= 7;
+    ++size;
+  }
+  return size;
+}
+
+void AppendVarint(std::string* out, uint64_t value) {
+  while (value >= 0x80) {
+    out->push_back(static_cast<char>((value & 0x7F) | 0x80));
+    value >>= 7;
+  }
+  out->push_back(static_cast<char>(value));
+}
+
+std::string FieldHeader(uint64_t length) {
+  std::string header;
+  header.push_back(static_cast<char>(kField1LengthDelimited));
+  AppendVarint(&header, length);
+  return header;
+}
+
+// gRPC calls this when it no longer needs a slice's bytes.
+void ReleaseStoredEvent(void* user_data) {
+  // Takes back the reference handed to gRPC in SliceOf.
+  std::unique_ptr<StoredEventPtr> owner(
+      static_cast<StoredEventPtr*>(user_data));
+}
+
+// A slice over `bytes` (owned by `event`) that keeps `event` alive.
+grpc::Slice SliceOf(const StoredEventPtr& event, const std::string& bytes) {
+  // gRPC never writes through a slice it sends, so dropping const is safe.
+  void* data = const_cast<char*>(bytes.data());
+  auto owner = std::make_unique<StoredEventPtr>(event);
+  // Ownership of `owner` passes to gRPC, which gives it back through
+  // ReleaseStoredEvent.
+  return grpc::Slice(data, bytes.size(), &ReleaseStoredEvent, owner.release());
+}
+
+}  // namespace
+
+grpc::ByteBuffer EncodeEventBatch(const std::vector<StoredEventPtr>& events,
+                                  bool include_raw_json) {
+  size_t batch_length = 0;
+  for (const StoredEventPtr& event : events) {
+    const size_t length = event->event_bytes.size() +
+                          (include_raw_json ? event->raw_json_field.size() : 0);
+    batch_length += 1 + VarintSize(length) + length;
+  }
+  std::vector<grpc::Slice> slices;
+  slices.reserve(1 + events.size() * (include_raw_json ? 3 : 2));
+  slices.emplace_back(FieldHeader(batch_length));
+  for (const StoredEventPtr& event : events) {
+    const bool raw = include_raw_json && !event->raw_json_field.empty();
+    const size_t length =
+        event->event_bytes.size() + (raw ? event->raw_json_field.size() : 0);
+    slices.emplace_back(FieldHeader(length));
+    if (!event->event_bytes.empty()) {
+      slices.push_back(SliceOf(event, event->event_bytes));
+    }
+    if (raw) slices.push_back(SliceOf(event, event->raw_json_field));
+  }
+  return grpc::ByteBuffer(slices.data(), slices.size());
+}
+
+grpc::ByteBuffer EncodeResponse(const v1::SubscribeResponse& response) {
+  const grpc::Slice slice(response.SerializeAsString());
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+}  // namespace hookstream::distribution

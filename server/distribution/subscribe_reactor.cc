@@ -1,0 +1,287 @@
+#include "server/distribution/subscribe_reactor.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "grpcpp/support/proto_buffer_reader.h"
+#include "server/distribution/gap_status.h"
+#include "server/distribution/proto_time.h"
+#include "server/distribution/response_encoder.h"
+#include "server/distribution/start_position.h"
+
+namespace hookstream::distribution {
+namespace {
+
+// gRPC timers may fire a little early or late; a heartbeat this close to due
+// is sent rather than re-armed for a few microseconds.
+constexpr absl::Duration kAlarmSlack = absl::Milliseconds(5);
+
+bool ParseRequest(const grpc::ByteBuffer& buffer, v1::SubscribeRequest* out) {
+  grpc::ByteBuffer copy(buffer);  // ProtoBufferReader needs a mutable buffer.
+  grpc::ProtoBufferReader reader(&copy);
+  return reader.status().ok() && out->ParseFromZeroCopyStream(&reader);
+}
+
+}  // namespace
+
+SubscribeReactor::SubscribeReactor(EventRing& ring, const Clock& clock,
+                                   SubscriberRegistry& registry,
+                                   const grpc::ByteBuffer& request)
+    : ring_(ring), clock_(clock), registry_(registry) {
+  // Outside `mu_`: the registry's Shutdown locks it, then ours.
+  const bool registered = registry_.Add(this);
+  Step step;
+  {
+    absl::MutexLock lock(&mu_);
+    grpc::Status status =
+        registered ? Start(request)
+                   : grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                  "server is shutting down; reconnect");
+    if (!status.ok()) {
+      EndWith(std::move(status));
+    } else {
+      heartbeat_due_ = true;  // the first message of every stream
+      ArmAlarm(absl::Now() + heartbeat_interval_);
+    }
+    step = Decide();
+  }
+  Perform(std::move(step));
+}
+
+grpc::Status SubscribeReactor::Start(const grpc::ByteBuffer& request_bytes) {
+  v1::SubscribeRequest request;
+  if (!ParseRequest(request_bytes, &request)) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "SubscribeRequest does not parse");
+  }
+  absl::StatusOr<EventFilter> filter = EventFilter::Create(request.filter());
+  if (!filter.ok()) return ToGrpcStatus(filter.status());
+  absl::StatusOr<absl::Duration> interval = HeartbeatInterval(request);
+  if (!interval.ok()) return ToGrpcStatus(interval.status());
+  absl::StatusOr<StartPosition> start = ResolveStartPosition(request, ring_);
+  if (!start.ok()) return ToGrpcStatus(start.status());
+
+  filter_ = *std::move(filter);
+  heartbeat_interval_ = *interval;
+  include_raw_json_ = request.include_raw_json();
+  gap_policy_ = request.gap_policy();
+  cursor_ = start->after_sequence;
+  pending_gap_ = std::move(start->gap);
+  return grpc::Status::OK;
+}
+
+SubscribeReactor::Step SubscribeReactor::Decide() {
+  if (finish_claimed_ || write_in_flight_) return {};
+  if (end_status_) {
+    finish_claimed_ = true;
+    Step step{.kind = Step::Kind::kFinish};
+    step.cancel_wait = std::exchange(wait_token_, std::nullopt);
+    finish_blockers_ = 1;  // this step's own cancellations
+    if (alarm_pending_) {
+      step.cancel_alarm = alarm_.get();
+      ++finish_blockers_;  // released by the alarm's callback
+    }
+    return step;
+  }
+  if (shutdown_requested_) {
+    EndWith(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                         "server is shutting down; resume after the last "
+                         "heartbeat's position"));
+    return WriteHeartbeat();
+  }
+  if (heartbeat_due_) return WriteHeartbeat();
+  if (pending_gap_) {
+    v1::SubscribeResponse response;
+    *response.mutable_gap() = *std::exchange(pending_gap_, std::nullopt);
+    return WriteMessage(EncodeResponse(response));
+  }
+  if (wait_token_) return {};  // the ring wakes us
+
+  const EventRing::ReadOptions options{.max_events = kMaxBatchEvents,
+                                       .max_bytes = kMaxBatchBytes};
+  for (;;) {
+    const EventRing::ReadResult read =
+        filter_.MatchesAll()
+            ? ring_.Read(cursor_, options)
+            : ring_.Read(cursor_, options, [this](const StoredEvent& event) {
+                return filter_.Matches(event);
+              });
+    if (read.missed > 0) {
+      const std::optional<v1::Gap> gap =
+          EvictionGap(cursor_,
+                      {.oldest_sequence = read.oldest_sequence,
+                       .head_sequence = read.head_sequence},
+                      ring_.stream_epoch());
+      if (gap) {
+        const absl::Status status = ApplyGapPolicy(gap_policy_, *gap);
+        if (!status.ok()) {
+          EndWith(ToGrpcStatus(status));
+          return Decide();
+        }
+        // Delivery goes on from the oldest; the events this read returned
+        // are read again after the Gap message.
+        cursor_ = gap->oldest_sequence() - 1;
+        v1::SubscribeResponse response;
+        *response.mutable_gap() = *gap;
+        return WriteMessage(EncodeResponse(response));
+      }
+    }
+    cursor_ = read.position;
+    if (!read.events.empty()) {
+      return WriteMessage(EncodeEventBatch(read.events, include_raw_json_));
+    }
+    if (cursor_ < read.head_sequence) continue;  // the filter skipped a scan
+    std::optional<AppendNotifier::Token> token =
+        ring_.Wait(cursor_, [this] { OnEventsAppended(); });
+    if (token) {
+      wait_token_ = token;
+      return {};
+    }
+    // Appended meanwhile: read again.
+  }
+}
+
+SubscribeReactor::Step SubscribeReactor::WriteHeartbeat() {
+  heartbeat_due_ = false;
+  const EventRing::Info info = ring_.GetInfo();
+  v1::SubscribeResponse response;
+  v1::Heartbeat& heartbeat = *response.mutable_heartbeat();
+  heartbeat.set_stream_epoch(info.stream_epoch);
+  heartbeat.set_position(cursor_);
+  heartbeat.set_head_sequence(info.head_sequence);
+  heartbeat.set_oldest_sequence(info.oldest_sequence);
+  *heartbeat.mutable_server_time() = ToProtoTimestamp(clock_.Now());
+  return WriteMessage(EncodeResponse(response));
+}
+
+SubscribeReactor::Step SubscribeReactor::WriteMessage(grpc::ByteBuffer buffer) {
+  write_in_flight_ = true;
+  write_buffer_ = std::move(buffer);
+  last_write_ = absl::Now();
+  return {.kind = Step::Kind::kWrite};
+}
+
+void SubscribeReactor::EndWith(grpc::Status status) {
+  if (!end_status_) end_status_ = std::move(status);
+}
+
+void SubscribeReactor::ArmAlarm(absl::Time deadline) {
+  alarm_ = std::make_unique<grpc::Alarm>();
+  alarm_pending_ = true;
+  // The callback runs exactly once (ok=false if cancelled), on a gRPC
+  // executor thread, never inline here.
+  alarm_->Set(absl::ToChronoTime(deadline), [this](bool ok) { OnAlarm(ok); });
+}
+
+void SubscribeReactor::Perform(Step step) {
+  switch (step.kind) {
+    case Step::Kind::kNone:
+      return;
+    case Step::Kind::kWrite:
+      // `write_buffer_` is not touched again until OnWriteDone.
+      StartWrite(&write_buffer_);
+      return;
+    case Step::Kind::kFinish:
+      if (step.cancel_wait) ring_.CancelWait(*step.cancel_wait);
+      if (step.cancel_alarm != nullptr) step.cancel_alarm->Cancel();
+      ReleaseFinishBlocker();
+      return;
+  }
+}
+
+void SubscribeReactor::ReleaseFinishBlocker() {
+  grpc::Status status;
+  {
+    absl::MutexLock lock(&mu_);
+    if (--finish_blockers_ > 0) return;
+    status = *end_status_;
+  }
+  // Nothing else refers to this reactor now; OnDone may follow at once.
+  Finish(std::move(status));
+}
+
+void SubscribeReactor::OnEventsAppended() {
+  Step step;
+  {
+    absl::MutexLock lock(&mu_);
+    wait_token_.reset();  // one-shot: it is running now
+    step = Decide();
+  }
+  Perform(std::move(step));
+}
+
+void SubscribeReactor::OnAlarm(bool ok) {
+  Step step;
+  bool finish_was_waiting = false;
+  {
+    absl::MutexLock lock(&mu_);
+    alarm_pending_ = false;
+    if (finish_claimed_) {
+      finish_was_waiting = true;
+    } else {
+      // `ok` is false only when RequestShutdown cancelled the alarm; Decide
+      // then sees `shutdown_requested_`.
+      if (ok && !end_status_ && !shutdown_requested_) {
+        const absl::Time now = absl::Now();
+        if (write_in_flight_) {
+          // Not idle (or held by flow control): nothing to add.
+          ArmAlarm(now + heartbeat_interval_);
+        } else if (now - last_write_ + kAlarmSlack >= heartbeat_interval_) {
+          heartbeat_due_ = true;
+          ArmAlarm(now + heartbeat_interval_);
+        } else {
+          ArmAlarm(last_write_ + heartbeat_interval_);
+        }
+      }
+      step = Decide();
+    }
+  }
+  if (finish_was_waiting) {
+    ReleaseFinishBlocker();
+    return;
+  }
+  Perform(std::move(step));
+}
+
+void SubscribeReactor::OnWriteDone(bool ok) {
+  Step step;
+  {
+    absl::MutexLock lock(&mu_);
+    write_in_flight_ = false;
+    if (!ok) {
+      EndWith(grpc::Status(grpc::StatusCode::CANCELLED, "stream closed"));
+    }
+    step = Decide();
+  }
+  Perform(std::move(step));
+}
+
+void SubscribeReactor::OnCancel() {
+  Step step;
+  {
+    absl::MutexLock lock(&mu_);
+    EndWith(grpc::Status::CANCELLED);
+    step = Decide();
+  }
+  Perform(std::move(step));
+}
+
+void SubscribeReactor::RequestShutdown() {
+  absl::MutexLock lock(&mu_);
+  if (end_status_ || shutdown_requested_) return;
+  shutdown_requested_ = true;
+  // Wake the reactor on a gRPC thread: the alarm's callback (ok=false) runs
+  // Decide. If no alarm is pending, a write is in flight (OnWriteDone will
+  // decide) or the stream is already finishing.
+  if (alarm_pending_) alarm_->Cancel();
+}
+
+void SubscribeReactor::OnDone() {
+  registry_.Remove(this);
+  // The reactor owns itself (gRPC callback API); nothing refers to it now.
+  delete this;
+}
+
+}  // namespace hookstream::distribution

@@ -1,0 +1,145 @@
+// -----------------------------------------------------------------------------
+// File: subscribe_reactor.h
+// -----------------------------------------------------------------------------
+// SubscribeReactor serves one Subscribe stream on gRPC's callback API: no
+// thread and no queue per subscriber, only a cursor into the shared ring.
+//
+// What it does, in order:
+//   1. Validates the request and resolves its start (start_position.h); a bad
+//      request or a start that fails the gap contract ends the stream at once
+//      with that status (and rich details for a Gap), before any message.
+//   2. Sends a Heartbeat first (epoch, position, head, oldest, server time),
+//      then the start's Gap if the policy resumed from the oldest.
+//   3. Reads the ring after its cursor with its filter, up to 64 events per
+//      message, and writes them as one EventBatch; exactly one write is in
+//      flight, so gRPC flow control paces it. When caught up it asks the ring
+//      to wake it (EventRing::Wait); the wake-up runs on the appending thread
+//      and only reads the ring and starts a write (or re-arms), never blocks.
+//   4. After `heartbeat_interval` without a message, sends a Heartbeat whose
+//      `position` is the cursor, which moves past events its filter skipped.
+//   5. When its next event was evicted: under GAP_POLICY_FAIL ends with
+//      OUT_OF_RANGE + Gap details; under RESUME_FROM_OLDEST writes a Gap and
+//      goes on from the oldest.
+//   6. On RequestShutdown (server shutdown): a last Heartbeat, then
+//      UNAVAILABLE. On client cancel: ends.
+//
+// Concurrency: reactions (OnWriteDone, OnCancel), the ring's wake-up and the
+// heartbeat alarm may run concurrently on different threads. Every decision
+// is taken under `mu_` by Decide(), which also claims what it decided
+// (`write_in_flight_`, `finish_claimed_`); the gRPC call it decided (StartWrite
+// or Finish) is then made without the lock, because gRPC may run a reaction
+// inline. Before Finish, the ring wait is cancelled (CancelWait, never under
+// `mu_`: it waits for a running wake-up, which takes `mu_`) and the alarm is
+// cancelled and its callback awaited (it always runs, with ok=false when
+// cancelled), so nothing touches the reactor after OnDone deletes it.
+//
+// Ownership: gRPC owns the reactor from the service's `new` until OnDone,
+// which removes it from the registry and deletes it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/base/clock.h"
+#include "common/ring/event_ring.h"
+#include "grpcpp/alarm.h"
+#include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/server_callback.h"
+#include "grpcpp/support/status.h"
+#include "hookstream/v1/event_stream.pb.h"
+#include "server/distribution/event_filter.h"
+#include "server/distribution/subscriber_registry.h"
+
+namespace hookstream::distribution {
+
+class SubscribeReactor final
+    : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
+      public ShutdownTarget {
+ public:
+  // Events per EventBatch when the subscriber is behind.
+  static constexpr size_t kMaxBatchEvents = 64;
+  // Bytes per EventBatch (one larger event is still sent alone).
+  static constexpr size_t kMaxBatchBytes = size_t{1} << 20;
+
+  // Starts the stream. `request` is the raw SubscribeRequest.
+  SubscribeReactor(EventRing& ring, const Clock& clock,
+                   SubscriberRegistry& registry,
+                   const grpc::ByteBuffer& request);
+
+  void OnWriteDone(bool ok) override;
+  void OnCancel() override;
+  void OnDone() override;
+
+  void RequestShutdown() override;
+
+ private:
+  // What a decision asks the caller to do once `mu_` is released.
+  struct Step {
+    enum class Kind { kNone, kWrite, kFinish };
+    Kind kind = Kind::kNone;
+    // kFinish: the ring wait to cancel, and whether the alarm must be
+    // cancelled (its callback then completes the finish).
+    std::optional<AppendNotifier::Token> cancel_wait = std::nullopt;
+    grpc::Alarm* cancel_alarm = nullptr;
+  };
+
+  ~SubscribeReactor() override = default;
+
+  // Resolves the request; returns a non-OK status to end with.
+  grpc::Status Start(const grpc::ByteBuffer& request)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  Step Decide() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Step WriteHeartbeat() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Step WriteMessage(grpc::ByteBuffer buffer) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Records the status to end with (the first one wins).
+  void EndWith(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ArmAlarm(absl::Time deadline) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  void Perform(Step step) ABSL_LOCKS_EXCLUDED(mu_);
+  // Drops one thing Finish waits for; the last one calls Finish.
+  void ReleaseFinishBlocker() ABSL_LOCKS_EXCLUDED(mu_);
+
+  void OnEventsAppended() ABSL_LOCKS_EXCLUDED(mu_);
+  void OnAlarm(bool ok) ABSL_LOCKS_EXCLUDED(mu_);
+
+  EventRing& ring_;
+  const Clock& clock_;
+  SubscriberRegistry& registry_;
+
+  absl::Mutex mu_;
+  // Request, fixed after Start.
+  EventFilter filter_ ABSL_GUARDED_BY(mu_);
+  bool include_raw_json_ ABSL_GUARDED_BY(mu_) = false;
+  v1::GapPolicy gap_policy_ ABSL_GUARDED_BY(mu_) = v1::GAP_POLICY_FAIL;
+  absl::Duration heartbeat_interval_ ABSL_GUARDED_BY(mu_);
+
+  // Every event up to here was written (or skipped by the filter).
+  uint64_t cursor_ ABSL_GUARDED_BY(mu_) = 0;
+  std::optional<v1::Gap> pending_gap_ ABSL_GUARDED_BY(mu_);
+  bool heartbeat_due_ ABSL_GUARDED_BY(mu_) = false;
+  bool shutdown_requested_ ABSL_GUARDED_BY(mu_) = false;
+
+  // Exactly one write in flight; `write_buffer_` is gRPC's until OnWriteDone.
+  bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::ByteBuffer write_buffer_ ABSL_GUARDED_BY(mu_);
+  // Real time (the alarm's clock) of the last message started.
+  absl::Time last_write_ ABSL_GUARDED_BY(mu_);
+
+  std::optional<AppendNotifier::Token> wait_token_ ABSL_GUARDED_BY(mu_);
+  // A fresh Alarm per arming: an Alarm may not be re-Set from its own
+  // callback, but may be destroyed there.
+  std::unique_ptr<grpc::Alarm> alarm_ ABSL_GUARDED_BY(mu_);
+  bool alarm_pending_ ABSL_GUARDED_BY(mu_) = false;
+
+  // Set once the stream must end; Finish(*end_status_) happens when no write
+  // is in flight and the wait and the alarm are cancelled.
+  std::optional<grpc::Status> end_status_ ABSL_GUARDED_BY(mu_);
+  bool finish_claimed_ ABSL_GUARDED_BY(mu_) = false;
+  int finish_blockers_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace hookstream::distribution

@@ -1,0 +1,67 @@
+// -----------------------------------------------------------------------------
+// File: subscriber_registry.h
+// -----------------------------------------------------------------------------
+// SubscriberRegistry knows the live Subscribe streams: how many there are
+// (GetStreamInfo.subscriber_count) and how to end them all at shutdown, each
+// with a last heartbeat and then UNAVAILABLE, so clients reconnect and resume
+// from the position that heartbeat gave them.
+//
+// Lifecycle: a reactor calls Add in its constructor and Remove in OnDone, just
+// before it deletes itself. Shutdown asks every live reactor to end
+// (RequestShutdown never blocks and never calls into gRPC, so it is safe to
+// call under the registry's lock, which is what keeps each reactor alive
+// while it is asked), and makes every later Add fail.
+//
+// Example:
+//   SubscriberRegistry registry;
+//   ... EventStreamService service(ring, clock, registry);
+//   registry.Shutdown();          // streams: last heartbeat, UNAVAILABLE
+//   server->Shutdown(deadline);   // then wait for them to finish
+//
+// Thread-safety: all methods are thread-safe.
+#pragma once
+
+#include <cstddef>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
+
+namespace hookstream::distribution {
+
+// What the registry needs from a stream.
+class ShutdownTarget {
+ public:
+  virtual ~ShutdownTarget() = default;
+  // Asks the stream to send a last heartbeat and end with UNAVAILABLE. Must
+  // not block, and must not call back into the registry.
+  virtual void RequestShutdown() = 0;
+};
+
+class SubscriberRegistry {
+ public:
+  SubscriberRegistry() = default;
+  SubscriberRegistry(const SubscriberRegistry&) = delete;
+  SubscriberRegistry& operator=(const SubscriberRegistry&) = delete;
+
+  // Registers a live stream. Returns false (and registers nothing) after
+  // Shutdown: the stream should end with UNAVAILABLE at once.
+  bool Add(ShutdownTarget* stream);
+
+  // Unregisters a stream; a no-op if it is not registered.
+  void Remove(ShutdownTarget* stream);
+
+  // Live streams.
+  size_t count() const;
+
+  // Asks every live stream to end and refuses new ones. Idempotent.
+  void Shutdown();
+
+  bool shutting_down() const;
+
+ private:
+  mutable absl::Mutex mu_;
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  absl::flat_hash_set<ShutdownTarget*> streams_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace hookstream::distribution

@@ -1,0 +1,190 @@
+#include "server/server.h"
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/base/log.h"
+#include "common/base/status_macros.h"
+#include "common/config/secrets.h"
+#include "common/ring/event_ring.h"
+#include "grpcpp/security/server_credentials.h"
+#include "server/distribution/distribution_server.h"
+#include "server/ingress/ingress_server.h"
+#include "server/ingress/source_registry.h"
+
+namespace hookstream {
+namespace {
+
+absl::StatusOr<std::pair<std::string, uint16_t>> SplitHostPort(
+    absl::string_view address) {
+  const size_t colon = address.rfind(':');
+  uint32_t port = 0;
+  if (colon == absl::string_view::npos ||
+      !absl::SimpleAtoi(address.substr(colon + 1), &port) || port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("want host:port, got \"", address, "\""));
+  }
+  std::string host(address.substr(0, colon));
+  // Beast wants a bare IPv6 literal.
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return std::make_pair(std::move(host), static_cast<uint16_t>(port));
+}
+
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+absl::StatusOr<std::vector<Secret>> LoadSecrets(
+    const ServerConfig::Signing& signing) {
+  if (!signing.secret_file.empty()) {
+    return LoadSecretsFromFile(signing.secret_file);
+  }
+  absl::StatusOr<std::vector<Secret>> secrets =
+      LoadSecretsFromEnv(signing.secret_env);
+  // No secret at all is allowed only with --insecure_accept_unsigned, which
+  // MakeGettrxSource enforces with its own one-line reason.
+  if (!secrets.ok() && absl::IsNotFound(secrets.status()) &&
+      signing.allow_unsigned) {
+    return std::vector<Secret>{};
+  }
+  if (!secrets.ok() && absl::IsNotFound(secrets.status())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("no signing secret: give --signing_secret_file or set $",
+                     signing.secret_env,
+                     " (or --insecure_accept_unsigned for development only)"));
+  }
+  return secrets;
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> GrpcCredentials(
+    const ServerConfig::Grpc& grpc) {
+  if (grpc.tls.cert_file.empty()) return nullptr;  // loopback, plaintext
+  ASSIGN_OR_RETURN(std::string cert, ReadWholeFile(grpc.tls.cert_file));
+  ASSIGN_OR_RETURN(std::string key, ReadWholeFile(grpc.tls.key_file));
+  grpc::SslServerCredentialsOptions options;
+  options.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
+  return grpc::SslServerCredentials(options);
+}
+
+absl::Status Prefixed(absl::string_view part, const absl::Status& status) {
+  return absl::Status(status.code(),
+                      absl::StrCat(part, ": ", status.message()));
+}
+
+class ServerImpl final : public Server {
+ public:
+  ServerImpl(std::unique_ptr<EventRing> ring,
+             std::unique_ptr<ingress::IngressServer> ingress,
+             std::unique_ptr<distribution::DistributionServer> distribution,
+             absl::Duration grace)
+      : ring_(std::move(ring)),
+        ingress_(std::move(ingress)),
+        distribution_(std::move(distribution)),
+        grace_(grace) {}
+
+  ~ServerImpl() override { Shutdown(); }
+
+  uint16_t ingress_port() const override { return ingress_->port(); }
+  int grpc_port() const override { return distribution_->port(); }
+  const std::string& stream_epoch() const override {
+    return ring_->stream_epoch();
+  }
+
+  void Shutdown() override {
+    if (stopped_) return;
+    stopped_ = true;
+    // New webhooks get 503 + Retry-After, so GETTRX retries them later
+    // (against this node after a restart, or another one).
+    ingress_->StartDraining();
+    // Subscribers get a last heartbeat and UNAVAILABLE, and reconnect.
+    distribution_->Shutdown(grace_);
+    ingress_->Stop();
+  }
+
+ private:
+  // Declared first, destroyed last: both servers hold references to it.
+  std::unique_ptr<EventRing> ring_;
+  std::unique_ptr<ingress::IngressServer> ingress_;
+  std::unique_ptr<distribution::DistributionServer> distribution_;
+  const absl::Duration grace_;
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(
+    const ServerConfig& config, const Clock& clock) {
+  RETURN_IF_ERROR(config.Validate());
+
+  auto ring = std::make_unique<EventRing>(
+      EventRing::Options{.max_events = config.ring.max_events,
+                         .max_bytes = config.ring.max_bytes,
+                         .dedup = {.window = config.ring.dedup_window,
+                                   .max_ids = config.ring.dedup_max_ids}},
+      clock);
+
+  absl::StatusOr<std::vector<Secret>> secrets = LoadSecrets(config.signing);
+  if (!secrets.ok()) return Prefixed("signing secrets", secrets.status());
+  const size_t secret_count = secrets->size();
+  absl::StatusOr<ingress::WebhookSource> gettrx = ingress::MakeGettrxSource(
+      {.scheme = config.signing.scheme,
+       .secrets = *std::move(secrets),
+       .allow_unsigned = config.signing.allow_unsigned});
+  if (!gettrx.ok()) return Prefixed("gettrx source", gettrx.status());
+  ingress::SourceRegistry sources;
+  RETURN_IF_ERROR(sources.Add(*std::move(gettrx)));
+
+  ASSIGN_OR_RETURN(auto ingress_address, SplitHostPort(config.ingress.address));
+  absl::StatusOr<std::unique_ptr<ingress::IngressServer>> ingress =
+      ingress::IngressServer::Start(
+          {.address = ingress_address.first,
+           .port = ingress_address.second,
+           .cert_file = config.tls.cert_file,
+           .key_file = config.tls.key_file,
+           .max_body_bytes = config.ingress.max_body_bytes,
+           .max_header_bytes = config.ingress.max_header_bytes,
+           .max_connections = config.ingress.max_connections,
+           .idle_timeout = config.ingress.idle_timeout,
+           .header_timeout = config.ingress.header_timeout,
+           .body_timeout = config.ingress.body_timeout,
+           .io_threads = config.ingress.io_threads},
+          std::move(sources), *ring, clock);
+  if (!ingress.ok()) return Prefixed("https ingress", ingress.status());
+
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      GrpcCredentials(config.grpc);
+  if (!credentials.ok()) return Prefixed("grpc tls", credentials.status());
+  absl::StatusOr<std::unique_ptr<distribution::DistributionServer>>
+      distribution = distribution::DistributionServer::Start(
+          {.address = config.grpc.address, .credentials = *credentials}, *ring,
+          clock);
+  if (!distribution.ok()) {
+    (*ingress)->Stop();
+    return Prefixed("grpc", distribution.status());
+  }
+
+  LogRecord(LogLevel::kInfo, "started")
+      .Add("stream_epoch", ring->stream_epoch())
+      .Add("signature_scheme", config.signing.scheme)
+      .Add("signing_secrets", secret_count)
+      .Add("ring_max_events", config.ring.max_events)
+      .Add("ring_max_bytes", config.ring.max_bytes)
+      .Add("grpc_tls", !config.grpc.tls.cert_file.empty());
+  return std::make_unique<ServerImpl>(std::move(ring), *std::move(ingress),
+                                      *std::move(distribution),
+                                      config.grpc.shutdown_grace);
+}
+
+}  // namespace hookstream

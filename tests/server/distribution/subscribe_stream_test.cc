@@ -1,0 +1,436 @@
+// Subscribe over a real channel against an in-process server and a small
+// real ring: start positions, filters, heartbeats, raw JSON, batching, the
+// gap contract, live delivery and shutdown.
+#include <cstdint>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "google/rpc/status.pb.h"
+#include "gtest/gtest.h"
+#include "server/distribution/proto_time.h"
+#include "tests/server/distribution/test_events.h"
+#include "tests/server/distribution/test_server.h"
+
+namespace hookstream::distribution {
+namespace {
+
+using ::google::protobuf::util::MessageDifferencer;
+using testing::AppendOrDie;
+using testing::Expected;
+using ::testing::HasSubstr;
+using testing::kTestEpoch;
+using testing::MakeEvent;
+using testing::Stream;
+using testing::TestServer;
+
+v1::SubscribeRequest After(uint64_t sequence) {
+  v1::SubscribeRequest r;
+  r.set_after_sequence(sequence);
+  return r;
+}
+
+v1::SubscribeRequest FromOrigin(v1::Origin origin) {
+  v1::SubscribeRequest r;
+  r.set_origin(origin);
+  return r;
+}
+
+// Appends evt_<first>..evt_<last> and returns them as appended.
+std::vector<v1::Event> AppendRange(EventRing& ring, int first, int last) {
+  std::vector<v1::Event> events;
+  for (int n = first; n <= last; ++n) {
+    events.push_back(MakeEvent(n));
+    AppendOrDie(ring, events.back());
+  }
+  return events;
+}
+
+std::vector<uint64_t> Sequences(const std::vector<v1::Event>& events) {
+  std::vector<uint64_t> out;
+  for (const v1::Event& e : events) out.push_back(e.sequence());
+  return out;
+}
+
+std::vector<uint64_t> Range(uint64_t first, uint64_t last) {
+  std::vector<uint64_t> out;
+  for (uint64_t s = first; s <= last; ++s) out.push_back(s);
+  return out;
+}
+
+// Decodes the rich details the way a client in any language does: a
+// google.rpc.Status whose details hold an Any(Gap).
+std::optional<v1::Gap> DecodeGapDetails(const grpc::Status& status) {
+  google::rpc::Status rich;
+  if (!rich.ParseFromString(status.error_details())) return std::nullopt;
+  EXPECT_EQ(rich.code(), static_cast<int>(status.error_code()));
+  EXPECT_EQ(rich.message(), status.error_message());
+  for (const google::protobuf::Any& any : rich.details()) {
+    v1::Gap gap;
+    if (any.UnpackTo(&gap)) return gap;
+  }
+  return std::nullopt;
+}
+
+// Verifies the first message is a heartbeat even on an empty ring, carrying
+// the epoch, position 0, head 0, oldest 1 and the server's clock.
+TEST(SubscribeStreamTest, FirstMessageIsHeartbeatOnEmptyRing) {
+  TestServer server;
+  Stream stream(server.stub(), v1::SubscribeRequest());
+  const v1::Heartbeat hb = stream.NextHeartbeat();
+  EXPECT_EQ(hb.stream_epoch(), kTestEpoch);
+  EXPECT_EQ(hb.position(), 0u);
+  EXPECT_EQ(hb.head_sequence(), 0u);
+  EXPECT_EQ(hb.oldest_sequence(), 1u);
+  EXPECT_EQ(FromProtoTimestamp(hb.server_time()), server.clock().Now());
+}
+
+// Verifies after_sequence delivers from sequence + 1, every field of every
+// event as appended (typed), without raw JSON by default.
+TEST(SubscribeStreamTest, StartAfterSequence) {
+  TestServer server;
+  const std::vector<v1::Event> appended = AppendRange(server.ring(), 1, 5);
+  Stream stream(server.stub(), After(2));
+  const v1::Heartbeat hb = stream.NextHeartbeat();
+  EXPECT_EQ(hb.position(), 2u);
+  EXPECT_EQ(hb.head_sequence(), 5u);
+  EXPECT_EQ(hb.oldest_sequence(), 1u);
+  const std::vector<v1::Event> got = stream.ReadEvents(3);
+  ASSERT_EQ(got.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    const v1::Event want = Expected(appended[i + 2], i + 3, kTestEpoch, false);
+    EXPECT_TRUE(MessageDifferencer::Equals(got[i], want))
+        << got[i].DebugString() << " vs " << want.DebugString();
+  }
+}
+
+// Verifies after_event_id delivers the events that follow that event.
+TEST(SubscribeStreamTest, StartAfterEventId) {
+  TestServer server;
+  AppendRange(server.ring(), 1, 5);
+  v1::SubscribeRequest r;
+  r.set_after_event_id("evt_3");
+  Stream stream(server.stub(), r);
+  EXPECT_EQ(stream.NextHeartbeat().position(), 3u);
+  EXPECT_EQ(Sequences(stream.ReadEvents(2)), Range(4, 5));
+}
+
+// Verifies ORIGIN_OLDEST delivers everything held, from the oldest.
+TEST(SubscribeStreamTest, StartOriginOldest) {
+  TestServer server({.max_events = 4, .max_bytes = 1 << 20});
+  AppendRange(server.ring(), 1, 10);  // holds 7..10
+  Stream stream(server.stub(), FromOrigin(v1::ORIGIN_OLDEST));
+  const v1::Heartbeat hb = stream.NextHeartbeat();
+  EXPECT_EQ(hb.position(), 6u);
+  EXPECT_EQ(hb.oldest_sequence(), 7u);
+  EXPECT_EQ(Sequences(stream.ReadEvents(4)), Range(7, 10));
+}
+
+// Verifies ORIGIN_LATEST and no start deliver only events appended after the
+// subscription (live delivery: subscribe, then Append, then receive).
+TEST(SubscribeStreamTest, StartLatestAndNoneDeliverLiveEvents) {
+  TestServer server;
+  AppendRange(server.ring(), 1, 3);
+  Stream latest(server.stub(), FromOrigin(v1::ORIGIN_LATEST));
+  Stream none(server.stub(), v1::SubscribeRequest());
+  EXPECT_EQ(latest.NextHeartbeat().position(), 3u);
+  EXPECT_EQ(none.NextHeartbeat().position(), 3u);
+  const v1::Event live = MakeEvent(4);
+  AppendOrDie(server.ring(), live);
+  for (Stream* s : {&latest, &none}) {
+    const std::vector<v1::Event> got = s->ReadEvents(1);
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_TRUE(MessageDifferencer::Equals(
+        got[0], Expected(live, 4, kTestEpoch, false)));
+  }
+}
+
+// Verifies from_time delivers from the first event received at or after it.
+TEST(SubscribeStreamTest, StartFromTime) {
+  TestServer server;
+  const absl::Time t0 = absl::FromUnixSeconds(1'800'000'000);
+  for (int n = 1; n <= 5; ++n) {
+    AppendOrDie(server.ring(), MakeEvent(n, "customer.created", "acm_1",
+                                         t0 + absl::Seconds(n)));
+  }
+  v1::SubscribeRequest r;
+  *r.mutable_from_time() = ToProtoTimestamp(t0 + absl::Milliseconds(3500));
+  Stream stream(server.stub(), r);
+  EXPECT_EQ(stream.NextHeartbeat().position(), 3u);
+  EXPECT_EQ(Sequences(stream.ReadEvents(2)), Range(4, 5));
+}
+
+// Verifies type patterns and accounts filter server-side, in order.
+TEST(SubscribeStreamTest, TypePatternAndAccountFilters) {
+  TestServer server;
+  const char* types[] = {"customer.created", "refund.created", "refund.updated",
+                         "customer.updated"};
+  for (int n = 1; n <= 16; ++n) {
+    AppendOrDie(server.ring(), MakeEvent(n, types[n % 4],
+                                         n % 2 == 0 ? "acm_even" : "acm_odd"));
+  }
+  v1::SubscribeRequest r = FromOrigin(v1::ORIGIN_OLDEST);
+  r.mutable_filter()->add_types("refund.*");
+  Stream refunds(server.stub(), r);
+  r.mutable_filter()->add_accounts("acm_even");
+  Stream even_refunds(server.stub(), r);
+  v1::SubscribeRequest by_account = FromOrigin(v1::ORIGIN_OLDEST);
+  by_account.mutable_filter()->add_types("customer.updated");
+  by_account.mutable_filter()->add_types("refund.created");
+  by_account.mutable_filter()->add_accounts("acm_odd");
+  Stream odd(server.stub(), by_account);
+
+  refunds.NextHeartbeat();
+  even_refunds.NextHeartbeat();
+  odd.NextHeartbeat();
+  // n % 4 == 1 → refund.created (odd n), n % 4 == 2 → refund.updated (even).
+  EXPECT_EQ(Sequences(refunds.ReadEvents(8)),
+            (std::vector<uint64_t>{1, 2, 5, 6, 9, 10, 13, 14}));
+  EXPECT_EQ(Sequences(even_refunds.ReadEvents(4)),
+            (std::vector<uint64_t>{2, 6, 10, 14}));
+  // n % 4 == 3 → customer.updated (odd), 1 → refund.created (odd).
+  EXPECT_EQ(Sequences(odd.ReadEvents(8)),
+            (std::vector<uint64_t>{1, 3, 5, 7, 9, 11, 13, 15}));
+}
+
+// Verifies an invalid filter or heartbeat interval ends the stream with
+// INVALID_ARGUMENT before any message.
+TEST(SubscribeStreamTest, InvalidArgumentsEndTheStream) {
+  TestServer server;
+  v1::SubscribeRequest bad_filter;
+  bad_filter.mutable_filter()->add_types("cust*omer");
+  Stream s1(server.stub(), bad_filter);
+  grpc::Status status = s1.ExpectEnd();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("cust*omer"));
+
+  v1::SubscribeRequest fast;
+  fast.mutable_heartbeat_interval()->set_nanos(500'000'000);
+  Stream s2(server.stub(), fast);
+  EXPECT_EQ(s2.ExpectEnd().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// Verifies heartbeats advance `position` past events the filter skipped, and
+// keep coming when idle (1 s interval; asserts on positions, not on time).
+TEST(SubscribeStreamTest, HeartbeatsAdvancePositionUnderFilter) {
+  TestServer server;
+  AppendRange(server.ring(), 1, 5);  // customer.created
+  v1::SubscribeRequest r = FromOrigin(v1::ORIGIN_OLDEST);
+  r.mutable_filter()->add_types("refund.*");
+  r.mutable_heartbeat_interval()->set_seconds(1);
+  Stream stream(server.stub(), r);
+  EXPECT_EQ(stream.NextHeartbeat().position(), 0u);
+  // Nothing matched: the next message is an idle heartbeat past all five.
+  v1::Heartbeat hb = stream.NextHeartbeat();
+  EXPECT_EQ(hb.position(), 5u);
+  EXPECT_EQ(hb.head_sequence(), 5u);
+
+  AppendOrDie(server.ring(), MakeEvent(6, "refund.created"));
+  const std::vector<v1::Event> got = stream.ReadEvents(1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].sequence(), 6u);
+
+  AppendOrDie(server.ring(), MakeEvent(7, "customer.updated"));
+  AppendOrDie(server.ring(), MakeEvent(8, "customer.updated"));
+  // Heartbeats may report 6 or 7 while the appends race the alarm; the
+  // position reaches 8 and never goes back.
+  uint64_t position = 6;
+  while (position < 8) {
+    hb = stream.NextHeartbeat();
+    ASSERT_GE(hb.position(), position);
+    position = hb.position();
+    if (::testing::Test::HasFailure()) return;
+  }
+  EXPECT_EQ(position, 8u);
+}
+
+// Verifies raw JSON is delivered only to subscribers that ask for it.
+TEST(SubscribeStreamTest, RawJsonOnlyWhenAsked) {
+  TestServer server;
+  const std::vector<v1::Event> appended = AppendRange(server.ring(), 1, 3);
+  v1::SubscribeRequest with_raw = FromOrigin(v1::ORIGIN_OLDEST);
+  with_raw.set_include_raw_json(true);
+  Stream raw(server.stub(), with_raw);
+  Stream plain(server.stub(), FromOrigin(v1::ORIGIN_OLDEST));
+  raw.NextHeartbeat();
+  plain.NextHeartbeat();
+  const std::vector<v1::Event> raw_events = raw.ReadEvents(3);
+  const std::vector<v1::Event> plain_events = plain.ReadEvents(3);
+  ASSERT_EQ(raw_events.size(), 3u);
+  ASSERT_EQ(plain_events.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_FALSE(raw_events[i].raw_json().empty());
+    EXPECT_TRUE(MessageDifferencer::Equals(
+        raw_events[i], Expected(appended[i], i + 1, kTestEpoch, true)));
+    EXPECT_TRUE(plain_events[i].raw_json().empty());
+    EXPECT_TRUE(MessageDifferencer::Equals(
+        plain_events[i], Expected(appended[i], i + 1, kTestEpoch, false)));
+  }
+}
+
+// Verifies a subscriber far behind receives 1,000 events in order, batched
+// into fewer than 1,000 messages.
+TEST(SubscribeStreamTest, BatchesWhenBehind) {
+  TestServer server;
+  AppendRange(server.ring(), 1, 1000);
+  Stream stream(server.stub(), FromOrigin(v1::ORIGIN_OLDEST));
+  stream.NextHeartbeat();
+  int messages = 0;
+  EXPECT_EQ(Sequences(stream.ReadEvents(1000, &messages)), Range(1, 1000));
+  EXPECT_LT(messages, 1000);
+  EXPECT_GT(messages, 1);  // bounded batches, not one giant message
+}
+
+// Verifies an evicted start under GAP_POLICY_FAIL ends with OUT_OF_RANGE
+// whose message names the oldest sequence and whose rich details decode to
+// the Gap.
+TEST(SubscribeStreamTest, EvictedStartFails) {
+  TestServer server({.max_events = 4, .max_bytes = 1 << 20});
+  AppendRange(server.ring(), 1, 10);
+  v1::SubscribeRequest r = After(2);
+  r.set_gap_policy(v1::GAP_POLICY_FAIL);
+  Stream stream(server.stub(), r);
+  const grpc::Status status = stream.ExpectEnd();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("oldest available sequence is 7"));
+  const std::optional<v1::Gap> gap = DecodeGapDetails(status);
+  ASSERT_TRUE(gap);
+  EXPECT_EQ(gap->stream_epoch(), kTestEpoch);
+  EXPECT_EQ(gap->requested_after_sequence(), 2u);
+  EXPECT_EQ(gap->oldest_sequence(), 7u);
+  EXPECT_EQ(gap->missed_count(), 4u);
+  EXPECT_EQ(gap->reason(), v1::GAP_REASON_EVICTED);
+}
+
+// Verifies an evicted start under RESUME_FROM_OLDEST: heartbeat, Gap, then
+// every held event from the oldest.
+TEST(SubscribeStreamTest, EvictedStartResumesFromOldest) {
+  TestServer server({.max_events = 4, .max_bytes = 1 << 20});
+  AppendRange(server.ring(), 1, 10);
+  v1::SubscribeRequest r = After(2);
+  r.set_gap_policy(v1::GAP_POLICY_RESUME_FROM_OLDEST);
+  Stream stream(server.stub(), r);
+  EXPECT_EQ(stream.NextHeartbeat().position(), 6u);
+  const v1::Gap gap = stream.NextGap();
+  EXPECT_EQ(gap.requested_after_sequence(), 2u);
+  EXPECT_EQ(gap.oldest_sequence(), 7u);
+  EXPECT_EQ(gap.missed_count(), 4u);
+  EXPECT_EQ(gap.reason(), v1::GAP_REASON_EVICTED);
+  EXPECT_EQ(Sequences(stream.ReadEvents(4)), Range(7, 10));
+}
+
+// Verifies an epoch mismatch: FAILED_PRECONDITION with Gap details under
+// FAIL; a Gap{EPOCH_CHANGED} then everything from the oldest under RESUME.
+TEST(SubscribeStreamTest, EpochMismatchUnderBothPolicies) {
+  TestServer server({.max_events = 4, .max_bytes = 1 << 20});
+  AppendRange(server.ring(), 1, 6);  // holds 3..6
+  v1::SubscribeRequest r = After(5);
+  r.set_stream_epoch("an-older-epoch");
+  Stream failing(server.stub(), r);
+  const grpc::Status status = failing.ExpectEnd();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  const std::optional<v1::Gap> detail = DecodeGapDetails(status);
+  ASSERT_TRUE(detail);
+  EXPECT_EQ(detail->reason(), v1::GAP_REASON_EPOCH_CHANGED);
+  EXPECT_EQ(detail->stream_epoch(), kTestEpoch);
+  EXPECT_EQ(detail->oldest_sequence(), 3u);
+
+  r.set_gap_policy(v1::GAP_POLICY_RESUME_FROM_OLDEST);
+  Stream resuming(server.stub(), r);
+  EXPECT_EQ(resuming.NextHeartbeat().stream_epoch(), kTestEpoch);
+  const v1::Gap gap = resuming.NextGap();
+  EXPECT_EQ(gap.reason(), v1::GAP_REASON_EPOCH_CHANGED);
+  EXPECT_EQ(gap.requested_after_sequence(), 5u);
+  EXPECT_EQ(gap.oldest_sequence(), 3u);
+  EXPECT_EQ(gap.missed_count(), 0u);
+  EXPECT_EQ(Sequences(resuming.ReadEvents(4)), Range(3, 6));
+}
+
+// Verifies an event id never seen is NOT_FOUND, and one seen but evicted is
+// an evicted position (OUT_OF_RANGE with a Gap).
+TEST(SubscribeStreamTest, UnknownAndEvictedEventIds) {
+  TestServer server({.max_events = 4, .max_bytes = 1 << 20});
+  AppendRange(server.ring(), 1, 10);
+  v1::SubscribeRequest r;
+  r.set_after_event_id("evt_never");
+  Stream unknown(server.stub(), r);
+  EXPECT_EQ(unknown.ExpectEnd().error_code(), grpc::StatusCode::NOT_FOUND);
+
+  r.set_after_event_id("evt_2");
+  Stream evicted(server.stub(), r);
+  const grpc::Status status = evicted.ExpectEnd();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  ASSERT_TRUE(DecodeGapDetails(status));
+  EXPECT_EQ(DecodeGapDetails(status)->requested_after_sequence(), 2u);
+}
+
+// Verifies a position beyond the head in the same epoch is OUT_OF_RANGE.
+TEST(SubscribeStreamTest, PositionBeyondHead) {
+  TestServer server;
+  AppendRange(server.ring(), 1, 3);
+  v1::SubscribeRequest r = After(9);
+  r.set_stream_epoch(kTestEpoch);
+  Stream stream(server.stub(), r);
+  const grpc::Status status = stream.ExpectEnd();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  EXPECT_THAT(status.error_message(), HasSubstr("beyond the head"));
+  EXPECT_TRUE(status.error_details().empty());
+}
+
+// Verifies Shutdown ends every stream with a last heartbeat carrying its
+// position, then UNAVAILABLE; and that later subscribers are refused.
+TEST(SubscribeStreamTest, ShutdownSendsLastHeartbeatThenUnavailable) {
+  TestServer server;
+  Stream idle(server.stub(), v1::SubscribeRequest());
+  Stream reading(server.stub(), FromOrigin(v1::ORIGIN_OLDEST));
+  idle.NextHeartbeat();
+  reading.NextHeartbeat();
+  AppendRange(server.ring(), 1, 3);
+  EXPECT_EQ(Sequences(reading.ReadEvents(3)), Range(1, 3));
+  EXPECT_EQ(Sequences(idle.ReadEvents(3)), Range(1, 3));
+
+  // Shutdown waits for the streams to finish, which needs these reads.
+  std::thread stopper(
+      [&server] { server.server().Shutdown(absl::Seconds(20)); });
+  for (Stream* s : {&idle, &reading}) {
+    const v1::Heartbeat last = s->NextHeartbeat();
+    EXPECT_EQ(last.position(), 3u);
+    EXPECT_EQ(last.head_sequence(), 3u);
+    const grpc::Status status = s->ExpectEnd();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE)
+        << status.error_message();
+  }
+  stopper.join();
+  server.server().Shutdown(absl::Seconds(1));  // idempotent
+}
+
+// Verifies a client that cancels its stream is cleaned up (the subscriber
+// count drops back to zero).
+TEST(SubscribeStreamTest, ClientCancelEndsStream) {
+  TestServer server;
+  {
+    Stream stream(server.stub(), v1::SubscribeRequest());
+    stream.NextHeartbeat();
+    stream.Cancel();
+    EXPECT_EQ(stream.Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  // OnDone runs after the client saw the end; poll GetStreamInfo until then.
+  for (int i = 0;; ++i) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    v1::GetStreamInfoResponse info;
+    ASSERT_TRUE(server.stub()
+                    .GetStreamInfo(&context, v1::GetStreamInfoRequest(), &info)
+                    .ok());
+    if (info.subscriber_count() == 0) break;
+    ASSERT_LT(i, 10000) << "subscriber never unregistered";
+    std::this_thread::yield();
+  }
+}
+
+}  // namespace
+}  // namespace hookstream::distribution
