@@ -1,0 +1,366 @@
+#include "client/subscriber.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "client/grpc_status.h"
+#include "common/base/log.h"
+#include "google/protobuf/duration.pb.h"
+#include "grpcpp/support/sync_stream.h"
+
+namespace hookstream {
+namespace {
+
+google::protobuf::Duration ToProtoDuration(absl::Duration d) {
+  google::protobuf::Duration out;
+  const int64_t seconds = absl::IDivDuration(d, absl::Seconds(1), &d);
+  out.set_seconds(seconds);
+  out.set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(d)));
+  return out;
+}
+
+}  // namespace
+
+Subscriber::Subscriber(std::shared_ptr<grpc::Channel> channel,
+                       SubscriberOptions options)
+    : Subscriber(ChannelFactory([channel] { return channel; }),
+                 std::move(options)) {}
+
+Subscriber::Subscriber(ChannelFactory channel_factory,
+                       SubscriberOptions options)
+    : channel_factory_(std::move(channel_factory)),
+      options_(std::move(options)),
+      clock_(options_.clock != nullptr ? *options_.clock : RealClock()),
+      backoff_(options_.backoff, clock_, options_.random),
+      liveness_timeout_(options_.liveness_timeout > absl::ZeroDuration()
+                            ? options_.liveness_timeout
+                            : 3 * options_.heartbeat_interval +
+                                  absl::Seconds(5)) {
+  if (options_.start.kind == StartPosition::Kind::kAfterSequence) {
+    // An explicit position is already a resume point; its epoch (if any) is
+    // checked by the server on the first subscribe.
+    have_position_ = true;
+    epoch_ = options_.start.stream_epoch;
+    cursor_ = options_.start.sequence;
+    absl::MutexLock lock(&mu_);
+    consumer_position_ = {epoch_, cursor_};
+  }
+  worker_ = std::thread([this] { Work(); });
+  if (liveness_timeout_ != absl::InfiniteDuration()) {
+    watchdog_ = std::thread([this] { Watch(); });
+  }
+}
+
+Subscriber::~Subscriber() { Stop(); }
+
+void Subscriber::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    if (current_context_ != nullptr) current_context_->TryCancel();
+  }
+  for (std::thread* t : {&worker_, &watchdog_}) {
+    if (t->joinable() && t->get_id() != std::this_thread::get_id()) t->join();
+  }
+}
+
+void Subscriber::Watch() {
+  // Checking a few times per timeout bounds how late a stall is noticed.
+  const absl::Duration period =
+      std::max(liveness_timeout_ / 4, absl::Milliseconds(10));
+  absl::MutexLock lock(&mu_);
+  while (!stopping_ && !done_) {
+    const auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return stopping_ || done_;
+    };
+    mu_.AwaitWithTimeout(absl::Condition(&stop), period);
+    if (stopping_ || done_) break;
+    if (current_context_ != nullptr && !waiting_on_consumer_ && !stalled_ &&
+        absl::Now() - last_activity_ > liveness_timeout_) {
+      stalled_ = true;
+      current_context_->TryCancel();
+    }
+  }
+}
+
+StreamPosition Subscriber::position() const {
+  absl::MutexLock lock(&mu_);
+  return consumer_position_;
+}
+
+int Subscriber::reconnects() const {
+  absl::MutexLock lock(&mu_);
+  return reconnects_;
+}
+
+v1::SubscribeRequest Subscriber::BuildRequest() const {
+  v1::SubscribeRequest request;
+  if (have_position_) {
+    StartPosition::AfterSequence(cursor_, epoch_).ApplyTo(request);
+  } else {
+    // Never connected far enough to learn a position: ask again for the
+    // original start (for `latest` that means "from now").
+    options_.start.ApplyTo(request);
+  }
+  *request.mutable_filter() = options_.filter;
+  request.set_gap_policy(options_.gap_policy);
+  *request.mutable_heartbeat_interval() =
+      ToProtoDuration(options_.heartbeat_interval);
+  request.set_include_raw_json(options_.include_raw_json);
+  return request;
+}
+
+bool Subscriber::Retryable(const absl::Status& status) const {
+  switch (status.code()) {
+    case absl::StatusCode::kOk:  // the server ended the stream: resume
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kResourceExhausted:
+    // Cancelled by the server or a proxy; our own Stop() is checked first.
+    case absl::StatusCode::kCancelled:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void Subscriber::Work() {
+  int failed_attempts = 0;
+  for (;;) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) break;
+    }
+    std::shared_ptr<grpc::Channel> channel = channel_factory_();
+    bool got_message = false;
+    absl::Status status = absl::UnavailableError("no channel");
+    if (channel != nullptr) {
+      std::unique_ptr<v1::EventStream::Stub> stub =
+          v1::EventStream::NewStub(channel);
+      status = RunStream(*stub, got_message);
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) break;
+    }
+    if (std::optional<v1::Gap> gap = GapFromStatus(status)) {
+      // The gap contract's terminal form (GAP_POLICY_FAIL): report, then end.
+      Item item;
+      item.delivery.kind = Delivery::Kind::kGap;
+      item.delivery.gap = *gap;
+      if (!Push(std::move(item))) break;
+      Finish(status);
+      return;
+    }
+    if (!Retryable(status)) {
+      Finish(status);
+      return;
+    }
+    if (got_message) {
+      backoff_.Reset();
+      failed_attempts = 0;
+    }
+    ++failed_attempts;
+    if (options_.max_reconnect_attempts > 0 &&
+        failed_attempts > options_.max_reconnect_attempts) {
+      Finish(absl::Status(
+          status.ok() ? absl::StatusCode::kUnavailable : status.code(),
+          absl::StrCat("gave up after ", failed_attempts - 1,
+                       " reconnect attempts: ", status.message())));
+      return;
+    }
+    const absl::Duration delay = backoff_.NextDelay();
+    LogRecord(LogLevel::kInfo, "subscriber reconnecting")
+        .Add("status", status.ToString())
+        .Add("after_sequence", cursor_)
+        .Add("stream_epoch", epoch_)
+        .Add("delay_ms", absl::ToInt64Milliseconds(delay));
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout(absl::Condition(&stopping_), delay);
+    if (stopping_) break;
+    ++reconnects_;
+  }
+  Finish(absl::CancelledError("subscriber stopped"));
+}
+
+absl::Status Subscriber::RunStream(v1::EventStream::Stub& stub,
+                                   bool& got_message) {
+  grpc::ClientContext context;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return absl::CancelledError("subscriber stopped");
+    current_context_ = &context;
+    last_activity_ = absl::Now();
+    stalled_ = false;
+  }
+  const v1::SubscribeRequest request = BuildRequest();
+  std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
+      stub.Subscribe(&context, request);
+  v1::SubscribeResponse response;
+  bool pushing = true;
+  while (pushing && reader->Read(&response)) {
+    got_message = true;
+    switch (response.message_case()) {
+      case v1::SubscribeResponse::kHeartbeat:
+        HandleHeartbeat(response.heartbeat());
+        break;
+      case v1::SubscribeResponse::kEvents:
+        for (v1::Event& event : *response.mutable_events()->mutable_events()) {
+          HandleEvent(std::move(event));
+        }
+        break;
+      case v1::SubscribeResponse::kGap:
+        HandleGap(response.gap());
+        break;
+      case v1::SubscribeResponse::MESSAGE_NOT_SET:
+        break;
+    }
+    absl::MutexLock lock(&mu_);
+    pushing = !stopping_;
+    last_activity_ = absl::Now();
+  }
+  if (!pushing) context.TryCancel();
+  const grpc::Status status = reader->Finish();
+  absl::MutexLock lock(&mu_);
+  current_context_ = nullptr;
+  if (stalled_) {
+    return absl::UnavailableError(
+        absl::StrCat("no message from the server for ",
+                     absl::FormatDuration(liveness_timeout_)));
+  }
+  return FromGrpcStatus(status);
+}
+
+void Subscriber::HandleHeartbeat(const v1::Heartbeat& heartbeat) {
+  if (!have_position_ || epoch_.empty()) {
+    have_position_ = true;
+    epoch_ = heartbeat.stream_epoch();
+    cursor_ = std::max(cursor_, heartbeat.position());
+  } else if (heartbeat.stream_epoch() == epoch_) {
+    cursor_ = std::max(cursor_, heartbeat.position());
+  } else {
+    // Another epoch: its position means nothing for ours. The server follows
+    // with a Gap (or ends the stream with one); HandleEvent guards the rest.
+    return;
+  }
+  Item item;
+  item.is_position = true;
+  item.position = {epoch_, cursor_};
+  Push(std::move(item));
+}
+
+void Subscriber::HandleEvent(v1::Event event) {
+  if (have_position_ && !epoch_.empty() && event.stream_epoch() != epoch_) {
+    // Only a server bug could send another epoch's event without a Gap
+    // first; never let a silent epoch switch through.
+    v1::Gap gap;
+    gap.set_stream_epoch(event.stream_epoch());
+    gap.set_requested_after_sequence(cursor_);
+    gap.set_oldest_sequence(event.sequence());
+    gap.set_reason(v1::GAP_REASON_EPOCH_CHANGED);
+    HandleGap(gap);
+  }
+  if (have_position_ && event.sequence() <= cursor_) {
+    // Only a server bug could cause this; the contract is "never twice".
+    LogRecord(LogLevel::kWarning, "subscriber dropped a repeated event")
+        .Add("sequence", event.sequence())
+        .Add("position", cursor_);
+    return;
+  }
+  have_position_ = true;
+  epoch_ = event.stream_epoch();
+  cursor_ = event.sequence();
+  Item item;
+  item.delivery.kind = Delivery::Kind::kEvent;
+  item.delivery.event = std::move(event);
+  Push(std::move(item));
+}
+
+void Subscriber::HandleGap(const v1::Gap& gap) {
+  have_position_ = true;
+  epoch_ = gap.stream_epoch();
+  cursor_ = gap.oldest_sequence() > 0 ? gap.oldest_sequence() - 1 : 0;
+  Item item;
+  item.delivery.kind = Delivery::Kind::kGap;
+  item.delivery.gap = gap;
+  Push(std::move(item));
+}
+
+bool Subscriber::Push(Item item) {
+  absl::MutexLock lock(&mu_);
+  const auto room_or_stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stopping_ || queue_.size() < options_.max_buffered;
+  };
+  if (!room_or_stopping()) {
+    waiting_on_consumer_ = true;
+    mu_.Await(absl::Condition(&room_or_stopping));
+    waiting_on_consumer_ = false;
+    last_activity_ = absl::Now();
+  }
+  if (stopping_) return false;
+  queue_.push_back(std::move(item));
+  return true;
+}
+
+void Subscriber::Finish(absl::Status status) {
+  absl::MutexLock lock(&mu_);
+  if (done_) return;
+  done_ = true;
+  final_status_ = stopping_ ? absl::CancelledError("subscriber stopped")
+                            : std::move(status);
+}
+
+absl::StatusOr<Delivery> Subscriber::Next(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  absl::MutexLock lock(&mu_);
+  const auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return stopping_ || done_ || !queue_.empty();
+  };
+  for (;;) {
+    if (!mu_.AwaitWithDeadline(absl::Condition(&ready), deadline)) {
+      return absl::DeadlineExceededError("no delivery before the timeout");
+    }
+    if (stopping_) return absl::CancelledError("subscriber stopped");
+    if (queue_.empty()) return final_status_;  // done_
+    Item item = std::move(queue_.front());
+    queue_.pop_front();
+    if (item.is_position) {
+      consumer_position_ = item.position;
+      continue;
+    }
+    const Delivery& d = item.delivery;
+    if (d.kind == Delivery::Kind::kEvent) {
+      consumer_position_ = {d.event.stream_epoch(), d.event.sequence()};
+    } else {
+      consumer_position_ = {
+          d.gap.stream_epoch(),
+          d.gap.oldest_sequence() > 0 ? d.gap.oldest_sequence() - 1 : 0};
+    }
+    return std::move(item.delivery);
+  }
+}
+
+absl::Status Subscriber::Run(const SubscriberCallbacks& callbacks) {
+  for (;;) {
+    absl::StatusOr<Delivery> d = Next(absl::InfiniteDuration());
+    if (!d.ok()) {
+      absl::MutexLock lock(&mu_);
+      return stopping_ ? absl::OkStatus() : d.status();
+    }
+    if (d->kind == Delivery::Kind::kEvent) {
+      if (callbacks.on_event) callbacks.on_event(d->event);
+    } else if (d->epoch_changed() && callbacks.on_epoch_change) {
+      callbacks.on_epoch_change(d->gap);
+    } else if (callbacks.on_gap) {
+      callbacks.on_gap(d->gap);
+    } else {
+      LogRecord(LogLevel::kWarning, "subscriber gap with no on_gap callback")
+          .Add("reason", v1::GapReason_Name(d->gap.reason()))
+          .Add("missed", d->gap.missed_count());
+    }
+  }
+}
+
+}  // namespace hookstream

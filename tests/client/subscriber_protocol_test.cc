@@ -1,0 +1,254 @@
+// What the Subscriber sends and does against exact, scripted server
+// behaviour (including behaviour the real server never shows, such as a
+// silent stall or a repeated event). subscriber_test.cc runs it against the
+// real DistributionServer.
+#include <string>
+#include <vector>
+
+#include "client/grpc_status.h"
+#include "client/subscriber.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "tests/client/scripted_event_stream.h"
+#include "tests/testing/status_matchers.h"
+
+namespace hookstream {
+namespace {
+
+using ::hookstream::testing::EventsMessage;
+using ::hookstream::testing::HeartbeatMessage;
+using ::hookstream::testing::ScriptedEventStream;
+using ::hookstream::testing::StatusIs;
+
+constexpr absl::Duration kWait = absl::Seconds(30);
+
+SubscriberOptions FastOptions() {
+  SubscriberOptions options;
+  options.backoff.initial_delay = absl::Milliseconds(1);
+  options.backoff.max_delay = absl::Milliseconds(20);
+  return options;
+}
+
+std::shared_ptr<grpc::Channel> ChannelTo(const ScriptedEventStream& server) {
+  return grpc::CreateChannel(absl::StrCat("127.0.0.1:", server.port()),
+                             grpc::InsecureChannelCredentials());
+}
+
+// Pulls `n` event sequences, failing on anything else.
+std::vector<uint64_t> PullEvents(Subscriber& sub, int n) {
+  std::vector<uint64_t> out;
+  while (static_cast<int>(out.size()) < n) {
+    absl::StatusOr<Delivery> d = sub.Next(kWait);
+    if (!d.ok()) {
+      ADD_FAILURE() << d.status();
+      break;
+    }
+    if (d->kind != Delivery::Kind::kEvent) {
+      ADD_FAILURE() << "unexpected gap " << d->gap.ShortDebugString();
+      break;
+    }
+    out.push_back(d->event.sequence());
+  }
+  return out;
+}
+
+// Verifies a reconnect asks for after_sequence = last delivered + the epoch
+// learned from the first heartbeat, and keeps filter, policy and options.
+TEST(SubscriberProtocolTest, ResumesAfterTheLastEventWithItsEpoch) {
+  ScriptedEventStream server;
+  server.AddScript(testing::EndWith(
+      grpc::Status(grpc::StatusCode::UNAVAILABLE, "shutting down"),
+      {HeartbeatMessage("E", 0), EventsMessage("E", {1, 2, 3})}));
+  server.AddScript(
+      testing::Hang({HeartbeatMessage("E", 3), EventsMessage("E", {4})}));
+  SubscriberOptions options = FastOptions();
+  options.start = StartPosition::Oldest();
+  options.filter.add_types("customer.*");
+  options.gap_policy = v1::GAP_POLICY_RESUME_FROM_OLDEST;
+  options.include_raw_json = true;
+  options.heartbeat_interval = absl::Seconds(2);
+  Subscriber sub(ChannelTo(server), options);
+
+  EXPECT_EQ(PullEvents(sub, 4), (std::vector<uint64_t>{1, 2, 3, 4}));
+  const std::vector<v1::SubscribeRequest> requests = server.WaitForRequests(2);
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[0].origin(), v1::ORIGIN_OLDEST);
+  EXPECT_EQ(requests[0].stream_epoch(), "");
+  EXPECT_EQ(requests[1].start_case(), v1::SubscribeRequest::kAfterSequence);
+  EXPECT_EQ(requests[1].after_sequence(), 3u);
+  EXPECT_EQ(requests[1].stream_epoch(), "E");
+  for (const v1::SubscribeRequest& r : requests) {
+    EXPECT_EQ(r.filter().types(0), "customer.*");
+    EXPECT_EQ(r.gap_policy(), v1::GAP_POLICY_RESUME_FROM_OLDEST);
+    EXPECT_TRUE(r.include_raw_json());
+    EXPECT_EQ(r.heartbeat_interval().seconds(), 2);
+  }
+  EXPECT_EQ(sub.reconnects(), 1);
+  EXPECT_EQ(sub.position().sequence, 4u);
+  EXPECT_EQ(sub.position().stream_epoch, "E");
+}
+
+// Verifies a heartbeat position ahead of the last event (filtered stream) is
+// where the reconnect resumes, and becomes position() once consumed.
+TEST(SubscriberProtocolTest, ResumesFromTheHeartbeatPositionUnderAFilter) {
+  ScriptedEventStream server;
+  server.AddScript(
+      testing::EndWith(grpc::Status(grpc::StatusCode::UNAVAILABLE, ""),
+                       {HeartbeatMessage("E", 0), EventsMessage("E", {2}),
+                        HeartbeatMessage("E", 10)}));
+  server.AddScript(testing::Hang({HeartbeatMessage("E", 10)}));
+  Subscriber sub(ChannelTo(server), FastOptions());
+
+  EXPECT_EQ(PullEvents(sub, 1), (std::vector<uint64_t>{2}));
+  EXPECT_EQ(sub.position().sequence, 2u);
+  const std::vector<v1::SubscribeRequest> requests = server.WaitForRequests(2);
+  ASSERT_EQ(requests.size(), 2u);
+  EXPECT_EQ(requests[1].after_sequence(), 10u);
+  EXPECT_EQ(requests[1].stream_epoch(), "E");
+  // The heartbeat markers were queued before the reconnect; taking them moves
+  // the consumer's position without returning a delivery.
+  EXPECT_THAT(sub.Next(absl::Milliseconds(50)),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
+  EXPECT_EQ(sub.position().sequence, 10u);
+}
+
+// Verifies an event repeated by a faulty server is delivered only once.
+TEST(SubscriberProtocolTest, NeverDeliversAnEventTwice) {
+  ScriptedEventStream server;
+  server.AddScript(
+      testing::Hang({HeartbeatMessage("E", 0), EventsMessage("E", {1, 2}),
+                     EventsMessage("E", {2, 3})}));
+  Subscriber sub(ChannelTo(server), FastOptions());
+  EXPECT_EQ(PullEvents(sub, 3), (std::vector<uint64_t>{1, 2, 3}));
+}
+
+// Verifies an event of another epoch arriving without a Gap (a faulty
+// server) is preceded by a synthesized EPOCH_CHANGED gap, never hidden.
+TEST(SubscriberProtocolTest, ReportsASilentEpochSwitch) {
+  ScriptedEventStream server;
+  server.AddScript(
+      testing::EndWith(grpc::Status(grpc::StatusCode::UNAVAILABLE, ""),
+                       {HeartbeatMessage("E1", 0), EventsMessage("E1", {1})}));
+  server.AddScript(
+      testing::Hang({HeartbeatMessage("E2", 0), EventsMessage("E2", {1})}));
+  Subscriber sub(ChannelTo(server), FastOptions());
+  EXPECT_EQ(PullEvents(sub, 1), (std::vector<uint64_t>{1}));
+  absl::StatusOr<Delivery> d = sub.Next(kWait);
+  ASSERT_TRUE(d.ok()) << d.status();
+  ASSERT_TRUE(d->epoch_changed());
+  EXPECT_EQ(d->gap.stream_epoch(), "E2");
+  EXPECT_EQ(d->gap.requested_after_sequence(), 1u);
+  d = sub.Next(kWait);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->event.stream_epoch(), "E2");
+  EXPECT_EQ(d->event.sequence(), 1u);
+}
+
+// Verifies a non-retryable status ends the subscription at once with it.
+TEST(SubscriberProtocolTest, EndsOnNonRetryableStatus) {
+  ScriptedEventStream server;
+  server.AddScript(testing::EndWith(
+      grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown event id evt_x")));
+  SubscriberOptions options = FastOptions();
+  options.start = StartPosition::AfterEventId("evt_x");
+  Subscriber sub(ChannelTo(server), options);
+  EXPECT_THAT(sub.Next(kWait), StatusIs(absl::StatusCode::kNotFound));
+  // The end is sticky.
+  EXPECT_THAT(sub.Next(kWait), StatusIs(absl::StatusCode::kNotFound));
+  EXPECT_EQ(server.WaitForRequests(1).size(), 1u);
+  EXPECT_EQ(server.WaitForRequests(1)[0].after_event_id(), "evt_x");
+}
+
+// Verifies the gap contract's terminal form: the Gap from the rich status
+// details is delivered, then the status ends the subscription carrying it.
+TEST(SubscriberProtocolTest, DeliversTheGapFromTheStatusThenEnds) {
+  v1::Gap gap;
+  gap.set_stream_epoch("E");
+  gap.set_requested_after_sequence(3);
+  gap.set_oldest_sequence(10);
+  gap.set_missed_count(6);
+  gap.set_reason(v1::GAP_REASON_EVICTED);
+  ScriptedEventStream server;
+  server.AddScript(testing::EndWith(grpc::Status(
+      grpc::StatusCode::OUT_OF_RANGE, "evicted; oldest is 10",
+      testing::RpcStatusWithGap(11, "evicted; oldest is 10", gap))));
+  SubscriberOptions options = FastOptions();
+  options.start = StartPosition::AfterSequence(3, "E");
+  Subscriber sub(ChannelTo(server), options);
+
+  absl::StatusOr<Delivery> d = sub.Next(kWait);
+  ASSERT_TRUE(d.ok()) << d.status();
+  ASSERT_EQ(d->kind, Delivery::Kind::kGap);
+  EXPECT_EQ(d->gap.missed_count(), 6u);
+  EXPECT_EQ(d->gap.oldest_sequence(), 10u);
+  const absl::StatusOr<Delivery> end = sub.Next(kWait);
+  EXPECT_THAT(end, StatusIs(absl::StatusCode::kOutOfRange));
+  ASSERT_TRUE(GapFromStatus(end.status()).has_value());
+  EXPECT_EQ(GapFromStatus(end.status())->missed_count(), 6u);
+}
+
+// Verifies a stream that goes silent (no heartbeat) is cancelled by the
+// liveness watchdog and resumed.
+TEST(SubscriberProtocolTest, ResumesAStreamThatWentSilent) {
+  ScriptedEventStream server;
+  server.AddScript(
+      testing::Hang({HeartbeatMessage("E", 0), EventsMessage("E", {1})}));
+  server.AddScript(
+      testing::Hang({HeartbeatMessage("E", 1), EventsMessage("E", {2})}));
+  SubscriberOptions options = FastOptions();
+  options.liveness_timeout = absl::Milliseconds(200);
+  Subscriber sub(ChannelTo(server), options);
+  EXPECT_EQ(PullEvents(sub, 2), (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(server.WaitForRequests(2)[1].after_sequence(), 1u);
+  EXPECT_EQ(sub.reconnects(), 1);
+}
+
+// Verifies max_reconnect_attempts bounds the retries and reports the cause.
+TEST(SubscriberProtocolTest, GivesUpAfterMaxReconnectAttempts) {
+  ScriptedEventStream server;  // no scripts: every Subscribe is UNAVAILABLE
+  SubscriberOptions options = FastOptions();
+  options.max_reconnect_attempts = 2;
+  Subscriber sub(ChannelTo(server), options);
+  EXPECT_THAT(sub.Next(kWait),
+              StatusIs(absl::StatusCode::kUnavailable,
+                       ::testing::HasSubstr("gave up after 2")));
+  EXPECT_EQ(server.WaitForRequests(3).size(), 3u);
+}
+
+// Verifies Run dispatches to the callbacks and returns OK when a callback
+// calls Stop().
+TEST(SubscriberProtocolTest, RunStopsFromInsideACallback) {
+  ScriptedEventStream server;
+  server.AddScript(testing::Hang(
+      {HeartbeatMessage("E", 0), EventsMessage("E", {1, 2, 3, 4})}));
+  Subscriber sub(ChannelTo(server), FastOptions());
+  std::vector<uint64_t> seen;
+  const absl::Status status = sub.Run({.on_event =
+                                           [&](const v1::Event& e) {
+                                             seen.push_back(e.sequence());
+                                             if (seen.size() == 3) sub.Stop();
+                                           },
+                                       .on_gap = nullptr,
+                                       .on_epoch_change = nullptr});
+  EXPECT_TRUE(status.ok()) << status;
+  EXPECT_EQ(seen, (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_THAT(sub.Next(kWait), StatusIs(absl::StatusCode::kCancelled));
+}
+
+// Verifies a consumer slower than the stream, with a tiny buffer, still gets
+// everything in order (the worker waits instead of dropping).
+TEST(SubscriberProtocolTest, SmallBufferLosesNothing) {
+  ScriptedEventStream server;
+  std::vector<uint64_t> all;
+  for (uint64_t s = 1; s <= 200; ++s) all.push_back(s);
+  server.AddScript(
+      testing::Hang({HeartbeatMessage("E", 0), EventsMessage("E", all)}));
+  SubscriberOptions options = FastOptions();
+  options.max_buffered = 2;
+  Subscriber sub(ChannelTo(server), options);
+  EXPECT_EQ(PullEvents(sub, 200), all);
+}
+
+}  // namespace
+}  // namespace hookstream
