@@ -1,5 +1,6 @@
 #include "server/distribution/distribution_server.h"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -15,6 +16,12 @@
 #include "server/distribution/subscriber_registry.h"
 
 namespace hookstream::distribution {
+namespace {
+
+// How long unary calls in flight may take once every stream has ended.
+constexpr absl::Duration kUnaryGrace = absl::Milliseconds(250);
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<DistributionServer>> DistributionServer::Start(
     DistributionOptions options, EventRing& ring, const Clock& clock) {
@@ -58,12 +65,21 @@ void DistributionServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
   if (server_ == nullptr) return;
+  const absl::Time deadline = absl::Now() + grace;
   registry_->Shutdown();
   if (grpc::HealthCheckServiceInterface* health =
           server_->GetHealthCheckService()) {
     health->Shutdown();  // health checks now answer NOT_SERVING
   }
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  // Streams end on their own (a last heartbeat, then UNAVAILABLE) unless
+  // their client stopped reading. Once they have, gRPC would still wait for
+  // every client to close its idle connection after GOAWAY, up to the
+  // deadline; a short margin for unary calls in flight is enough.
+  absl::Time stop_by = deadline;
+  if (registry_->WaitUntilEmpty(deadline)) {
+    stop_by = std::min(deadline, absl::Now() + kUnaryGrace);
+  }
+  server_->Shutdown(absl::ToChronoTime(stop_by));
   server_->Wait();
   LogRecord(LogLevel::kInfo, "grpc server stopped").Add("port", port_);
 }

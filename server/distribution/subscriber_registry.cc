@@ -33,4 +33,15 @@ bool SubscriberRegistry::shutting_down() const {
   return shutting_down_;
 }
 
+bool SubscriberRegistry::WaitUntilEmpty(absl::Time deadline) const {
+  absl::MutexLock lock(&mu_);
+  return mu_.AwaitWithDeadline(
+      absl::Condition(
+          +[](const absl::flat_hash_set<ShutdownTarget*>* streams) {
+            return streams->empty();
+          },
+          &streams_),
+      deadline);
+}
+
 }  // namespace hookstream::distribution

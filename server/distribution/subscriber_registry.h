@@ -25,6 +25,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 namespace hookstream::distribution {
 
@@ -57,6 +58,10 @@ class SubscriberRegistry {
   void Shutdown();
 
   bool shutting_down() const;
+
+  // Waits until every live stream has ended (been Removed), at most until
+  // `deadline`. Returns true when none is left.
+  bool WaitUntilEmpty(absl::Time deadline) const;
 
  private:
   mutable absl::Mutex mu_;

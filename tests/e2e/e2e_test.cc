@@ -18,6 +18,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "client/subscriber.h"
 #include "common/conversion/gettrx_converter.h"
 #include "common/signature/crypto.h"
 #include "gmock/gmock.h"
@@ -25,7 +26,9 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "hookstream/v1/event_stream.grpc.pb.h"
+#include "nlohmann/json.hpp"
 #include "server/distribution/gap_status.h"
+#include "tests/client/process_runner.h"
 #include "tests/e2e/server_process.h"
 #include "tests/testing/https_client.h"
 
@@ -286,7 +289,10 @@ TEST_F(E2eTest, ShutdownEndsStreamsWithUnavailable) {
   ASSERT_TRUE(code.ok()) << code.status();
   EXPECT_EQ(*code, 0);
   EXPECT_TRUE(r.has_heartbeat()) << "the last message is a heartbeat";
-  EXPECT_EQ(sub.Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  const grpc::Status end = sub.Finish();
+  EXPECT_EQ(end.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << end.error_message();
+  EXPECT_THAT(end.error_message(), HasSubstr("shutting down"));
 }
 
 // Verifies that the server refuses to start without a signing secret, with
@@ -404,6 +410,111 @@ TEST_F(E2eTest, StalledSubscriberCostsOthersNothing) {
   EXPECT_GT(gap->oldest_sequence(), last + 1);
   EXPECT_EQ(gap->missed_count(), gap->oldest_sequence() - last - 1);
   EXPECT_EQ(gap->stream_epoch(), server_->stream_epoch());
+}
+
+// Verifies the Python subscriber generated from protos/ against the real
+// server: it reads the posted events from the oldest, resumes after an event
+// id, and reads a Gap from the rich status details when its position was
+// evicted (exit code 3, as its README documents).
+TEST_F(E2eTest, PythonSubscriberSubscribesResumesAndReadsGaps) {
+  ASSERT_NO_FATAL_FAILURE(StartServer({"--ring_max_events=3"}));
+  const std::string example =
+      std::string(HOOKSTREAM_SOURCE_DIR) + "/examples/python_subscriber";
+  const std::string gen = dir_ + "/python_gen";
+  const testing::ProcessResult generated =
+      testing::RunProcess({example + "/generate.sh", gen});
+  ASSERT_EQ(generated.exit_code, 0) << generated.err;
+  const std::string seed = Seed("customer.created.json");
+  for (uint64_t n = 1; n <= 5; ++n) {
+    ASSERT_EQ(PostSigned(UniqueEvent(seed, n)).status, 200);
+  }
+  auto python = [&](std::vector<std::string> args) {
+    args.insert(args.begin(),
+                {"/usr/bin/python3", example + "/subscriber.py",
+                 "--target=" + server_->grpc_target(), "--timeout=30"});
+    return testing::RunProcess(
+        args, 60, "HOOKSTREAM_PY_GEN_DIR=" + testing::ShellQuote(gen));
+  };
+
+  // The ring holds 3..5.
+  testing::ProcessResult r = python({"--from-oldest", "--max-events=3"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<std::string> lines = r.Lines();
+  ASSERT_EQ(lines.size(), 3u) << r.out;
+  for (uint64_t i = 0; i < 3; ++i) {
+    const nlohmann::json e = nlohmann::json::parse(lines[i]);
+    EXPECT_EQ(e["event"]["id"], absl::StrCat("evt_e2e_", i + 3));
+    EXPECT_EQ(e["event"]["customer"]["address"]["city"], "West Eladiofurt");
+  }
+
+  r = python({"--after-event-id=evt_e2e_4", "--max-events=1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  lines = r.Lines();
+  ASSERT_EQ(lines.size(), 1u) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(lines[0])["event"]["id"], "evt_e2e_5");
+
+  r = python({"--after-sequence=1", "--epoch=" + server_->stream_epoch()});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  lines = r.Lines();
+  ASSERT_FALSE(lines.empty()) << r.err;
+  const nlohmann::json error = nlohmann::json::parse(lines.back());
+  EXPECT_EQ(error["error"]["code"], "OUT_OF_RANGE") << lines.back();
+  EXPECT_EQ(error["error"]["gap"]["oldest_sequence"], "3") << lines.back();
+  EXPECT_EQ(error["error"]["gap"]["missed_count"], "1") << lines.back();
+}
+
+// Verifies the C++ client library across a restart of the real server: the
+// events of the first epoch arrive once, in order; after the restart (a new,
+// empty ring on the same address) the subscriber reports the epoch change
+// instead of hiding it, then delivers the new epoch's events.
+TEST_F(E2eTest, ClientLibraryReportsEpochChangeAcrossRestart) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  const uint16_t grpc_port = server_->grpc_port();
+  const std::string first_epoch = server_->stream_epoch();
+  // gRPC's own reconnect backoff (1 s, growing) would dominate the test.
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 200);
+  Subscriber subscriber(
+      grpc::CreateCustomChannel(server_->grpc_target(),
+                                grpc::InsecureChannelCredentials(), args),
+      {.start = StartPosition::Oldest(),
+       .gap_policy = v1::GAP_POLICY_RESUME_FROM_OLDEST,
+       .backoff = {.initial_delay = absl::Milliseconds(20),
+                   .max_delay = absl::Milliseconds(200)}});
+  const std::string seed = Seed("customer.created.json");
+  for (uint64_t n = 1; n <= 3; ++n) {
+    ASSERT_EQ(PostSigned(UniqueEvent(seed, n)).status, 200);
+  }
+  for (uint64_t n = 1; n <= 3; ++n) {
+    absl::StatusOr<Delivery> d = subscriber.Next(absl::Seconds(30));
+    ASSERT_TRUE(d.ok()) << d.status();
+    ASSERT_EQ(d->kind, Delivery::Kind::kEvent);
+    EXPECT_EQ(d->event.sequence(), n);
+    EXPECT_EQ(d->event.id(), absl::StrCat("evt_e2e_", n));
+  }
+
+  absl::StatusOr<int> stopped = server_->Stop();
+  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  ASSERT_NO_FATAL_FAILURE(
+      StartServer({absl::StrCat("--grpc_address=127.0.0.1:", grpc_port)}));
+  ASSERT_NE(server_->stream_epoch(), first_epoch);
+  for (uint64_t n = 10; n <= 11; ++n) {
+    ASSERT_EQ(PostSigned(UniqueEvent(seed, n)).status, 200);
+  }
+
+  absl::StatusOr<Delivery> d = subscriber.Next(absl::Seconds(60));
+  ASSERT_TRUE(d.ok()) << d.status();
+  ASSERT_TRUE(d->epoch_changed()) << d->gap.DebugString();
+  EXPECT_EQ(d->gap.stream_epoch(), server_->stream_epoch());
+  for (uint64_t n = 10; n <= 11; ++n) {
+    d = subscriber.Next(absl::Seconds(30));
+    ASSERT_TRUE(d.ok()) << d.status();
+    ASSERT_EQ(d->kind, Delivery::Kind::kEvent);
+    EXPECT_EQ(d->event.stream_epoch(), server_->stream_epoch());
+    EXPECT_EQ(d->event.sequence(), n - 9);
+    EXPECT_EQ(d->event.id(), absl::StrCat("evt_e2e_", n));
+  }
 }
 
 }  // namespace
