@@ -30,6 +30,7 @@
 #include "server/distribution/gap_status.h"
 #include "tests/client/process_runner.h"
 #include "tests/e2e/server_process.h"
+#include "tests/testing/checking_reader.h"
 #include "tests/testing/https_client.h"
 
 namespace hookstream {
@@ -514,6 +515,51 @@ TEST_F(E2eTest, ClientLibraryReportsEpochChangeAcrossRestart) {
     EXPECT_EQ(d->event.stream_epoch(), server_->stream_epoch());
     EXPECT_EQ(d->event.sequence(), n - 9);
     EXPECT_EQ(d->event.id(), absl::StrCat("evt_e2e_", n));
+  }
+}
+
+// Verifies that 1,000 concurrent subscribers of the real server, on 4
+// connections, each receive every event posted over HTTPS exactly once and
+// in order, while the events are posted before and during their start.
+TEST_F(E2eTest, ThousandSubscribersReceiveEveryEventInOrderOnce) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  constexpr int kSubscribers = 1000;
+  constexpr uint64_t kEvents = 40;
+  std::vector<std::unique_ptr<EventStream::Stub>> stubs;
+  for (int c = 0; c < 4; ++c) {
+    grpc::ChannelArguments args;
+    args.SetInt("hookstream.e2e.connection", c);  // a connection each
+    stubs.push_back(EventStream::NewStub(grpc::CreateCustomChannel(
+        server_->grpc_target(), grpc::InsecureChannelCredentials(), args)));
+  }
+  const std::string seed = Seed("customer.created.json");
+  for (uint64_t n = 1; n <= kEvents / 2; ++n) {
+    ASSERT_EQ(PostSigned(UniqueEvent(seed, n)).status, 200);
+  }
+  std::thread poster([&] {
+    testing::HttpsClient client(server_->ca_file(), server_->ingress_port());
+    for (uint64_t n = kEvents / 2 + 1; n <= kEvents; ++n) {
+      const std::string body = UniqueEvent(seed, n);
+      EXPECT_EQ(client
+                    .Post("/v1/webhooks/gettrx", body,
+                          {"x-webhook-signature: " + Signature(body)})
+                    .status,
+                200);
+    }
+  });
+  std::vector<std::unique_ptr<testing::CheckingReader>> readers;
+  for (int i = 0; i < kSubscribers; ++i) {
+    readers.push_back(std::make_unique<testing::CheckingReader>(
+        *stubs[i % stubs.size()], 0, kEvents));
+  }
+  poster.join();
+  for (int i = 0; i < kSubscribers; ++i) {
+    testing::CheckingReader& reader = *readers[i];
+    EXPECT_TRUE(reader.AwaitSequence(kEvents, absl::Seconds(60))) << i;
+    reader.AwaitDone();
+    EXPECT_EQ(reader.error(), "") << i;
+    EXPECT_EQ(reader.received(), kEvents) << i;
+    if (HasFailure()) break;
   }
 }
 

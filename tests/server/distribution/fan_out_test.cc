@@ -14,7 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/distribution/gap_status.h"
-#include "tests/server/distribution/checking_reader.h"
+#include "tests/testing/checking_reader.h"
 #include "tests/server/distribution/test_events.h"
 #include "tests/server/distribution/test_server.h"
 
@@ -22,7 +22,7 @@ namespace hookstream::distribution {
 namespace {
 
 using testing::AppendOrDie;
-using testing::CheckingReader;
+using ::hookstream::testing::CheckingReader;
 using ::testing::HasSubstr;
 using testing::MakeEvent;
 using testing::Stream;

@@ -15,7 +15,7 @@
 #include "grpcpp/support/client_callback.h"
 #include "hookstream/v1/event_stream.grpc.pb.h"
 
-namespace hookstream::distribution::testing {
+namespace hookstream::testing {
 
 class CheckingReader final
     : public grpc::ClientReadReactor<v1::SubscribeResponse> {
@@ -118,4 +118,4 @@ class CheckingReader final
   grpc::Status status_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace hookstream::distribution::testing
+}  // namespace hookstream::testing
