@@ -11,7 +11,7 @@ RUN ./scripts/install-deps.sh
 COPY . .
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release \
       -DHOOKSTREAM_BUILD_TESTS=OFF -DHOOKSTREAM_BUILD_BENCH=OFF \
- && cmake --build /build -j "$(nproc)" --target hookstream-server hookstream
+ && cmake --build /build -j "$(nproc)" --target hookstream-server hookstream_cli
 
 FROM debian:bookworm-slim
 # The shared libraries the binaries link (no compilers, no -dev packages).

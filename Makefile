@@ -28,7 +28,7 @@ test-tsan: deps
 run: deps
 	cmake -S . -B $(RELEASE_DIR) -DCMAKE_BUILD_TYPE=Release \
 	  -DHOOKSTREAM_BUILD_TESTS=OFF -DHOOKSTREAM_BUILD_BENCH=OFF
-	cmake --build $(RELEASE_DIR) -j $(JOBS) --target hookstream-server hookstream
+	cmake --build $(RELEASE_DIR) -j $(JOBS) --target hookstream-server hookstream_cli
 	BUILD_DIR=$(RELEASE_DIR) ./scripts/run-dev.sh
 
 # Side by side with nginx and NATS JetStream (bench/run.sh; results go in

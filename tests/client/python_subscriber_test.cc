@@ -26,12 +26,12 @@ const std::string kExampleDir =
 class PythonSubscriberTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    gen_dir_ = new std::string(::testing::TempDir() + "/python_gen");
     const ProcessResult r =
-        RunProcess({kExampleDir + "/generate.sh", *gen_dir_});
+        RunProcess({kExampleDir + "/generate.sh", GenDir()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
-  static void TearDownTestSuite() { delete gen_dir_; }
+  // Where the Python modules are generated, once for the suite.
+  static std::string GenDir() { return ::testing::TempDir() + "/python_gen"; }
 
   void Start(size_t max_events) {
     server_.reset();
@@ -61,16 +61,13 @@ class PythonSubscriberTest : public ::testing::Test {
         args.begin(),
         {"/usr/bin/python3", kExampleDir + "/subscriber.py",
          absl::StrCat("--target=127.0.0.1:", server_->port()), "--timeout=30"});
-    return RunProcess(
-        args, 60, "HOOKSTREAM_PY_GEN_DIR=" + testing::ShellQuote(*gen_dir_));
+    return RunProcess(args, 60,
+                      "HOOKSTREAM_PY_GEN_DIR=" + testing::ShellQuote(GenDir()));
   }
 
-  static std::string* gen_dir_;
   std::unique_ptr<EventRing> ring_;
   std::unique_ptr<DistributionServer> server_;
 };
-
-std::string* PythonSubscriberTest::gen_dir_ = nullptr;
 
 // Verifies a subscription from the oldest prints one {"event":…} line per
 // event in order, with a heartbeat first when asked, and exits 0.

@@ -563,5 +563,38 @@ TEST_F(E2eTest, ThousandSubscribersReceiveEveryEventInOrderOnce) {
   }
 }
 
+// Verifies the new user's path with the CLI against the real server:
+// `hookstream send` signs and posts a seed file (200, then duplicate on a
+// second send), and `hookstream tail` prints it as a typed JSON line.
+TEST_F(E2eTest, CliSendThenTail) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  const std::string file =
+      absl::StrCat(HOOKSTREAM_TESTDATA_DIR, "/gettrx/customer.created.json");
+  const std::vector<std::string> send = {
+      HOOKSTREAM_CLI_BIN,
+      "send",
+      "--url=" + server_->webhook_url(),
+      "--cacert=" + server_->ca_file(),
+      "--secret_file=" + dir_ + "/signing-secret",
+      file};
+  testing::ProcessResult r = testing::RunProcess(send, 60);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("200 {\"sequence\":1,\"duplicate\":false}"));
+  r = testing::RunProcess(send, 60);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("200 {\"sequence\":1,\"duplicate\":true}"));
+
+  r = testing::RunProcess(
+      {HOOKSTREAM_CLI_BIN, "tail", "--target=" + server_->grpc_target(),
+       "--from=oldest", "--max_events=1"},
+      60);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::vector<std::string> lines = r.Lines();
+  ASSERT_EQ(lines.size(), 1u) << r.out;
+  const nlohmann::json event = nlohmann::json::parse(lines[0]);
+  EXPECT_EQ(event["id"], "evt_674f8f91778c0c7274a6636c");
+  EXPECT_EQ(event["customer"]["email"], "alejandra@example.com");
+}
+
 }  // namespace
 }  // namespace hookstream
