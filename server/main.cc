@@ -10,6 +10,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/base/clock.h"
 #include "common/base/log.h"
@@ -127,6 +128,11 @@ int Run(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "hookstream-server: GETTRX One webhooks in over HTTPS, a resumable "
       "gRPC event stream out.");
+  // Debian's Abseil runs absl::Mutex with deadlock detection (a lock graph
+  // updated on every acquisition, in gRPC's mutexes too): ~19% of server CPU
+  // with 10,000 streams. Our lock order is fixed by design and covered by
+  // the TSan tests, so production runs without it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   absl::ParseCommandLine(argc, argv);
   if (!SetLogLevel(absl::GetFlag(FLAGS_log_level))) {
     std::cerr << "hookstream-server: --log_level: want debug, info, warning "

@@ -79,9 +79,6 @@ absl::StatusOr<EventRing::AppendResult> EventRing::Append(v1::Event event) {
   }
   // Everything that costs (copies, serialization) happens before the lock.
   auto stored = std::make_shared<StoredEvent>();
-  stored->id = event.id();
-  stored->type = event.type();
-  stored->account = event.account();
   stored->received_at = event.has_received_at()
                             ? FromTimestamp(event.received_at())
                             : clock_.Now();
@@ -103,6 +100,9 @@ absl::StatusOr<EventRing::AppendResult> EventRing::Append(v1::Event event) {
   AppendLengthDelimitedField(v1::Event::kStreamEpochFieldNumber, stream_epoch_,
                              bytes);
   event.AppendToString(&bytes);
+  // id/type/account become views into `bytes` (no copies held per event).
+  stored->IndexFields();
+  const char* const indexed_data = bytes.data();
   const size_t size_without_sequence =
       bytes.size() + stored->raw_json_field.size();
 
@@ -112,20 +112,23 @@ absl::StatusOr<EventRing::AppendResult> EventRing::Append(v1::Event event) {
     std::unique_lock lock(mu_);
     sequence = oldest_sequence_ + events_.size();
     // A retry of an accepted event is a duplicate, whatever its size.
-    if (auto it = held_ids_.find(stored->id); it != held_ids_.end()) {
+    if (auto it = held_ids_.find(event.id()); it != held_ids_.end()) {
       return AppendResult{.sequence = it->second, .duplicate = true};
     }
-    if (std::optional<uint64_t> first = dedup_.Find(stored->id)) {
+    if (std::optional<uint64_t> first = dedup_.Find(event.id())) {
       return AppendResult{.sequence = *first, .duplicate = true};
     }
     const size_t size = size_without_sequence + SequenceFieldSize(sequence);
     if (size > options_.max_bytes) {
       return absl::ResourceExhaustedError(absl::StrCat(
-          "event ", stored->id, " is ", size,
+          "event ", event.id(), " is ", size,
           " bytes, more than the ring's byte budget of ", options_.max_bytes));
     }
     AppendVarint(Tag(v1::Event::kSequenceFieldNumber, kWireTypeVarint), bytes);
     AppendVarint(sequence, bytes);
+    // The views survive this append in reserved space; should it ever
+    // reallocate, index again.
+    if (bytes.data() != indexed_data) stored->IndexFields();
     stored->sequence = sequence;
     stored->append_time = std::max(stored->received_at, last_append_time_);
     last_append_time_ = stored->append_time;

@@ -29,12 +29,22 @@
 namespace hookstream {
 
 struct StoredEvent {
+  StoredEvent() = default;
+  // Copies and moves re-point `id`, `type` and `account` into the new
+  // object's `event_bytes` when they viewed the source's.
+  StoredEvent(const StoredEvent& other);
+  StoredEvent& operator=(const StoredEvent& other);
+  StoredEvent(StoredEvent&& other) noexcept;
+  StoredEvent& operator=(StoredEvent&& other) noexcept;
+
   uint64_t sequence = 0;
-  // Copies of the Event's fields that readers filter and index on, so that
-  // no reader parses `event_bytes`.
-  std::string id;
-  std::string type;
-  std::string account;
+  // The Event's fields that readers filter and index on, so that no reader
+  // parses `event_bytes`. In events the ring built they view the field's
+  // bytes inside `event_bytes` (no copy: at a million events the three
+  // copies cost ~0.09x of the bytes held); valid as long as this object.
+  absl::string_view id;
+  absl::string_view type;
+  absl::string_view account;
   absl::Time received_at;
   // Non-decreasing along sequences (max of received_at and the previous
   // event's append_time): what `EventRing::FirstSequenceAtOrAfter` searches.
@@ -48,6 +58,11 @@ struct StoredEvent {
 
   // The raw body as received (the payload of `raw_json_field`).
   absl::string_view RawJson() const;
+
+  // Points `id`, `type` and `account` at those fields inside `event_bytes`
+  // (a serialized Event); fields absent there become empty. Call again
+  // whenever `event_bytes` is reallocated.
+  void IndexFields();
 
   // Parses the stored bytes back into an Event (for unary RPCs and tests; the
   // streaming path writes the bytes as they are).

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "grpc/support/time.h"
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "server/distribution/gap_status.h"
 #include "server/distribution/proto_time.h"
@@ -83,6 +84,8 @@ SubscribeReactor::Step SubscribeReactor::Decide() {
       step.cancel_alarm = alarm_.get();
       ++finish_blockers_;  // released by the alarm's callback
     }
+    // A pending kick is due now; its callback releases this blocker.
+    if (kick_pending_) ++finish_blockers_;
     return step;
   }
   if (shutdown_requested_) {
@@ -203,11 +206,35 @@ void SubscribeReactor::ReleaseFinishBlocker() {
 }
 
 void SubscribeReactor::OnEventsAppended() {
+  absl::MutexLock lock(&mu_);
+  wait_token_.reset();  // one-shot: it is running now
+  // Reading, encoding and StartWrite (which may write to the socket inline)
+  // would run on the ingress thread, once per waiting subscriber and per
+  // append. Hand them to a gRPC thread instead; appends that land before the
+  // kick runs join its batch.
+  if (finish_claimed_ || kick_pending_) return;
+  kick_pending_ = true;
+  kick_alarm_ = std::make_unique<grpc::Alarm>();
+  // Due now: the callback runs once, on a gRPC executor thread, never inline.
+  kick_alarm_->Set(gpr_inf_past(GPR_CLOCK_MONOTONIC),
+                   [this](bool /*ok*/) { OnKick(); });
+}
+
+void SubscribeReactor::OnKick() {
   Step step;
+  bool finish_was_waiting = false;
   {
     absl::MutexLock lock(&mu_);
-    wait_token_.reset();  // one-shot: it is running now
-    step = Decide();
+    kick_pending_ = false;
+    if (finish_claimed_) {
+      finish_was_waiting = true;  // Finish counted this kick as a blocker
+    } else {
+      step = Decide();
+    }
+  }
+  if (finish_was_waiting) {
+    ReleaseFinishBlocker();
+    return;
   }
   Perform(std::move(step));
 }

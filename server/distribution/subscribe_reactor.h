@@ -13,8 +13,10 @@
 //   3. Reads the ring after its cursor with its filter, up to 64 events per
 //      message, and writes them as one EventBatch; exactly one write is in
 //      flight, so gRPC flow control paces it. When caught up it asks the ring
-//      to wake it (EventRing::Wait); the wake-up runs on the appending thread
-//      and only reads the ring and starts a write (or re-arms), never blocks.
+//      to wake it (EventRing::Wait). The wake-up runs on the appending
+//      (ingress) thread, so it does O(1) work there: it only sets a "kick"
+//      alarm due now, whose callback reads and writes on a gRPC thread. Events
+//      appended until then go out in the same batch.
 //   4. After `heartbeat_interval` without a message, sends a Heartbeat whose
 //      `position` is the cursor, which moves past events its filter skipped.
 //   5. When its next event was evicted: under GAP_POLICY_FAIL ends with
@@ -23,15 +25,17 @@
 //   6. On RequestShutdown (server shutdown): a last Heartbeat, then
 //      UNAVAILABLE. On client cancel: ends.
 //
-// Concurrency: reactions (OnWriteDone, OnCancel), the ring's wake-up and the
-// heartbeat alarm may run concurrently on different threads. Every decision
+// Concurrency: reactions (OnWriteDone, OnCancel), the ring's wake-up, the
+// kick alarm and the heartbeat alarm may run concurrently on different
+// threads. Every decision
 // is taken under `mu_` by Decide(), which also claims what it decided
 // (`write_in_flight_`, `finish_claimed_`); the gRPC call it decided (StartWrite
 // or Finish) is then made without the lock, because gRPC may run a reaction
 // inline. Before Finish, the ring wait is cancelled (CancelWait, never under
 // `mu_`: it waits for a running wake-up, which takes `mu_`) and the alarm is
 // cancelled and its callback awaited (it always runs, with ok=false when
-// cancelled), so nothing touches the reactor after OnDone deletes it.
+// cancelled), and a pending kick's callback is awaited likewise, so nothing
+// touches the reactor after OnDone deletes it.
 //
 // Ownership: gRPC owns the reactor from the service's `new` until OnDone,
 // which removes it from the registry and deletes it.
@@ -104,6 +108,7 @@ class SubscribeReactor final
   void ReleaseFinishBlocker() ABSL_LOCKS_EXCLUDED(mu_);
 
   void OnEventsAppended() ABSL_LOCKS_EXCLUDED(mu_);
+  void OnKick() ABSL_LOCKS_EXCLUDED(mu_);
   void OnAlarm(bool ok) ABSL_LOCKS_EXCLUDED(mu_);
 
   EventRing& ring_;
@@ -134,6 +139,10 @@ class SubscribeReactor final
   // callback, but may be destroyed there.
   std::unique_ptr<grpc::Alarm> alarm_ ABSL_GUARDED_BY(mu_);
   bool alarm_pending_ ABSL_GUARDED_BY(mu_) = false;
+  // Set by the ring's wake-up: an alarm due now hands the read and the write
+  // to a gRPC thread. At most one is pending; its callback always runs.
+  std::unique_ptr<grpc::Alarm> kick_alarm_ ABSL_GUARDED_BY(mu_);
+  bool kick_pending_ ABSL_GUARDED_BY(mu_) = false;
 
   // Set once the stream must end; Finish(*end_status_) happens when no write
   // is in flight and the wait and the alarm are cancelled.

@@ -477,6 +477,43 @@ TEST(EventRingTest, StoredEventRoundTripsWithAndWithoutRawJson) {
   EXPECT_EQ(stored->ByteSize(), expected.ByteSizeLong());
 }
 
+TEST(EventRingTest, StoredEventFieldsViewItsOwnBytesAfterCopyAndMove) {
+  // Verifies that id/type/account of a ring-built event are views into its
+  // event_bytes, and that a copy and a move re-point them into the new
+  // object's bytes: the copy stays correct after the original is gone.
+  FakeClock clock;
+  std::optional<StoredEvent> copy;
+  {
+    EventRing ring({}, clock, kEpoch);
+    MustAppend(ring, RichEvent());
+    const StoredEventPtr stored = ring.Get(1);
+    ASSERT_NE(stored, nullptr);
+    const char* const begin = stored->event_bytes.data();
+    const char* const end = begin + stored->event_bytes.size();
+    EXPECT_TRUE(stored->id.data() >= begin && stored->id.data() < end);
+    copy.emplace(*stored);
+  }  // the ring and the original event are freed here
+  auto views_own_bytes = [](const StoredEvent& e, absl::string_view field) {
+    return field.data() >= e.event_bytes.data() &&
+           field.data() + field.size() <=
+               e.event_bytes.data() + e.event_bytes.size();
+  };
+  EXPECT_EQ(copy->id, "evt_rich");
+  EXPECT_EQ(copy->type, "customer.updated");
+  EXPECT_EQ(copy->account, "acm_1");
+  EXPECT_TRUE(views_own_bytes(*copy, copy->id));
+  EXPECT_TRUE(views_own_bytes(*copy, copy->type));
+  EXPECT_TRUE(views_own_bytes(*copy, copy->account));
+
+  const StoredEvent moved = *std::move(copy);
+  copy.reset();
+  EXPECT_EQ(moved.id, "evt_rich");
+  EXPECT_EQ(moved.type, "customer.updated");
+  EXPECT_EQ(moved.account, "acm_1");
+  EXPECT_TRUE(views_own_bytes(moved, moved.id));
+  EXPECT_TRUE(views_own_bytes(moved, moved.account));
+}
+
 TEST(EventRingTest, StoredEventWithoutRawJson) {
   // Verifies that an event without raw JSON stores an empty raw_json_field
   // and still round-trips.

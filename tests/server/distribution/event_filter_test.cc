@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/status_matchers.h"
@@ -22,10 +23,11 @@ v1::EventFilter Proto(std::vector<std::string> types,
   return proto;
 }
 
-StoredEvent Event(std::string type, std::string account = "acm_1") {
+// The arguments are string literals: StoredEvent's fields are views.
+StoredEvent Event(absl::string_view type, absl::string_view account = "acm_1") {
   StoredEvent event;
-  event.type = std::move(type);
-  event.account = std::move(account);
+  event.type = type;
+  event.account = account;
   return event;
 }
 

@@ -596,7 +596,8 @@ TEST_F(IngressServerTest, TwoHundredConcurrentConnections) {
   EXPECT_EQ(server_->metrics().Read().connections_accepted,
             static_cast<uint64_t>(kClients));
   std::set<std::string> ids;
-  for (uint64_t s = 1; s <= kClients; ++s) ids.insert(ring_.Get(s)->id);
+  for (uint64_t s = 1; s <= kClients; ++s)
+    ids.insert(std::string(ring_.Get(s)->id));
   EXPECT_EQ(ids.size(), static_cast<size_t>(kClients));
 }
 
