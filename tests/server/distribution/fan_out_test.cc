@@ -14,15 +14,15 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/distribution/gap_status.h"
-#include "tests/testing/checking_reader.h"
 #include "tests/server/distribution/test_events.h"
 #include "tests/server/distribution/test_server.h"
+#include "tests/testing/checking_reader.h"
 
 namespace hookstream::distribution {
 namespace {
 
-using testing::AppendOrDie;
 using ::hookstream::testing::CheckingReader;
+using testing::AppendOrDie;
 using ::testing::HasSubstr;
 using testing::MakeEvent;
 using testing::Stream;
