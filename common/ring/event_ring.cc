@@ -9,29 +9,25 @@
 #include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
 
 namespace hookstream {
 namespace {
 
-constexpr uint32_t kWireTypeVarint = 0;
-constexpr uint32_t kWireTypeLengthDelimited = 2;
+using ::google::protobuf::io::CodedOutputStream;
+
+// The longest varint: a 64-bit value in 7-bit groups.
+constexpr size_t kMaxVarintSize = 10;
 
 void AppendVarint(uint64_t value, std::string& out) {
-  while (value >= 0x80) {
-    out.push_back(static_cast<char>((value & 0x7f) | 0x80));
-    value >>= 7;
-  }
-  out.push_back(static_cast<char>(value));
+  uint8_t buffer[kMaxVarintSize];
+  const uint8_t* end = CodedOutputStream::WriteVarint64ToArray(value, buffer);
+  out.append(reinterpret_cast<const char*>(buffer), end - buffer);
 }
 
-size_t VarintSize(uint64_t value) {
-  size_t size = 1;
-  while (value >= 0x80) {
-    value >>= 7;
-    ++size;
-  }
-  return size;
-}
+// Protobuf wire types (encoding.md): varint and length-delimited.
+constexpr uint32_t kWireTypeVarint = 0;
+constexpr uint32_t kWireTypeLengthDelimited = 2;
 
 uint64_t Tag(int field_number, uint32_t wire_type) {
   return (static_cast<uint64_t>(field_number) << 3) | wire_type;
@@ -44,11 +40,10 @@ void AppendLengthDelimitedField(int field_number, absl::string_view bytes,
   out.append(bytes.data(), bytes.size());
 }
 
-constexpr size_t kMaxVarintSize = 10;
-
 size_t SequenceFieldSize(uint64_t sequence) {
-  return VarintSize(Tag(v1::Event::kSequenceFieldNumber, kWireTypeVarint)) +
-         VarintSize(sequence);
+  return CodedOutputStream::VarintSize64(
+             Tag(v1::Event::kSequenceFieldNumber, kWireTypeVarint)) +
+         CodedOutputStream::VarintSize64(sequence);
 }
 
 absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "google/protobuf/io/coded_stream.h"
 #include "grpcpp/support/slice.h"
 
 namespace hookstream::distribution {
@@ -13,21 +14,15 @@ namespace {
 // `EventBatch.events` are both field 1.
 constexpr uint8_t kField1LengthDelimited = 0x0A;
 
-size_t VarintSize(uint64_t value) {
-  size_t size = 1;
-  while (value >= 0x80) {
-    value >>= 7;
-    ++size;
-  }
-  return size;
-}
+using ::google::protobuf::io::CodedOutputStream;
+
+// The longest varint: a 64-bit value in 7-bit groups.
+constexpr size_t kMaxVarintSize = 10;
 
 void AppendVarint(std::string* out, uint64_t value) {
-  while (value >= 0x80) {
-    out->push_back(static_cast<char>((value & 0x7F) | 0x80));
-    value >>= 7;
-  }
-  out->push_back(static_cast<char>(value));
+  uint8_t buffer[kMaxVarintSize];
+  const uint8_t* end = CodedOutputStream::WriteVarint64ToArray(value, buffer);
+  out->append(reinterpret_cast<const char*>(buffer), end - buffer);
 }
 
 std::string FieldHeader(uint64_t length) {
@@ -62,7 +57,7 @@ grpc::ByteBuffer EncodeEventBatch(const std::vector<StoredEventPtr>& events,
   for (const StoredEventPtr& event : events) {
     const size_t length = event->event_bytes.size() +
                           (include_raw_json ? event->raw_json_field.size() : 0);
-    batch_length += 1 + VarintSize(length) + length;
+    batch_length += 1 + CodedOutputStream::VarintSize64(length) + length;
   }
   std::vector<grpc::Slice> slices;
   slices.reserve(1 + events.size() * (include_raw_json ? 3 : 2));
