@@ -11,7 +11,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "server/distribution/distribution_server.h"
-#include "tests/client/process_runner.h"
+#include "tests/testing/process_runner.h"
 
 namespace hookstream {
 namespace {

@@ -28,10 +28,10 @@
 #include "hookstream/v1/event_stream.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "server/distribution/gap_status.h"
-#include "tests/client/process_runner.h"
 #include "tests/e2e/server_process.h"
 #include "tests/testing/checking_reader.h"
 #include "tests/testing/https_client.h"
+#include "tests/testing/process_runner.h"
 
 namespace hookstream {
 namespace {
