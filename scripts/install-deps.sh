@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs, with apt-get, the Debian 12 packages hookstream builds, tests and
-# runs with. Idempotent: installs only what is missing, so a machine that has
-# everything makes no network call at all.
+# runs with — or, given package names, those instead (install-bench-deps.sh).
+# Idempotent: installs only what is missing, so a machine that has everything
+# makes no network call at all. Packages that come with a system service
+# (nginx) are kept from starting it: hookstream's scripts run their own.
 set -euo pipefail
 
 packages=(
@@ -12,6 +14,7 @@ packages=(
   libjemalloc-dev
   python3 python3-grpcio python3-protobuf
 )
+if [ $# -gt 0 ]; then packages=("$@"); fi
 
 missing=()
 for p in "${packages[@]}"; do
@@ -21,9 +24,21 @@ for p in "${packages[@]}"; do
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
-echo "install-deps: installing ${missing[*]}" >&2
+echo "$(basename "$0"): installing ${missing[*]}" >&2
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# policy-rc.d answering 101 keeps a package's postinst from starting its
+# service (e.g. a system-wide nginx on port 80).
+policy=/usr/sbin/policy-rc.d
+created_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+  $sudo chmod 755 "$policy"
+  created_policy=1
+fi
+status=0
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || status=$?
+if [ $created_policy -eq 1 ]; then $sudo rm -f "$policy"; fi
+exit $status
