@@ -67,20 +67,7 @@ absl::StatusOr<std::string> HmacBodyVerifier::Verify(
         absl::StrCat(options_.header,
                      " holds no 32-byte hex or base64 HMAC-SHA256"));
   }
-  for (const SigningSecret& secret : secrets_) {
-    const std::string expected = HmacSha256(secret.key, request.body);
-    bool match = false;
-    // Compare against every candidate without stopping early, so timing
-    // does not reveal which candidate matched.
-    for (const std::string& mac : received) {
-      match |= ConstantTimeEquals(mac, expected);
-    }
-    if (match) return secret.label;
-  }
-  return VerifyFailure(
-      kReasonBadSignature,
-      absl::StrCat(received.size(), " signature(s) matched none of ",
-                   secrets_.size(), " secret(s)"));
+  return MatchSecret(secrets_, request.body, received, "signature");
 }
 
 }  // namespace hookstream

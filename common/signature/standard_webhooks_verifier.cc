@@ -108,18 +108,7 @@ absl::StatusOr<std::string> StandardWebhooksVerifier::Verify(
 
   const std::string content =
       absl::StrCat(*id, ".", *timestamp, ".", request.body);
-  for (const SigningSecret& secret : secrets_) {
-    const std::string expected = HmacSha256(secret.key, content);
-    bool match = false;
-    for (const std::string& mac : received) {
-      match |= ConstantTimeEquals(mac, expected);
-    }
-    if (match) return secret.label;
-  }
-  return VerifyFailure(
-      kReasonBadSignature,
-      absl::StrCat(received.size(), " v1 signature(s) matched none of ",
-                   secrets_.size(), " secret(s)"));
+  return MatchSecret(secrets_, content, received, "v1 signature");
 }
 
 }  // namespace hookstream

@@ -2,6 +2,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "common/signature/crypto.h"
 
 namespace hookstream {
 
@@ -34,6 +35,25 @@ absl::Status ValidateSecrets(const std::vector<SigningSecret>& secrets) {
     }
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> MatchSecret(
+    const std::vector<SigningSecret>& secrets, absl::string_view signed_bytes,
+    const std::vector<std::string>& received, absl::string_view what) {
+  for (const SigningSecret& secret : secrets) {
+    const std::string expected = HmacSha256(secret.key, signed_bytes);
+    bool match = false;
+    // Compare against every candidate without stopping early, so timing
+    // does not reveal which candidate matched.
+    for (const std::string& mac : received) {
+      match |= ConstantTimeEquals(mac, expected);
+    }
+    if (match) return secret.label;
+  }
+  return VerifyFailure(
+      kReasonBadSignature,
+      absl::StrCat(received.size(), " ", what, "(s) matched none of ",
+                   secrets.size(), " secret(s)"));
 }
 
 }  // namespace hookstream
