@@ -32,7 +32,7 @@ forbid common 'boost/|grpcpp/' "Beast/Asio and the gRPC API stay out of common/"
 forbid server/distribution 'boost/' "Beast/Asio only in server/ingress"
 forbid server/ingress 'grpcpp/' "the gRPC server API only in server/distribution"
 forbid client 'boost/' "no Beast/Asio in the client"
-forbid common/ring 'nlohmann/|openssl/' "the ring is free of JSON and OpenSSL"
+forbid common/ring 'nlohmann/|simdjson|openssl/' "the ring is free of JSON and OpenSSL"
 
 # OpenSSL only in common/signature/crypto.cc and server/ingress/tls_context.cc.
 hits=$(grep -rlE --include='*.h' --include='*.cc' '^#include [<"]openssl/' common server 2>/dev/null |
@@ -42,11 +42,11 @@ if [ -n "$hits" ]; then
   echo "$hits" | sed 's/^/  /'
   status=1
 fi
-# nlohmann/json only in common/conversion.
-hits=$(grep -rlE --include='*.h' --include='*.cc' '^#include [<"]nlohmann/' common server client 2>/dev/null |
+# JSON parsers (simdjson, nlohmann/json) only in common/conversion.
+hits=$(grep -rlE --include='*.h' --include='*.cc' '^#include [<"](nlohmann/|simdjson)' common server client 2>/dev/null |
        grep -v '^common/conversion/' || true)
 if [ -n "$hits" ]; then
-  echo "layering: nlohmann/json is included outside common/conversion:"
+  echo "layering: a JSON parser is included outside common/conversion:"
   echo "$hits" | sed 's/^/  /'
   status=1
 fi

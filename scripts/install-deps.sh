@@ -9,7 +9,7 @@ set -euo pipefail
 packages=(
   g++ cmake make pkg-config git ca-certificates openssl curl
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libabsl-dev nlohmann-json3-dev libssl-dev libboost1.81-dev
+  libabsl-dev nlohmann-json3-dev libsimdjson-dev libssl-dev libboost1.81-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev
   libjemalloc-dev
   python3 python3-grpcio python3-protobuf

@@ -346,8 +346,8 @@ void FillData(const JsonValue& object, absl::string_view object_kind,
 
 // `id` and `type` are what the ring deduplicates and subscribers filter on:
 // without them the delivery cannot be stored, so they are not tolerated.
-absl::StatusOr<const std::string*> RequiredString(const JsonValue& root,
-                                                  absl::string_view key) {
+absl::StatusOr<absl::string_view> RequiredString(const JsonValue& root,
+                                                 absl::string_view key) {
   const JsonValue* value = root.Find(key);
   if (value == nullptr) {
     return absl::FailedPreconditionError(
@@ -366,19 +366,20 @@ absl::StatusOr<const std::string*> RequiredString(const JsonValue& root,
     return absl::FailedPreconditionError(
         absl::StrCat("event field \"", key, "\" is empty"));
   }
-  return &value->text();
+  return value->text();
 }
 
 absl::StatusOr<v1::Event> Convert(absl::string_view body,
                                   absl::Time received_at) {
-  ASSIGN_OR_RETURN(const JsonValue root, ParseJsonObject(body));
-  ASSIGN_OR_RETURN(const std::string* id, RequiredString(root, "id"));
-  ASSIGN_OR_RETURN(const std::string* type, RequiredString(root, "type"));
+  ASSIGN_OR_RETURN(const JsonDocument document, ParseJsonObject(body));
+  const JsonValue& root = document.root();
+  ASSIGN_OR_RETURN(const absl::string_view id, RequiredString(root, "id"));
+  ASSIGN_OR_RETURN(const absl::string_view type, RequiredString(root, "type"));
 
   v1::Event event;
   event.set_source(std::string(kGettrxSource));
-  event.set_id(*id);
-  event.set_type(*type);
+  event.set_id(std::string(id));
+  event.set_type(std::string(type));
   CopyString(root, "account", event.mutable_account());
   CopyString(root, "attemptId", event.mutable_attempt_id());
   CopyTime(root, "created", [&] { return event.mutable_created(); });
@@ -395,7 +396,7 @@ absl::StatusOr<v1::Event> Convert(absl::string_view body,
     if (const JsonValue* object = ReadObject(data->Find("object"))) {
       const absl::string_view object_kind = ReadObjectKind(*object);
       event.set_object_type(std::string(object_kind));
-      FillData(*object, object_kind, *type, event);
+      FillData(*object, object_kind, type, event);
     }
   }
   event.set_raw_json(body.data(), body.size());

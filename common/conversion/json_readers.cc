@@ -25,7 +25,7 @@ constexpr int64_t kMillisecondsThreshold = 1'000'000'000'000;
 std::optional<absl::string_view> NumericText(const JsonValue* value) {
   if (value == nullptr) return std::nullopt;
   if (value->kind() == Kind::kNumber || value->kind() == Kind::kString) {
-    return absl::string_view(value->text());
+    return value->text();
   }
   return std::nullopt;
 }
@@ -87,7 +87,7 @@ std::optional<std::string> ReadString(const JsonValue* value) {
   switch (value->kind()) {
     case Kind::kString:
     case Kind::kNumber:
-      return value->text();
+      return std::string(value->text());
     case Kind::kBool:
       return std::string(value->bool_value() ? "true" : "false");
     case Kind::kNull:
@@ -177,7 +177,7 @@ void ToProtoValue(const JsonValue& value, google::protobuf::Value* out) {
       out->set_bool_value(value.bool_value());
       return;
     case Kind::kNumber: {
-      const std::string& text = value.text();
+      const absl::string_view text = value.text();
       double d = 0;
       const auto [end, ec] =
           std::from_chars(text.data(), text.data() + text.size(), d);
@@ -185,12 +185,12 @@ void ToProtoValue(const JsonValue& value, google::protobuf::Value* out) {
           std::isfinite(d)) {
         out->set_number_value(d);
       } else {
-        out->set_string_value(text);
+        out->set_string_value(std::string(text));
       }
       return;
     }
     case Kind::kString:
-      out->set_string_value(value.text());
+      out->set_string_value(std::string(value.text()));
       return;
     case Kind::kArray: {
       google::protobuf::ListValue* list = out->mutable_list_value();
@@ -211,7 +211,7 @@ void ToProtoStruct(const JsonValue& object, google::protobuf::Struct* out) {
   auto& fields = *out->mutable_fields();
   for (const JsonMember& member : object.members()) {
     // A repeated key replaces the earlier value entirely (last wins).
-    google::protobuf::Value& slot = fields[member.key];
+    google::protobuf::Value& slot = fields[std::string(member.key)];
     slot.Clear();
     ToProtoValue(member.value, &slot);
   }

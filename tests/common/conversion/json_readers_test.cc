@@ -16,11 +16,11 @@ namespace {
 class Value {
  public:
   explicit Value(absl::string_view json)
-      : root_(*ParseJsonObject(absl::StrCat(R"({"v": )", json, "}"))) {}
-  const JsonValue* get() const { return root_.Find("v"); }
+      : document_(*ParseJsonObject(absl::StrCat(R"({"v": )", json, "}"))) {}
+  const JsonValue* get() const { return document_.root().Find("v"); }
 
  private:
-  JsonValue root_;
+  JsonDocument document_;
 };
 
 // Verifies valid UTF-8 of every length, including after the ASCII fast path.

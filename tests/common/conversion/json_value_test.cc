@@ -11,6 +11,7 @@ namespace hookstream {
 namespace {
 
 using ::hookstream::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using Kind = JsonValue::Kind;
 
@@ -21,51 +22,55 @@ std::string Nested(int depth, char open, char close) {
 // Verifies that number tokens keep their text exactly, which is what makes
 // amounts exact downstream.
 TEST(ParseJsonObjectTest, KeepsNumberTokenText) {
-  absl::StatusOr<JsonValue> root = ParseJsonObject(
+  absl::StatusOr<JsonDocument> doc = ParseJsonObject(
       R"({"a": 19.78, "b": 104, "c": -7, "d": 1e2, "e": 1.50E-3,)"
       R"( "f": 18446744073709551615, "g": 123456789012345678901234567890,)"
       R"( "h": 0.1000000000000000055511151231257827})");
-  ASSERT_TRUE(root.ok()) << root.status();
-  EXPECT_EQ(root->Find("a")->text(), "19.78");
-  EXPECT_EQ(root->Find("b")->text(), "104");
-  EXPECT_EQ(root->Find("c")->text(), "-7");
-  EXPECT_EQ(root->Find("d")->text(), "1e2");
-  EXPECT_EQ(root->Find("e")->text(), "1.50E-3");
-  EXPECT_EQ(root->Find("f")->text(), "18446744073709551615");
-  EXPECT_EQ(root->Find("g")->text(), "123456789012345678901234567890");
-  EXPECT_EQ(root->Find("h")->text(), "0.1000000000000000055511151231257827");
-  EXPECT_EQ(root->Find("a")->kind(), Kind::kNumber);
+  ASSERT_TRUE(doc.ok()) << doc.status();
+  const JsonValue& root = doc->root();
+  EXPECT_EQ(root.Find("a")->text(), "19.78");
+  EXPECT_EQ(root.Find("b")->text(), "104");
+  EXPECT_EQ(root.Find("c")->text(), "-7");
+  EXPECT_EQ(root.Find("d")->text(), "1e2");
+  EXPECT_EQ(root.Find("e")->text(), "1.50E-3");
+  EXPECT_EQ(root.Find("f")->text(), "18446744073709551615");
+  EXPECT_EQ(root.Find("g")->text(), "123456789012345678901234567890");
+  EXPECT_EQ(root.Find("h")->text(), "0.1000000000000000055511151231257827");
+  EXPECT_EQ(root.Find("a")->kind(), Kind::kNumber);
 }
 
 // Verifies the tree's shape: kinds, order of members and elements, and
 // unescaped strings (including a surrogate pair escape).
 TEST(ParseJsonObjectTest, BuildsTree) {
-  absl::StatusOr<JsonValue> root = ParseJsonObject(
+  absl::StatusOr<JsonDocument> doc = ParseJsonObject(
       R"({"s": "caf\u00e9 \ud83d\ude00", "t": true, "n": null,)"
       R"( "arr": [1, "x", {"k": false}], "o": {"z": 1, "y": 2}})");
-  ASSERT_TRUE(root.ok()) << root.status();
-  EXPECT_EQ(root->Find("s")->text(), "café 😀");
-  EXPECT_TRUE(root->Find("t")->bool_value());
-  EXPECT_TRUE(root->Find("n")->is_null());
-  const JsonValue* arr = root->Find("arr");
+  ASSERT_TRUE(doc.ok()) << doc.status();
+  const JsonValue& root = doc->root();
+  EXPECT_EQ(root.Find("s")->text(), "café 😀");
+  EXPECT_TRUE(root.Find("t")->bool_value());
+  EXPECT_TRUE(root.Find("n")->is_null());
+  const JsonValue* arr = root.Find("arr");
   ASSERT_TRUE(arr->is_array());
   ASSERT_EQ(arr->elements().size(), 3u);
   EXPECT_EQ(arr->elements()[1].text(), "x");
   EXPECT_FALSE(arr->elements()[2].Find("k")->bool_value());
-  const JsonValue* o = root->Find("o");
+  const JsonValue* o = root.Find("o");
   ASSERT_EQ(o->members().size(), 2u);
   EXPECT_EQ(o->members()[0].key, "z");
   EXPECT_EQ(o->members()[1].key, "y");
-  EXPECT_EQ(root->Find("missing"), nullptr);
-  EXPECT_EQ(root->Find("s")->Find("anything"), nullptr);
+  EXPECT_EQ(root.Find("missing"), nullptr);
+  EXPECT_EQ(root.Find("s")->Find("anything"), nullptr);
 }
 
 // Verifies that a repeated key keeps both members and Find returns the last.
 TEST(ParseJsonObjectTest, DuplicateKeysLastWins) {
-  absl::StatusOr<JsonValue> root = ParseJsonObject(R"({"id": "a", "id": "b"})");
-  ASSERT_TRUE(root.ok());
-  EXPECT_EQ(root->members().size(), 2u);
-  EXPECT_EQ(root->Find("id")->text(), "b");
+  absl::StatusOr<JsonDocument> doc =
+      ParseJsonObject(R"({"id": "a", "id": "b"})");
+  ASSERT_TRUE(doc.ok());
+  const JsonValue& root = doc->root();
+  EXPECT_EQ(root.members().size(), 2u);
+  EXPECT_EQ(root.Find("id")->text(), "b");
 }
 
 // Verifies the depth limit at its exact boundary, for objects and arrays.
@@ -137,19 +142,80 @@ TEST(ParseJsonObjectTest, ErrorsArePrecise) {
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(ParseJsonObject(R"({"a": 1e400})"),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       "malformed JSON at byte 10: number overflow parsing "
-                       "'1e400'"));
+                       "malformed JSON at byte 6 (line 1, column 7): number "
+                       "overflow parsing '1e400'"));
   EXPECT_THAT(ParseJsonObject(R"({"a": NaN})"),
               StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+// Verifies that numbers keep their text even where a numeric parse would
+// change it, and that malformed or out-of-range numbers are refused at the
+// token.
+TEST(ParseJsonObjectTest, NumbersAreCheckedAndKeptAsSent) {
+  absl::StatusOr<JsonDocument> doc =
+      ParseJsonObject(R"({"z": -0, "u": 1e-400, "w": 0.0e999, "x": 2E+3 })");
+  ASSERT_TRUE(doc.ok()) << doc.status();
+  EXPECT_EQ(doc->root().Find("z")->text(), "-0");
+  EXPECT_EQ(doc->root().Find("u")->text(), "1e-400");
+  EXPECT_EQ(doc->root().Find("w")->text(), "0.0e999");
+  EXPECT_EQ(doc->root().Find("x")->text(), "2E+3");
+  for (const char* bad : {"01", "1.", ".5", "+1", "1e", "-", "0x10", "1.5e+"}) {
+    EXPECT_THAT(ParseJsonObject(absl::StrCat(R"({"a": )", bad, "}")),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         HasSubstr("malformed JSON at byte 6 ")))
+        << bad;
+  }
+  EXPECT_THAT(ParseJsonObject(R"({"a": -0.5e400})"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("number overflow parsing '-0.5e400'")));
+}
+
+// Verifies strings: raw control characters are refused where they are, and
+// escapes decode.
+TEST(ParseJsonObjectTest, StringsAreStrict) {
+  EXPECT_THAT(ParseJsonObject("{\"a\": \"x\ny\"}"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("malformed JSON at byte 8 "),
+                             HasSubstr("control character U+000A"))));
+  EXPECT_THAT(ParseJsonObject("{\"a\": \"never closed}"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("malformed JSON")));
+  absl::StatusOr<JsonDocument> doc =
+      ParseJsonObject(R"({"e": "tab\there \"q\" \\ \/ \u0041"})");
+  ASSERT_TRUE(doc.ok()) << doc.status();
+  EXPECT_EQ(doc->root().Find("e")->text(), "tab\there \"q\" \\ / A");
+}
+
+// Verifies where trailing content is reported.
+TEST(ParseJsonObjectTest, TrailingContentIsRefused) {
+  EXPECT_THAT(ParseJsonObject(R"({"a": 1} x)"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("malformed JSON")));
+  EXPECT_TRUE(ParseJsonObject("{\"a\": 1} \n\t ").ok());
+}
+
+// Verifies that a document owns its text: views survive moving the document
+// and parsing other bodies on the same thread (the parser is reused).
+TEST(ParseJsonObjectTest, DocumentOwnsItsText) {
+  absl::StatusOr<JsonDocument> first = ParseJsonObject(R"({"k": "v1"})");
+  ASSERT_TRUE(first.ok());
+  JsonDocument moved = *std::move(first);
+  absl::StatusOr<JsonDocument> second = ParseJsonObject(
+      R"({"other": "a much longer value than before", "k": 2})");
+  ASSERT_TRUE(second.ok());
+  EXPECT_FALSE(ParseJsonObject(R"({"k": "bad)").ok());
+  EXPECT_EQ(moved.root().members()[0].key, "k");
+  EXPECT_EQ(moved.root().Find("k")->text(), "v1");
+  EXPECT_EQ(second->root().Find("k")->text(), "2");
 }
 
 // Verifies that the message quoting a huge bad token stays short.
 TEST(ParseJsonObjectTest, ErrorMessageIsBounded) {
   const std::string body =
       absl::StrCat(R"({"a": ")", std::string(1 << 20, 'x'));  // unterminated
-  absl::StatusOr<JsonValue> root = ParseJsonObject(body);
-  ASSERT_FALSE(root.ok());
-  EXPECT_LT(root.status().message().size(), 400u);
+  absl::StatusOr<JsonDocument> doc = ParseJsonObject(body);
+  ASSERT_FALSE(doc.ok());
+  EXPECT_LT(doc.status().message().size(), 400u);
 }
 
 }  // namespace
