@@ -25,7 +25,8 @@
 // Lifetime: owned by shared_ptrs held in its pending handlers; it ends when
 // the last handler returns (or when the io_context is destroyed).
 //
-// Thread-safety: all handlers run on the connection's strand.
+// Thread-safety: all handlers run on the connection's event loop, which one
+// thread runs.
 #pragma once
 
 #include <array>
@@ -91,7 +92,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   HttpSession(const HttpSession&) = delete;
   HttpSession& operator=(const HttpSession&) = delete;
 
-  // Starts the handshake on the session's strand.
+  // Starts the handshake on the session's event loop.
   void Start();
 
  private:

@@ -1,11 +1,12 @@
 #include "server/ingress/ingress_server.h"
 
-#include <optional>
+#include <memory>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "boost/asio/executor_work_guard.hpp"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ssl/context.hpp"
 #include "common/base/log.h"
@@ -18,9 +19,9 @@ namespace hookstream::ingress {
 
 namespace net = boost::asio;
 
-// Declaration order is destruction order in reverse: the io_context (and with
-// it every session and pending handler) goes before the handler, metrics and
-// TLS context that sessions reference.
+// Declaration order is destruction order in reverse: the event loops (and
+// with them every session and pending handler) go before the handler,
+// metrics and TLS context that sessions reference.
 struct IngressServer::Impl {
   Impl(const IngressOptions& options, SourceRegistry sources, EventRing& ring,
        const Clock& clock)
@@ -40,7 +41,13 @@ struct IngressServer::Impl {
   IngressMetrics metrics;
   WebhookHandler handler;
   std::unique_ptr<net::ssl::context> tls;
-  std::optional<net::io_context> ioc;
+  // One event loop per I/O thread (as nginx and Envoy workers do): a
+  // connection lives on one loop, so its handlers need no strand and never
+  // wake another thread. The listener accepts on the first.
+  std::vector<std::unique_ptr<net::io_context>> loops;
+  // Keep each loop running while it has no connection yet.
+  std::vector<net::executor_work_guard<net::io_context::executor_type>>
+      keep_running;
   std::shared_ptr<Listener> listener;
   std::vector<std::thread> threads;
   uint16_t port = 0;
@@ -92,11 +99,18 @@ absl::StatusOr<std::unique_ptr<IngressServer>> IngressServer::Start(
   if (!tls.ok()) return tls.status();
   impl->tls = *std::move(tls);
 
-  impl->ioc.emplace(options.io_threads);
+  std::vector<net::io_context::executor_type> executors;
+  for (int i = 0; i < options.io_threads; ++i) {
+    // Concurrency hint 1: each loop is run by one thread.
+    impl->loops.push_back(std::make_unique<net::io_context>(1));
+    executors.push_back(impl->loops.back()->get_executor());
+    impl->keep_running.push_back(net::make_work_guard(*impl->loops.back()));
+  }
   Impl* state = impl.get();
   absl::StatusOr<std::shared_ptr<Listener>> listener = Listener::Create(
-      *impl->ioc, options.address, options.port, options.max_connections,
-      impl->metrics, [state](net::ip::tcp::socket socket, ConnectionSlot slot) {
+      *impl->loops.front(), std::move(executors), options.address, options.port,
+      options.max_connections, impl->metrics,
+      [state](net::ip::tcp::socket socket, ConnectionSlot slot) {
         std::make_shared<HttpSession>(
             std::move(socket), *state->tls, state->session_options,
             state->handler, state->metrics, state->clock, std::move(slot))
@@ -106,8 +120,8 @@ absl::StatusOr<std::unique_ptr<IngressServer>> IngressServer::Start(
   impl->listener = *std::move(listener);
   impl->port = impl->listener->port();
   impl->listener->Start();
-  for (int i = 0; i < options.io_threads; ++i) {
-    impl->threads.emplace_back([state] { state->ioc->run(); });
+  for (const std::unique_ptr<net::io_context>& loop : impl->loops) {
+    impl->threads.emplace_back([loop = loop.get()] { loop->run(); });
   }
   LogRecord(LogLevel::kInfo, "ingress listening")
       .Add("address", options.address)
@@ -135,13 +149,16 @@ void IngressServer::Stop() {
   }
   impl_->handler.StartDraining();
   if (impl_->listener != nullptr) impl_->listener->Close();
-  impl_->ioc->stop();
+  impl_->keep_running.clear();
+  for (const std::unique_ptr<net::io_context>& loop : impl_->loops) {
+    loop->stop();
+  }
   for (std::thread& t : impl_->threads) t.join();
   impl_->threads.clear();
   impl_->listener.reset();
-  // Destroying the io_context destroys every pending handler, and with them
-  // the sessions they own: their sockets close here.
-  impl_->ioc.reset();
+  // Destroying the loops destroys every pending handler, and with them the
+  // sessions they own: their sockets close here.
+  impl_->loops.clear();
   LogRecord(LogLevel::kInfo, "ingress stopped");
 }
 

@@ -13,9 +13,11 @@ namespace hookstream::ingress {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-Listener::Listener(net::io_context& ioc, size_t max_connections,
-                   IngressMetrics& metrics, OnAccept on_accept)
-    : ioc_(ioc),
+Listener::Listener(
+    net::io_context& ioc,
+    std::vector<net::io_context::executor_type> session_executors,
+    size_t max_connections, IngressMetrics& metrics, OnAccept on_accept)
+    : session_executors_(std::move(session_executors)),
       strand_(net::make_strand(ioc)),
       acceptor_(strand_),
       retry_timer_(strand_),
@@ -25,15 +27,21 @@ Listener::Listener(net::io_context& ioc, size_t max_connections,
       active_(std::make_shared<std::atomic<size_t>>(0)) {}
 
 absl::StatusOr<std::shared_ptr<Listener>> Listener::Create(
-    net::io_context& ioc, const std::string& address, uint16_t port,
-    size_t max_connections, IngressMetrics& metrics, OnAccept on_accept) {
+    net::io_context& ioc,
+    std::vector<net::io_context::executor_type> session_executors,
+    const std::string& address, uint16_t port, size_t max_connections,
+    IngressMetrics& metrics, OnAccept on_accept) {
+  if (session_executors.empty()) {
+    return absl::InvalidArgumentError("ingress: no session executor");
+  }
   boost::system::error_code ec;
   const net::ip::address ip = net::ip::make_address(address, ec);
   if (ec) {
     return absl::InvalidArgumentError(
         absl::StrCat("ingress address '", address, "' is not an IP address"));
   }
-  auto listener = std::make_shared<Listener>(ioc, max_connections, metrics,
+  auto listener = std::make_shared<Listener>(ioc, std::move(session_executors),
+                                             max_connections, metrics,
                                              std::move(on_accept));
   const tcp::endpoint endpoint(ip, port);
   const std::string where = absl::StrCat(address, ":", port);
@@ -68,11 +76,15 @@ void Listener::Close() {
 }
 
 void Listener::DoAccept() {
-  // Each connection gets its own strand: its handlers never run
-  // concurrently, while different connections use all I/O threads.
-  acceptor_.async_accept(net::make_strand(ioc_),
-                         boost::beast::bind_front_handler(
-                             &Listener::OnAcceptDone, shared_from_this()));
+  // Each event loop is run by exactly one thread, so a connection's
+  // handlers never run concurrently without a strand, and no handler hops
+  // between threads.
+  const net::io_context::executor_type& executor =
+      session_executors_[next_executor_];
+  next_executor_ = (next_executor_ + 1) % session_executors_.size();
+  acceptor_.async_accept(
+      executor, boost::beast::bind_front_handler(&Listener::OnAcceptDone,
+                                                 shared_from_this()));
 }
 
 void Listener::OnAcceptDone(boost::system::error_code ec, tcp::socket socket) {

@@ -1,14 +1,18 @@
 // -----------------------------------------------------------------------------
 // File: listener.h
 // -----------------------------------------------------------------------------
-// Listener accepts TCP connections on one address and hands each socket (on
-// its own strand) to a callback, together with a ConnectionSlot that keeps
-// the connection counted until it is released. Past `max_connections` open
-// connections, new ones are closed at once and counted as refused.
+// Listener accepts TCP connections on one address and hands each socket to a
+// callback, together with a ConnectionSlot that keeps the connection counted
+// until it is released. Accepted sockets go to the session executors in
+// turn (one event loop per I/O thread), so a connection's handlers always run
+// on one thread. Past `max_connections` open connections, new ones are closed
+// at once and counted as refused.
 //
 // Example:
 //   ASSIGN_OR_RETURN(auto listener,
-//                    Listener::Create(ioc, "127.0.0.1", 0, 10000, metrics,
+//                    Listener::Create(ioc, {loop1.get_executor(),
+//                                           loop2.get_executor()},
+//                                     "127.0.0.1", 0, 10000, metrics,
 //                                     [&](tcp::socket s, ConnectionSlot slot) {
 //                                       MakeSession(std::move(s), ...);
 //                                     }));
@@ -18,7 +22,7 @@
 //   listener->Close();  // stops accepting (posted to the listener's strand)
 //
 // Thread-safety: Start and Close may be called from any thread; the accept
-// loop runs on the io_context.
+// loop runs on `ioc`.
 #pragma once
 
 #include <atomic>
@@ -26,6 +30,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "boost/asio/io_context.hpp"
@@ -45,22 +50,27 @@ class Listener : public std::enable_shared_from_this<Listener> {
   // Binds and listens. UNAVAILABLE / INVALID_ARGUMENT naming the address
   // when that fails (port in use, bad address, no permission).
   static absl::StatusOr<std::shared_ptr<Listener>> Create(
-      boost::asio::io_context& ioc, const std::string& address, uint16_t port,
-      size_t max_connections, IngressMetrics& metrics, OnAccept on_accept);
+      boost::asio::io_context& ioc,
+      std::vector<boost::asio::io_context::executor_type> session_executors,
+      const std::string& address, uint16_t port, size_t max_connections,
+      IngressMetrics& metrics, OnAccept on_accept);
 
   void Start();
   void Close();
   uint16_t port() const { return port_; }
 
-  Listener(boost::asio::io_context& ioc, size_t max_connections,
-           IngressMetrics& metrics, OnAccept on_accept);
+  Listener(
+      boost::asio::io_context& ioc,
+      std::vector<boost::asio::io_context::executor_type> session_executors,
+      size_t max_connections, IngressMetrics& metrics, OnAccept on_accept);
 
  private:
   void DoAccept();
   void OnAcceptDone(boost::system::error_code ec,
                     boost::asio::ip::tcp::socket socket);
 
-  boost::asio::io_context& ioc_;
+  const std::vector<boost::asio::io_context::executor_type> session_executors_;
+  size_t next_executor_ = 0;  // guarded by strand_
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_timer_;  // backoff after accept errors
