@@ -357,7 +357,7 @@ workload_memory() {
 
 workload_conversion() {
   local name
-  for name in conversion_bench ring_bench; do
+  for name in conversion_bench signature_bench ring_bench; do
     [ -x "$build/bench/$name" ] || continue
     "$build/bench/$name" --benchmark_repetitions="$runs" \
       --benchmark_report_aggregates_only=true --benchmark_format=json \

@@ -2,31 +2,66 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include <cstdint>
+#include <memory>
 
 namespace hookstream {
 
-std::string HmacSha256(absl::string_view key, absl::string_view data) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int out_len = 0;
-  // HMAC() with an empty key still works: OpenSSL treats a null key of
-  // length 0 as the empty key, so pass a valid pointer regardless.
+// The keyed EVP_MAC_CTX; nullptr when OpenSSL could not build it.
+struct HmacSha256Key::Context {
+  ~Context() { EVP_MAC_CTX_free(keyed); }
+  EVP_MAC_CTX* keyed = nullptr;
+};
+
+HmacSha256Key::HmacSha256Key(absl::string_view key)
+    : context_(std::make_unique<Context>()) {
+  EVP_MAC* const hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  if (hmac == nullptr) return;
+  EVP_MAC_CTX* const ctx = EVP_MAC_CTX_new(hmac);
+  EVP_MAC_free(hmac);  // the context holds its own reference
+  if (ctx == nullptr) return;
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+      OSSL_PARAM_construct_end()};
+  // An empty key is a valid HMAC key; pass a valid pointer regardless.
   static const unsigned char kEmpty = 0;
   const unsigned char* key_ptr =
       key.empty() ? &kEmpty
                   : reinterpret_cast<const unsigned char*>(key.data());
-  const unsigned char* result =
-      HMAC(EVP_sha256(), key_ptr, static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-           out, &out_len);
-  if (result == nullptr || out_len != kSha256Bytes) {
-    // Only a broken OpenSSL installation gets here; an empty MAC never
-    // matches a received signature, so verification fails closed.
-    return std::string();
+  if (EVP_MAC_init(ctx, key_ptr, key.size(), params) != 1) {
+    EVP_MAC_CTX_free(ctx);
+    return;
   }
+  context_->keyed = ctx;
+}
+
+HmacSha256Key::~HmacSha256Key() = default;
+HmacSha256Key::HmacSha256Key(HmacSha256Key&& other) noexcept = default;
+HmacSha256Key& HmacSha256Key::operator=(HmacSha256Key&& other) noexcept =
+    default;
+
+std::string HmacSha256Key::Mac(absl::string_view data) const {
+  if (context_ == nullptr || context_->keyed == nullptr) return std::string();
+  // Duplicating copies the state with the key already absorbed.
+  EVP_MAC_CTX* const ctx = EVP_MAC_CTX_dup(context_->keyed);
+  if (ctx == nullptr) return std::string();
+  unsigned char out[EVP_MAX_MD_SIZE];
+  size_t out_len = 0;
+  const bool ok =
+      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()),
+                     data.size()) == 1 &&
+      EVP_MAC_final(ctx, out, &out_len, sizeof(out)) == 1 &&
+      out_len == kSha256Bytes;
+  EVP_MAC_CTX_free(ctx);
+  if (!ok) return std::string();
   return std::string(reinterpret_cast<const char*>(out), out_len);
+}
+
+std::string HmacSha256(absl::string_view key, absl::string_view data) {
+  return HmacSha256Key(key).Mac(data);
 }
 
 bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {

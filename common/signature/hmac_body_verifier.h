@@ -56,9 +56,9 @@ class HmacBodyVerifier final : public Verifier {
 
  private:
   HmacBodyVerifier(std::vector<SigningSecret> secrets, Options options)
-      : secrets_(std::move(secrets)), options_(std::move(options)) {}
+      : secrets_(PrepareSecrets(secrets)), options_(std::move(options)) {}
 
-  const std::vector<SigningSecret> secrets_;
+  const std::vector<PreparedSecret> secrets_;
   const Options options_;
 };
 

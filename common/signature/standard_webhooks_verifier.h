@@ -58,9 +58,9 @@ class StandardWebhooksVerifier final : public Verifier {
 
  private:
   StandardWebhooksVerifier(std::vector<SigningSecret> secrets, Options options)
-      : secrets_(std::move(secrets)), options_(options) {}
+      : secrets_(PrepareSecrets(secrets)), options_(options) {}
 
-  const std::vector<SigningSecret> secrets_;  // keys decoded
+  const std::vector<PreparedSecret> secrets_;  // keys decoded
   const Options options_;
 };
 

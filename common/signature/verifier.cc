@@ -37,11 +37,21 @@ absl::Status ValidateSecrets(const std::vector<SigningSecret>& secrets) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> MatchSecret(
-    const std::vector<SigningSecret>& secrets, absl::string_view signed_bytes,
-    const std::vector<std::string>& received, absl::string_view what) {
+std::vector<PreparedSecret> PrepareSecrets(
+    const std::vector<SigningSecret>& secrets) {
+  std::vector<PreparedSecret> prepared;
+  prepared.reserve(secrets.size());
   for (const SigningSecret& secret : secrets) {
-    const std::string expected = HmacSha256(secret.key, signed_bytes);
+    prepared.push_back({secret.label, HmacSha256Key(secret.key)});
+  }
+  return prepared;
+}
+
+absl::StatusOr<std::string> MatchSecret(
+    const std::vector<PreparedSecret>& secrets, absl::string_view signed_bytes,
+    const std::vector<std::string>& received, absl::string_view what) {
+  for (const PreparedSecret& secret : secrets) {
+    const std::string expected = secret.key.Mac(signed_bytes);
     bool match = false;
     // Compare against every candidate without stopping early, so timing
     // does not reveal which candidate matched.

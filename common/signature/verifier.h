@@ -31,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/signature/crypto.h"
 
 namespace hookstream {
 
@@ -88,11 +89,19 @@ absl::Status VerifyFailure(absl::string_view reason, absl::string_view detail);
 // key non-empty, labels non-empty and unique.
 absl::Status ValidateSecrets(const std::vector<SigningSecret>& secrets);
 
+// A secret with its HMAC-SHA256 key prepared for repeated use.
+struct PreparedSecret {
+  std::string label;
+  HmacSha256Key key;
+};
+std::vector<PreparedSecret> PrepareSecrets(
+    const std::vector<SigningSecret>& secrets);
+
 // The label of the first secret whose HMAC-SHA256 of `signed_bytes` equals
 // one of the `received` MACs, compared in constant time against every
 // candidate; otherwise UNAUTHENTICATED (bad_signature) naming `what`.
 absl::StatusOr<std::string> MatchSecret(
-    const std::vector<SigningSecret>& secrets, absl::string_view signed_bytes,
+    const std::vector<PreparedSecret>& secrets, absl::string_view signed_bytes,
     const std::vector<std::string>& received, absl::string_view what);
 
 }  // namespace hookstream

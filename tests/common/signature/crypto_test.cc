@@ -2,6 +2,8 @@
 
 #include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -26,6 +28,30 @@ TEST(CryptoTest, HmacSha256MatchesKnownVector) {
   // openssl dgst -sha256 -hmac 'test-secret' on an empty file.
   EXPECT_EQ(EncodeHex(HmacSha256("test-secret", "")),
             "a41bc6d81d6413576ae0994995e0ad89a416ec97389515c3604f47722122eeeb");
+}
+
+// Verifies a prepared key gives the same MACs as the one-shot function, on
+// every reuse and from several threads at once, including a key longer than
+// SHA-256's block (hashed first) and the empty key.
+TEST(CryptoTest, PreparedKeyMatchesOneShotAndIsReusable) {
+  const HmacSha256Key key("test-secret");
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(EncodeHex(key.Mac(kBody)), kHex);
+  // printf 'data' | openssl dgst -sha256 -hmac "$(printf 'k%.0s' {1..100})"
+  EXPECT_EQ(EncodeHex(HmacSha256Key(std::string(100, 'k')).Mac("data")),
+            "09380ee4b802da2363bc96e8e0d133ba275458ea8ddbc564f986fc12b31f8cb1");
+  // RFC 2104 HMAC with an empty key over empty data (a well-known value).
+  EXPECT_EQ(EncodeHex(HmacSha256Key("").Mac("")),
+            "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+  HmacSha256Key moved = HmacSha256Key("test-secret");
+  std::vector<std::thread> threads;
+  std::vector<std::string> results(4);
+  for (size_t t = 0; t < results.size(); ++t) {
+    threads.emplace_back([&moved, &results, t] {
+      for (int i = 0; i < 100; ++i) results[t] = EncodeHex(moved.Mac(kBody));
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const std::string& r : results) EXPECT_EQ(r, kHex);
 }
 
 // Verifies the comparison depends on every byte and on the length.
