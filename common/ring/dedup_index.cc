@@ -9,6 +9,10 @@ DedupIndex::DedupIndex(Options options, const Clock& clock)
 
 std::optional<uint64_t> DedupIndex::Find(absl::string_view id) {
   Expire();
+  return Peek(id);
+}
+
+std::optional<uint64_t> DedupIndex::Peek(absl::string_view id) const {
   if (auto it = by_id_.find(id); it != by_id_.end()) return it->second;
   return std::nullopt;
 }
@@ -20,7 +24,8 @@ void DedupIndex::Insert(absl::string_view id, uint64_t sequence) {
   if (by_id_.contains(id)) return;
   entries_.push_back(Entry{std::string(id), sequence, clock_.Now()});
   by_id_.emplace(entries_.back().id, sequence);
-  while (entries_.size() > options_.max_ids) {
+  while (entries_.size() > options_.max_ids &&
+         entries_.front().sequence < keep_from_) {
     by_id_.erase(entries_.front().id);
     entries_.pop_front();
   }
@@ -30,7 +35,7 @@ void DedupIndex::Expire() {
   const absl::Time now = clock_.Now();
   // Entries are in insertion order; with a clock that steps back, a newer
   // entry may look older, which only delays its expiry.
-  while (!entries_.empty() &&
+  while (!entries_.empty() && entries_.front().sequence < keep_from_ &&
          (entries_.size() > options_.max_ids ||
           now - entries_.front().inserted_at >= options_.window)) {
     by_id_.erase(entries_.front().id);

@@ -4,10 +4,17 @@
 // DedupIndex remembers which provider event ids were appended, and at which
 // sequence, for longer than the ring may hold the events: GETTRX retries a
 // delivery for days, and a retry of an evicted event must still be answered
-// "duplicate" with the first delivery's sequence, not appended again.
+// "duplicate" with the first delivery's sequence, not appended again. It is
+// also the ring's only id index: the ring pins the ids of the events it
+// holds (KeepFrom), so that every held event can be found by its id.
 //
 // Bounds: an id is forgotten `window` after it was inserted (default 72 h),
-// or earlier when more than `max_ids` ids are remembered (oldest first).
+// or earlier when more than `max_ids` ids are remembered (oldest first),
+// unless it is pinned: an id inserted with a sequence at or above the
+// KeepFrom floor is never forgotten, so `max_ids` is a floor that pinned ids
+// may exceed (at most max(max_ids, pinned ids) are remembered). Forgetting
+// goes oldest first and stops at the first pinned id, which is exact when
+// sequences are inserted in increasing order (as the ring does).
 // Memory: about 100 bytes per id plus the id's length.
 //
 // Example:
@@ -22,6 +29,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -48,8 +56,18 @@ class DedupIndex {
   // Forgets expired ids first.
   std::optional<uint64_t> Find(absl::string_view id);
 
+  // Like Find, but forgets nothing: it may also answer an id that is expired
+  // but not yet forgotten. Exact for pinned ids (never expired); const, so
+  // callers sharing a lock may call it concurrently.
+  std::optional<uint64_t> Peek(absl::string_view id) const;
+
   // Remembers `id` → `sequence`. `id` must not be remembered already.
   void Insert(absl::string_view id, uint64_t sequence);
+
+  // Pins the ids inserted with a sequence >= `sequence`: neither the window
+  // nor `max_ids` forgets them; ids below it may be forgotten again (at the
+  // next Find or Insert). Default: nothing is pinned.
+  void KeepFrom(uint64_t sequence) { keep_from_ = sequence; }
 
   // How many ids are remembered (expired ones may still be counted until the
   // next Find or Insert).
@@ -64,6 +82,8 @@ class DedupIndex {
     absl::Time inserted_at;
   };
 
+  // Forgets expired ids and those beyond `max_ids`, oldest first, up to the
+  // first pinned one.
   void Expire();
 
   const Options options_;
@@ -72,6 +92,7 @@ class DedupIndex {
   // push_back/pop_front, so `by_id_` can key on views of `Entry::id`.
   std::deque<Entry> entries_;
   absl::flat_hash_map<absl::string_view, uint64_t> by_id_;
+  uint64_t keep_from_ = std::numeric_limits<uint64_t>::max();
 };
 
 }  // namespace hookstream

@@ -66,7 +66,9 @@ EventRing::EventRing(Options options, const Clock& clock,
       stream_epoch_(stream_epoch.empty() ? NewStreamEpoch(clock.Now())
                                          : std::move(stream_epoch)),
       start_time_(clock.Now()),
-      dedup_(options_.dedup, clock) {}
+      dedup_(options_.dedup, clock) {
+  dedup_.KeepFrom(oldest_sequence_);
+}
 
 absl::StatusOr<EventRing::AppendResult> EventRing::Append(v1::Event event) {
   if (event.id().empty()) {
@@ -106,10 +108,8 @@ absl::StatusOr<EventRing::AppendResult> EventRing::Append(v1::Event event) {
   {
     std::unique_lock lock(mu_);
     sequence = oldest_sequence_ + events_.size();
-    // A retry of an accepted event is a duplicate, whatever its size.
-    if (auto it = held_ids_.find(event.id()); it != held_ids_.end()) {
-      return AppendResult{.sequence = it->second, .duplicate = true};
-    }
+    // A retry of an accepted event is a duplicate, whatever its size. Held
+    // ids are pinned in the dedup index, so this covers them too.
     if (std::optional<uint64_t> first = dedup_.Find(event.id())) {
       return AppendResult{.sequence = *first, .duplicate = true};
     }
@@ -129,8 +129,6 @@ absl::StatusOr<EventRing::AppendResult> EventRing::Append(v1::Event event) {
     last_append_time_ = stored->append_time;
 
     EvictLocked(size, evicted);
-    // The key views stored->id, which lives as long as the held event.
-    held_ids_.emplace(stored->id, sequence);
     dedup_.Insert(stored->id, sequence);
     bytes_ += size;
     events_.push_back(std::move(stored));
@@ -145,13 +143,14 @@ void EventRing::EvictLocked(size_t incoming_bytes,
   while (!events_.empty() && (events_.size() >= options_.max_events ||
                               bytes_ + incoming_bytes > options_.max_bytes)) {
     StoredEventPtr& oldest = events_.front();
-    // The dedup index keeps remembering the id; only the held index forgets.
-    held_ids_.erase(oldest->id);
     bytes_ -= oldest->ByteSize();
     evicted.push_back(std::move(oldest));
     events_.pop_front();
     ++oldest_sequence_;
   }
+  // The evicted ids are no longer pinned: the dedup window and count decide
+  // how long they are remembered.
+  dedup_.KeepFrom(oldest_sequence_);
 }
 
 StoredEventPtr EventRing::Get(uint64_t sequence) const {
@@ -165,18 +164,21 @@ StoredEventPtr EventRing::Get(uint64_t sequence) const {
 
 StoredEventPtr EventRing::GetById(absl::string_view event_id) const {
   std::shared_lock lock(mu_);
-  auto it = held_ids_.find(event_id);
-  if (it == held_ids_.end()) return nullptr;
-  return events_[it->second - oldest_sequence_];
+  // Held ids are pinned in the dedup index, so Peek (which forgets nothing
+  // and is safe under a shared lock) finds every held event; an id it still
+  // remembers of an evicted event fails the range check.
+  const std::optional<uint64_t> sequence = dedup_.Peek(event_id);
+  if (!sequence || *sequence < oldest_sequence_ ||
+      *sequence - oldest_sequence_ >= events_.size()) {
+    return nullptr;
+  }
+  return events_[*sequence - oldest_sequence_];
 }
 
 std::optional<uint64_t> EventRing::SequenceOfEventId(
     absl::string_view event_id) const {
-  // Exclusive: DedupIndex::Find forgets expired ids.
+  // Exclusive: DedupIndex::Find forgets expired ids (never held ones).
   std::unique_lock lock(mu_);
-  if (auto it = held_ids_.find(event_id); it != held_ids_.end()) {
-    return it->second;
-  }
   return dedup_.Find(event_id);
 }
 

@@ -41,7 +41,6 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -174,8 +173,8 @@ class EventRing {
 
  private:
   // Evicts oldest events until one of `incoming_bytes` fits; moves them to
-  // `evicted` so that their memory is freed after mu_ is released.
-  // Requires mu_ held exclusively.
+  // `evicted` so that their memory is freed after mu_ is released, and
+  // unpins their ids in the dedup index. Requires mu_ held exclusively.
   void EvictLocked(size_t incoming_bytes, std::vector<StoredEventPtr>& evicted);
 
   const Options options_;
@@ -193,9 +192,10 @@ class EventRing {
   uint64_t oldest_sequence_ = 1;
   size_t bytes_ = 0;
   absl::Time last_append_time_ = absl::InfinitePast();
-  // Held events by provider id; keys view into the StoredEvent's id.
-  absl::flat_hash_map<absl::string_view, uint64_t> held_ids_;
-  // DedupIndex is not thread-safe; mu_ makes "find, then append" atomic.
+  // The only id index: remembers every appended id's sequence, with the ids
+  // of held events (sequence >= oldest_sequence_) pinned, so it answers
+  // duplicates, GetById and SequenceOfEventId. DedupIndex is not
+  // thread-safe; mu_ makes "find, then append" atomic.
   mutable DedupIndex dedup_;
 
   AppendNotifier notifier_;

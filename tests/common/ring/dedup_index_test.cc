@@ -107,5 +107,88 @@ TEST(DedupIndexTest, KeepsLongIdsIntactAcrossManyInserts) {
   }
 }
 
+TEST(DedupIndexTest, PinnedIdsOutliveTheWindowAndTheCount) {
+  // Verifies that ids at or above the KeepFrom floor are never forgotten,
+  // however old or many, and that lowering the pin releases them to the
+  // window and the count again.
+  FakeClock clock;
+  DedupIndex dedup({.window = absl::Hours(1), .max_ids = 2}, clock);
+  dedup.KeepFrom(1);
+  for (uint64_t i = 1; i <= 4; ++i) {
+    dedup.Insert("evt_" + std::to_string(i), i);
+  }
+  EXPECT_EQ(dedup.size(), 4u);  // max_ids is a floor the pinned ids exceed
+  clock.Advance(absl::Hours(2));
+  for (uint64_t i = 1; i <= 4; ++i) {
+    EXPECT_THAT(dedup.Find("evt_" + std::to_string(i)), Optional(Eq(i)));
+  }
+
+  dedup.KeepFrom(3);  // 1 and 2 are expired and unpinned: forgotten
+  EXPECT_EQ(dedup.Find("evt_1"), std::nullopt);
+  EXPECT_EQ(dedup.Find("evt_2"), std::nullopt);
+  EXPECT_THAT(dedup.Find("evt_3"), Optional(Eq(3u)));
+  EXPECT_EQ(dedup.size(), 2u);
+
+  dedup.KeepFrom(5);
+  EXPECT_EQ(dedup.Find("evt_4"), std::nullopt);
+  EXPECT_EQ(dedup.size(), 0u);
+}
+
+TEST(DedupIndexTest, CountCapForgetsOnlyUnpinnedIds) {
+  // Verifies that beyond max_ids only ids below the pin are forgotten, and
+  // that the remembered count is then max(max_ids, pinned ids).
+  FakeClock clock;
+  DedupIndex dedup({.window = absl::Hours(72), .max_ids = 2}, clock);
+  dedup.KeepFrom(1);
+  dedup.Insert("evt_1", 1);
+  dedup.Insert("evt_2", 2);
+  dedup.Insert("evt_3", 3);
+  dedup.KeepFrom(2);
+  dedup.Insert("evt_4", 4);  // forgets evt_1, keeps the three pinned
+  EXPECT_EQ(dedup.size(), 3u);
+  EXPECT_EQ(dedup.Find("evt_1"), std::nullopt);
+  EXPECT_THAT(dedup.Find("evt_2"), Optional(Eq(2u)));
+  EXPECT_THAT(dedup.Find("evt_4"), Optional(Eq(4u)));
+
+  dedup.KeepFrom(4);
+  dedup.Insert("evt_5", 5);  // 4 ids, 2 of them pinned: the 2 oldest go
+  EXPECT_EQ(dedup.size(), 2u);
+  EXPECT_EQ(dedup.Find("evt_3"), std::nullopt);
+  EXPECT_THAT(dedup.Find("evt_4"), Optional(Eq(4u)));
+  EXPECT_THAT(dedup.Find("evt_5"), Optional(Eq(5u)));
+}
+
+TEST(DedupIndexTest, PeekForgetsNothing) {
+  // Verifies that Peek answers like Find but leaves expired ids in place
+  // (it is const), while Find forgets them.
+  FakeClock clock;
+  DedupIndex dedup({.window = absl::Hours(1), .max_ids = 10}, clock);
+  dedup.Insert("evt_a", 7);
+  EXPECT_THAT(dedup.Peek("evt_a"), Optional(Eq(7u)));
+  EXPECT_EQ(dedup.Peek("evt_b"), std::nullopt);
+  clock.Advance(absl::Hours(1));
+  EXPECT_THAT(dedup.Peek("evt_a"), Optional(Eq(7u)));
+  EXPECT_EQ(dedup.size(), 1u);
+  EXPECT_EQ(dedup.Find("evt_a"), std::nullopt);
+  EXPECT_EQ(dedup.Peek("evt_a"), std::nullopt);
+  EXPECT_EQ(dedup.size(), 0u);
+}
+
+TEST(DedupIndexTest, ForgettingStopsAtTheFirstPinnedId) {
+  // Verifies the documented limit of out-of-order inserts: an unpinned id
+  // inserted after a pinned one waits for it (later, never wrongly early).
+  FakeClock clock;
+  DedupIndex dedup({.window = absl::Hours(1), .max_ids = 10}, clock);
+  dedup.KeepFrom(5);
+  dedup.Insert("evt_pinned", 5);
+  dedup.Insert("evt_late", 1);
+  clock.Advance(absl::Hours(2));
+  EXPECT_THAT(dedup.Find("evt_pinned"), Optional(Eq(5u)));
+  EXPECT_THAT(dedup.Find("evt_late"), Optional(Eq(1u)));
+  dedup.KeepFrom(6);
+  EXPECT_EQ(dedup.Find("evt_late"), std::nullopt);
+  EXPECT_EQ(dedup.size(), 0u);
+}
+
 }  // namespace
 }  // namespace hookstream

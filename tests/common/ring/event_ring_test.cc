@@ -236,6 +236,89 @@ TEST(EventRingTest, HeldEventIsADuplicateEvenAfterTheWindow) {
   EXPECT_EQ(retry->sequence, 1u);
 }
 
+TEST(EventRingTest, HeldEventsAreFoundByIdBeyondTheDedupCount) {
+  // Verifies that the dedup index never forgets the id of a held event, even
+  // past its count cap: every held event is found by id and a retry of it is
+  // a duplicate; once evicted, the cap applies again.
+  FakeClock clock;
+  EventRing ring({.max_events = 5, .dedup = {.max_ids = 2}}, clock, kEpoch);
+  for (int i = 1; i <= 5; ++i) {
+    MustAppend(ring, MakeEvent(absl::StrCat("e", i)));
+  }
+  EXPECT_EQ(ring.GetInfo().dedup_count, 5u);
+  for (uint64_t i = 1; i <= 5; ++i) {
+    const std::string id = absl::StrCat("e", i);
+    ASSERT_NE(ring.GetById(id), nullptr) << id;
+    EXPECT_EQ(ring.GetById(id)->sequence, i);
+    EXPECT_THAT(ring.SequenceOfEventId(id), Optional(Eq(i)));
+    absl::StatusOr<EventRing::AppendResult> retry = ring.Append(MakeEvent(id));
+    ASSERT_THAT(retry, IsOk());
+    EXPECT_TRUE(retry->duplicate) << id;
+    EXPECT_EQ(retry->sequence, i);
+  }
+  EXPECT_EQ(ring.GetInfo().head_sequence, 5u);
+
+  // e6 evicts e1: no longer pinned, and 5 ids > max_ids, so it goes.
+  MustAppend(ring, MakeEvent("e6"));
+  EXPECT_EQ(ring.GetById("e1"), nullptr);
+  EXPECT_EQ(ring.SequenceOfEventId("e1"), std::nullopt);
+  EXPECT_EQ(ring.GetInfo().dedup_count, 5u);
+  // A forgotten, evicted id is appended again as a new event.
+  EXPECT_EQ(MustAppend(ring, MakeEvent("e1")), 7u);
+  EXPECT_EQ(ring.GetById("e1")->sequence, 7u);
+}
+
+TEST(EventRingTest, EvictedIdsAreRememberedUpToTheDedupCount) {
+  // Verifies that evicted ids fill what the held ones leave of max_ids,
+  // newest first: with 3 held and max_ids = 4, one evicted id is remembered.
+  FakeClock clock;
+  EventRing ring({.max_events = 3, .dedup = {.max_ids = 4}}, clock, kEpoch);
+  for (int i = 1; i <= 4; ++i) {
+    MustAppend(ring, MakeEvent(absl::StrCat("e", i)));  // e4 evicts e1
+  }
+  EXPECT_EQ(ring.GetById("e1"), nullptr);
+  EXPECT_THAT(ring.SequenceOfEventId("e1"), Optional(Eq(1u)));
+  MustAppend(ring, MakeEvent("e5"));  // evicts e2; e1 is one too many
+  EXPECT_EQ(ring.SequenceOfEventId("e1"), std::nullopt);
+  EXPECT_THAT(ring.SequenceOfEventId("e2"), Optional(Eq(2u)));
+  absl::StatusOr<EventRing::AppendResult> retry = ring.Append(MakeEvent("e2"));
+  ASSERT_THAT(retry, IsOk());
+  EXPECT_TRUE(retry->duplicate);
+  EXPECT_EQ(retry->sequence, 2u);
+  EXPECT_EQ(ring.GetInfo().dedup_count, 4u);
+}
+
+TEST(EventRingTest, HeldEventOutlivesTheWindowUntilEvicted) {
+  // Verifies that a held event past the dedup window stays found by id and a
+  // duplicate, and that its id is forgotten once it is evicted.
+  FakeClock clock;
+  EventRing ring({.max_events = 2, .dedup = {.window = absl::Hours(1)}}, clock,
+                 kEpoch);
+  MustAppend(ring, MakeEvent("e1"));
+  clock.Advance(absl::Hours(3));
+  ASSERT_NE(ring.GetById("e1"), nullptr);
+  EXPECT_THAT(ring.SequenceOfEventId("e1"), Optional(Eq(1u)));
+  MustAppend(ring, MakeEvent("e2"));
+  ASSERT_NE(ring.GetById("e1"), nullptr);  // still held: 2 events
+  MustAppend(ring, MakeEvent("e3"));       // evicts e1, 3 h old
+  EXPECT_EQ(ring.GetById("e1"), nullptr);
+  EXPECT_EQ(ring.SequenceOfEventId("e1"), std::nullopt);
+  EXPECT_EQ(MustAppend(ring, MakeEvent("e1")), 4u);
+}
+
+TEST(EventRingTest, OversizedRetryOfAHeldEventIsADuplicate) {
+  // Verifies that the duplicate check comes before the size check: a retry
+  // larger than the budget is still answered with the first sequence.
+  FakeClock clock;
+  EventRing ring({.max_events = 10, .max_bytes = 200}, clock, kEpoch);
+  MustAppend(ring, MakeEvent("e1"));
+  absl::StatusOr<EventRing::AppendResult> retry =
+      ring.Append(MakeEvent("e1", std::string(300, 'x')));
+  ASSERT_THAT(retry, IsOk());
+  EXPECT_TRUE(retry->duplicate);
+  EXPECT_EQ(retry->sequence, 1u);
+}
+
 TEST(EventRingTest, ReadReportsMissedEventsAndOldest) {
   // Verifies that a read from an evicted position starts at the oldest held
   // event and reports exactly how many were missed, once.
