@@ -9,42 +9,9 @@
 #include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/io/coded_stream.h"
 
 namespace hookstream {
 namespace {
-
-using ::google::protobuf::io::CodedOutputStream;
-
-// The longest varint: a 64-bit value in 7-bit groups.
-constexpr size_t kMaxVarintSize = 10;
-
-void AppendVarint(uint64_t value, std::string& out) {
-  uint8_t buffer[kMaxVarintSize];
-  const uint8_t* end = CodedOutputStream::WriteVarint64ToArray(value, buffer);
-  out.append(reinterpret_cast<const char*>(buffer), end - buffer);
-}
-
-// Protobuf wire types (encoding.md): varint and length-delimited.
-constexpr uint32_t kWireTypeVarint = 0;
-constexpr uint32_t kWireTypeLengthDelimited = 2;
-
-uint64_t Tag(int field_number, uint32_t wire_type) {
-  return (static_cast<uint64_t>(field_number) << 3) | wire_type;
-}
-
-void AppendLengthDelimitedField(int field_number, absl::string_view bytes,
-                                std::string& out) {
-  AppendVarint(Tag(field_number, kWireTypeLengthDelimited), out);
-  AppendVarint(bytes.size(), out);
-  out.append(bytes.data(), bytes.size());
-}
-
-size_t SequenceFieldSize(uint64_t sequence) {
-  return CodedOutputStream::VarintSize64(
-             Tag(v1::Event::kSequenceFieldNumber, kWireTypeVarint)) +
-         CodedOutputStream::VarintSize64(sequence);
-}
 
 absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
   return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
@@ -79,29 +46,8 @@ absl::StatusOr<EventRing::AppendResult> EventRing::Append(v1::Event event) {
   stored->received_at = event.has_received_at()
                             ? FromTimestamp(event.received_at())
                             : clock_.Now();
-  if (!event.raw_json().empty()) {
-    AppendLengthDelimitedField(v1::Event::kRawJsonFieldNumber, event.raw_json(),
-                               stored->raw_json_field);
-  }
-  event.clear_raw_json();
-  // Ours to set; cleared so the serialized rest does not carry the caller's.
-  event.clear_sequence();
-  event.clear_stream_epoch();
-
-  // event_bytes = stream_epoch field + the rest + sequence field. The
-  // sequence goes last so that under the lock we only append a few bytes
-  // into space reserved here; parsers accept fields in any order.
-  std::string& bytes = stored->event_bytes;
-  bytes.reserve(kMaxVarintSize * 2 + stream_epoch_.size() +
-                event.ByteSizeLong() + 1 + kMaxVarintSize);
-  AppendLengthDelimitedField(v1::Event::kStreamEpochFieldNumber, stream_epoch_,
-                             bytes);
-  event.AppendToString(&bytes);
-  // id/type/account become views into `bytes` (no copies held per event).
-  stored->IndexFields();
-  const char* const indexed_data = bytes.data();
-  const size_t size_without_sequence =
-      bytes.size() + stored->raw_json_field.size();
+  // Takes raw_json out of `event`; the id stays there for the messages below.
+  const size_t size_without_sequence = stored->Encode(event, stream_epoch_);
 
   std::vector<StoredEventPtr> evicted;  // freed after the lock is released
   uint64_t sequence = 0;
@@ -113,18 +59,17 @@ absl::StatusOr<EventRing::AppendResult> EventRing::Append(v1::Event event) {
     if (std::optional<uint64_t> first = dedup_.Find(event.id())) {
       return AppendResult{.sequence = *first, .duplicate = true};
     }
-    const size_t size = size_without_sequence + SequenceFieldSize(sequence);
-    if (size > options_.max_bytes) {
+    const size_t size =
+        size_without_sequence + StoredEvent::SequenceFieldSize(sequence);
+    // Not encoded: larger than any event protobuf would parse.
+    if (size > options_.max_bytes || !stored->encoded()) {
       return absl::ResourceExhaustedError(absl::StrCat(
-          "event ", event.id(), " is ", size,
-          " bytes, more than the ring's byte budget of ", options_.max_bytes));
+          "event ", event.id(), " is ", size, " bytes, more than the ring's ",
+          "byte budget of ",
+          std::min(options_.max_bytes, StoredEvent::kMaxByteSize)));
     }
-    AppendVarint(Tag(v1::Event::kSequenceFieldNumber, kWireTypeVarint), bytes);
-    AppendVarint(sequence, bytes);
-    // The views survive this append in reserved space; should it ever
-    // reallocate, index again.
-    if (bytes.data() != indexed_data) stored->IndexFields();
-    stored->sequence = sequence;
+    // Only a few bytes, into room Encode reserved.
+    stored->SetSequence(sequence);
     stored->append_time = std::max(stored->received_at, last_append_time_);
     last_append_time_ = stored->append_time;
 

@@ -1,11 +1,51 @@
 #include "common/ring/stored_event.h"
 
-#include <cstddef>
+#include <cstring>
 #include <optional>
 #include <utility>
 
+#include "google/protobuf/io/coded_stream.h"
+
 namespace hookstream {
 namespace {
+
+using ::google::protobuf::io::CodedOutputStream;
+
+// Protobuf wire types (encoding.md).
+constexpr uint32_t kWireVarint = 0;
+constexpr uint32_t kWireFixed64 = 1;
+constexpr uint32_t kWireLengthDelimited = 2;
+constexpr uint32_t kWireFixed32 = 5;
+
+// The longest varint: a 64-bit value in 7-bit groups.
+constexpr size_t kMaxVarintSize = 10;
+
+constexpr uint32_t Tag(int field_number, uint32_t wire_type) {
+  return (static_cast<uint32_t>(field_number) << 3) | wire_type;
+}
+
+constexpr uint32_t kSequenceTag =
+    Tag(v1::Event::kSequenceFieldNumber, kWireVarint);
+static_assert(kSequenceTag < 0x80, "the sequence tag is a one-byte varint");
+
+// The sequence field at its longest.
+constexpr size_t kMaxSequenceFieldSize = 1 + kMaxVarintSize;
+
+size_t LengthDelimitedFieldSize(int field_number, size_t length) {
+  return CodedOutputStream::VarintSize32(
+             Tag(field_number, kWireLengthDelimited)) +
+         CodedOutputStream::VarintSize64(length) + length;
+}
+
+// Writes a length-delimited field at `out`; returns the end.
+uint8_t* WriteLengthDelimitedField(int field_number, absl::string_view bytes,
+                                   uint8_t* out) {
+  out = CodedOutputStream::WriteVarint32ToArray(
+      Tag(field_number, kWireLengthDelimited), out);
+  out = CodedOutputStream::WriteVarint64ToArray(bytes.size(), out);
+  std::memcpy(out, bytes.data(), bytes.size());
+  return out + bytes.size();
+}
 
 // Reads a base-128 varint at `*pos`, advancing it. False when truncated.
 bool ReadVarint(absl::string_view bytes, size_t* pos, uint64_t* value) {
@@ -18,21 +58,16 @@ bool ReadVarint(absl::string_view bytes, size_t* pos, uint64_t* value) {
   return false;
 }
 
-constexpr uint32_t kWireVarint = 0;
-constexpr uint32_t kWireFixed64 = 1;
-constexpr uint32_t kWireLengthDelimited = 2;
-constexpr uint32_t kWireFixed32 = 5;
-
 // `view`'s offset inside `bytes`, or nullopt when it points elsewhere (an
 // empty view is "elsewhere": it needs no re-pointing).
 std::optional<size_t> OffsetIn(absl::string_view view,
-                               const std::string& bytes) {
-  if (view.empty()) return std::nullopt;
-  const char* const begin = bytes.data();
-  if (view.data() < begin || view.data() + view.size() > begin + bytes.size()) {
+                               absl::string_view bytes) {
+  if (view.empty() || bytes.empty()) return std::nullopt;
+  if (view.data() < bytes.data() ||
+      view.data() + view.size() > bytes.data() + bytes.size()) {
     return std::nullopt;
   }
-  return static_cast<size_t>(view.data() - begin);
+  return static_cast<size_t>(view.data() - bytes.data());
 }
 
 }  // namespace
@@ -49,13 +84,22 @@ StoredEvent& StoredEvent::operator=(const StoredEvent& other) {
   copy.sequence = other.sequence;
   copy.received_at = other.received_at;
   copy.append_time = other.append_time;
-  copy.event_bytes = other.event_bytes;
-  copy.raw_json_field = other.raw_json_field;
-  // Views into other.event_bytes move to the copy's; others stay as they are.
+  copy.size_ = other.size_;
+  copy.raw_json_field_size_ = other.raw_json_field_size_;
+  if (other.bytes_ != nullptr) {
+    // An event still waiting for its sequence keeps the room for it.
+    const size_t capacity =
+        other.size_ + (other.sequence == 0 ? kMaxSequenceFieldSize : 0);
+    copy.bytes_ = std::make_unique_for_overwrite<char[]>(capacity);
+    std::memcpy(copy.bytes_.get(), other.bytes_.get(), other.size_);
+  }
+  // Views into other's bytes move to the copy's; others stay as they are.
+  const absl::string_view from = other.WithRawJson();
+  const absl::string_view to = copy.WithRawJson();
   auto repoint = [&](absl::string_view view) -> absl::string_view {
-    const std::optional<size_t> offset = OffsetIn(view, other.event_bytes);
+    const std::optional<size_t> offset = OffsetIn(view, from);
     if (!offset) return view;
-    return absl::string_view(copy.event_bytes).substr(*offset, view.size());
+    return to.substr(*offset, view.size());
   };
   copy.id = repoint(other.id);
   copy.type = repoint(other.type);
@@ -65,28 +109,72 @@ StoredEvent& StoredEvent::operator=(const StoredEvent& other) {
 
 StoredEvent& StoredEvent::operator=(StoredEvent&& other) noexcept {
   if (this == &other) return *this;
-  const std::optional<size_t> id_at = OffsetIn(other.id, other.event_bytes);
-  const std::optional<size_t> type_at = OffsetIn(other.type, other.event_bytes);
-  const std::optional<size_t> account_at =
-      OffsetIn(other.account, other.event_bytes);
+  // The heap block changes owner, not address: the views stay valid.
   sequence = other.sequence;
+  id = std::exchange(other.id, {});
+  type = std::exchange(other.type, {});
+  account = std::exchange(other.account, {});
   received_at = other.received_at;
   append_time = other.append_time;
-  // A moved short string is copied, not stolen: re-point by offset.
-  event_bytes = std::move(other.event_bytes);
-  raw_json_field = std::move(other.raw_json_field);
-  const absl::string_view bytes = event_bytes;
-  id = id_at ? bytes.substr(*id_at, other.id.size()) : other.id;
-  type = type_at ? bytes.substr(*type_at, other.type.size()) : other.type;
-  account = account_at ? bytes.substr(*account_at, other.account.size())
-                       : other.account;
-  other.id = other.type = other.account = absl::string_view();
+  bytes_ = std::move(other.bytes_);
+  size_ = std::exchange(other.size_, 0);
+  raw_json_field_size_ = std::exchange(other.raw_json_field_size_, 0);
   return *this;
+}
+
+size_t StoredEvent::Encode(v1::Event& event, absl::string_view stream_epoch) {
+  const std::string raw_json = std::move(*event.mutable_raw_json());
+  event.clear_raw_json();
+  event.clear_sequence();
+  event.clear_stream_epoch();
+  // Fills the cached sizes that SerializeWithCachedSizesToArray uses.
+  const size_t rest_size = event.ByteSizeLong();
+  const size_t raw_json_field_size =
+      raw_json.empty() ? 0
+                       : LengthDelimitedFieldSize(
+                             v1::Event::kRawJsonFieldNumber, raw_json.size());
+  const size_t size =
+      raw_json_field_size +
+      LengthDelimitedFieldSize(v1::Event::kStreamEpochFieldNumber,
+                               stream_epoch.size()) +
+      rest_size;
+  // Protobuf's cached sizes are ints: do not serialize what would not parse.
+  if (size + kMaxSequenceFieldSize > kMaxByteSize) return size;
+
+  bytes_ = std::make_unique_for_overwrite<char[]>(size + kMaxSequenceFieldSize);
+  auto* const begin = reinterpret_cast<uint8_t*>(bytes_.get());
+  uint8_t* out = begin;
+  if (!raw_json.empty()) {
+    out = WriteLengthDelimitedField(v1::Event::kRawJsonFieldNumber, raw_json,
+                                    out);
+  }
+  out = WriteLengthDelimitedField(v1::Event::kStreamEpochFieldNumber,
+                                  stream_epoch, out);
+  out = event.SerializeWithCachedSizesToArray(out);
+  size_ = static_cast<size_t>(out - begin);
+  raw_json_field_size_ = raw_json_field_size;
+  IndexFields();
+  return size_;
+}
+
+void StoredEvent::SetSequence(uint64_t new_sequence) {
+  sequence = new_sequence;
+  if (bytes_ == nullptr) return;  // nothing was encoded
+  auto* const begin = reinterpret_cast<uint8_t*>(bytes_.get());
+  uint8_t* out =
+      CodedOutputStream::WriteVarint32ToArray(kSequenceTag, begin + size_);
+  out = CodedOutputStream::WriteVarint64ToArray(new_sequence, out);
+  size_ = static_cast<size_t>(out - begin);
+}
+
+size_t StoredEvent::SequenceFieldSize(uint64_t sequence) {
+  return CodedOutputStream::VarintSize32(kSequenceTag) +
+         CodedOutputStream::VarintSize64(sequence);
 }
 
 void StoredEvent::IndexFields() {
   id = type = account = absl::string_view();
-  const absl::string_view bytes = event_bytes;
+  const absl::string_view bytes = WithoutRawJson();
   size_t pos = 0;
   while (pos < bytes.size()) {
     uint64_t tag = 0;
@@ -127,18 +215,18 @@ void StoredEvent::IndexFields() {
         break;
       }
       default:
-        return;  // groups are not used by Event; bytes the ring built
+        return;  // groups are not used by Event; bytes Encode built
     }
   }
 }
 
 absl::string_view StoredEvent::RawJson() const {
-  const absl::string_view field = raw_json_field;
+  const absl::string_view field = RawJsonField();
   size_t pos = 0;
   uint64_t tag = 0;
   uint64_t length = 0;
-  // Built by EventRing::Append, so malformed bytes mean a bug; answer empty
-  // rather than read out of bounds.
+  // Built by Encode, so malformed bytes mean a bug; answer empty rather than
+  // read out of bounds.
   if (!ReadVarint(field, &pos, &tag) || !ReadVarint(field, &pos, &length) ||
       length > field.size() - pos) {
     return {};
@@ -148,10 +236,11 @@ absl::string_view StoredEvent::RawJson() const {
 
 v1::Event StoredEvent::ToEvent(bool include_raw_json) const {
   v1::Event event;
-  // Cannot fail on bytes EventRing produced; a partial event is the best
-  // answer if it ever did.
-  (void)event.ParseFromString(event_bytes);
-  if (include_raw_json) event.set_raw_json(std::string(RawJson()));
+  const absl::string_view bytes =
+      include_raw_json ? WithRawJson() : WithoutRawJson();
+  // Cannot fail on bytes Encode produced; a partial event is the best answer
+  // if it ever did.
+  (void)event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
   return event;
 }
 

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "grpcpp/support/slice.h"
 
@@ -40,7 +41,7 @@ void ReleaseStoredEvent(void* user_data) {
 }
 
 // A slice over `bytes` (owned by `event`) that keeps `event` alive.
-grpc::Slice SliceOf(const StoredEventPtr& event, const std::string& bytes) {
+grpc::Slice SliceOf(const StoredEventPtr& event, absl::string_view bytes) {
   // gRPC never writes through a slice it sends, so dropping const is safe.
   void* data = const_cast<char*>(bytes.data());
   auto owner = std::make_unique<StoredEventPtr>(event);
@@ -53,24 +54,21 @@ grpc::Slice SliceOf(const StoredEventPtr& event, const std::string& bytes) {
 
 grpc::ByteBuffer EncodeEventBatch(const std::vector<StoredEventPtr>& events,
                                   bool include_raw_json) {
+  auto bytes_of = [include_raw_json](const StoredEvent& event) {
+    return include_raw_json ? event.WithRawJson() : event.WithoutRawJson();
+  };
   size_t batch_length = 0;
   for (const StoredEventPtr& event : events) {
-    const size_t length = event->event_bytes.size() +
-                          (include_raw_json ? event->raw_json_field.size() : 0);
+    const size_t length = bytes_of(*event).size();
     batch_length += 1 + CodedOutputStream::VarintSize64(length) + length;
   }
   std::vector<grpc::Slice> slices;
-  slices.reserve(1 + events.size() * (include_raw_json ? 3 : 2));
+  slices.reserve(1 + events.size() * 2);
   slices.emplace_back(FieldHeader(batch_length));
   for (const StoredEventPtr& event : events) {
-    const bool raw = include_raw_json && !event->raw_json_field.empty();
-    const size_t length =
-        event->event_bytes.size() + (raw ? event->raw_json_field.size() : 0);
-    slices.emplace_back(FieldHeader(length));
-    if (!event->event_bytes.empty()) {
-      slices.push_back(SliceOf(event, event->event_bytes));
-    }
-    if (raw) slices.push_back(SliceOf(event, event->raw_json_field));
+    const absl::string_view bytes = bytes_of(*event);
+    slices.emplace_back(FieldHeader(bytes.size()));
+    if (!bytes.empty()) slices.push_back(SliceOf(event, bytes));
   }
   return grpc::ByteBuffer(slices.data(), slices.size());
 }

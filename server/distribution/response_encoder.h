@@ -10,10 +10,10 @@
 // Wire layout (protobuf, proto3):
 //   SubscribeResponse.events (field 1, LEN) =
 //     EventBatch { repeated Event events = 1 } =
-//       for each event: tag 0x0A, varint length, event_bytes
-//                                              [+ raw_json_field]
-// `raw_json_field` is itself a complete encoded `raw_json` field (field 100),
-// so appending it yields the Event with its raw JSON.
+//       for each event: tag 0x0A, varint length,
+//                       StoredEvent::WithRawJson() or WithoutRawJson()
+// Both are contiguous in the stored buffer (the event without raw JSON is a
+// suffix of the event with it), so each event is one slice.
 //
 // Example:
 //   grpc::ByteBuffer batch = EncodeEventBatch(read.events, include_raw_json);

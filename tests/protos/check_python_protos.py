@@ -61,8 +61,8 @@ def main() -> int:
                  "add_EventStreamServicer_to_server"):
         assert hasattr(event_stream_pb2_grpc, name), name
 
-    # The event: raw_json is bytes and the last field (the ring relies on
-    # it), and the data oneof holds the typed payloads plus `other`.
+    # The event: raw_json is bytes and the last field number (kept stable
+    # for clients), and the data oneof holds the typed payloads plus `other`.
     fields = event_pb2.Event.DESCRIPTOR.fields_by_name
     raw_json = fields["raw_json"]
     assert raw_json.number == 100 and raw_json.type == raw_json.TYPE_BYTES

@@ -524,8 +524,9 @@ v1::Event RichEvent() {
 
 TEST(EventRingTest, StoredEventRoundTripsWithAndWithoutRawJson) {
   // Verifies that the stored bytes parse back to the appended event with
-  // the ring's sequence and epoch, with and without raw_json, and that
-  // event_bytes + raw_json_field is the full serialized event.
+  // the ring's sequence and epoch, with and without raw_json, and that the
+  // event without raw_json is the event with it minus the leading raw_json
+  // field.
   FakeClock clock;
   EventRing ring({}, clock, kEpoch);
   MustAppend(ring, MakeEvent("e1"));
@@ -544,13 +545,17 @@ TEST(EventRingTest, StoredEventRoundTripsWithAndWithoutRawJson) {
   EXPECT_TRUE(
       MessageDifferencer::Equals(stored->ToEvent(false), expected_without_raw));
   v1::Event parsed;
-  ASSERT_TRUE(parsed.ParseFromString(stored->event_bytes));
+  ASSERT_TRUE(parsed.ParseFromString(std::string(stored->WithoutRawJson())));
   EXPECT_TRUE(MessageDifferencer::Equals(parsed, expected_without_raw))
       << parsed.DebugString();
-  ASSERT_TRUE(
-      parsed.ParseFromString(stored->event_bytes + stored->raw_json_field));
+  ASSERT_TRUE(parsed.ParseFromString(std::string(stored->WithRawJson())));
   EXPECT_TRUE(MessageDifferencer::Equals(parsed, expected))
       << parsed.DebugString();
+  EXPECT_EQ(absl::StrCat(stored->RawJsonField(), stored->WithoutRawJson()),
+            stored->WithRawJson());
+  v1::Event raw_only;
+  raw_only.set_raw_json(input.raw_json());
+  EXPECT_EQ(stored->RawJsonField(), raw_only.SerializeAsString());
   EXPECT_EQ(stored->RawJson(), input.raw_json());
   EXPECT_EQ(stored->id, "evt_rich");
   EXPECT_EQ(stored->type, "customer.updated");
@@ -558,12 +563,21 @@ TEST(EventRingTest, StoredEventRoundTripsWithAndWithoutRawJson) {
   EXPECT_EQ(stored->received_at,
             absl::FromUnixSeconds(1'733'267'345) + absl::Nanoseconds(500));
   EXPECT_EQ(stored->ByteSize(), expected.ByteSizeLong());
+  EXPECT_EQ(stored->ByteSize(), stored->WithRawJson().size());
+}
+
+// True when `field` lies inside `e`'s stored bytes.
+bool ViewsOwnBytes(const StoredEvent& e, absl::string_view field) {
+  const absl::string_view bytes = e.WithRawJson();
+  return field.data() >= bytes.data() &&
+         field.data() + field.size() <= bytes.data() + bytes.size();
 }
 
 TEST(EventRingTest, StoredEventFieldsViewItsOwnBytesAfterCopyAndMove) {
   // Verifies that id/type/account of a ring-built event are views into its
-  // event_bytes, and that a copy and a move re-point them into the new
-  // object's bytes: the copy stays correct after the original is gone.
+  // bytes, that a copy re-points them into its own bytes (and stays correct
+  // after the original is gone), and that a move keeps them valid and leaves
+  // the source empty.
   FakeClock clock;
   std::optional<StoredEvent> copy;
   {
@@ -571,48 +585,60 @@ TEST(EventRingTest, StoredEventFieldsViewItsOwnBytesAfterCopyAndMove) {
     MustAppend(ring, RichEvent());
     const StoredEventPtr stored = ring.Get(1);
     ASSERT_NE(stored, nullptr);
-    const char* const begin = stored->event_bytes.data();
-    const char* const end = begin + stored->event_bytes.size();
-    EXPECT_TRUE(stored->id.data() >= begin && stored->id.data() < end);
+    EXPECT_TRUE(ViewsOwnBytes(*stored, stored->id));
+    EXPECT_TRUE(ViewsOwnBytes(*stored, stored->type));
+    EXPECT_TRUE(ViewsOwnBytes(*stored, stored->account));
     copy.emplace(*stored);
+    EXPECT_NE(copy->WithRawJson().data(), stored->WithRawJson().data());
   }  // the ring and the original event are freed here
-  auto views_own_bytes = [](const StoredEvent& e, absl::string_view field) {
-    return field.data() >= e.event_bytes.data() &&
-           field.data() + field.size() <=
-               e.event_bytes.data() + e.event_bytes.size();
-  };
   EXPECT_EQ(copy->id, "evt_rich");
   EXPECT_EQ(copy->type, "customer.updated");
   EXPECT_EQ(copy->account, "acm_1");
-  EXPECT_TRUE(views_own_bytes(*copy, copy->id));
-  EXPECT_TRUE(views_own_bytes(*copy, copy->type));
-  EXPECT_TRUE(views_own_bytes(*copy, copy->account));
+  EXPECT_EQ(copy->sequence, 1u);
+  EXPECT_EQ(copy->RawJson(), RichEvent().raw_json());
+  EXPECT_TRUE(ViewsOwnBytes(*copy, copy->id));
+  EXPECT_TRUE(ViewsOwnBytes(*copy, copy->type));
+  EXPECT_TRUE(ViewsOwnBytes(*copy, copy->account));
 
-  const StoredEvent moved = *std::move(copy);
+  StoredEvent moved = *std::move(copy);
+  EXPECT_EQ(copy->ByteSize(), 0u);
+  EXPECT_THAT(copy->WithRawJson(), IsEmpty());
+  EXPECT_THAT(copy->id, IsEmpty());
   copy.reset();
   EXPECT_EQ(moved.id, "evt_rich");
   EXPECT_EQ(moved.type, "customer.updated");
   EXPECT_EQ(moved.account, "acm_1");
-  EXPECT_TRUE(views_own_bytes(moved, moved.id));
-  EXPECT_TRUE(views_own_bytes(moved, moved.account));
+  EXPECT_TRUE(ViewsOwnBytes(moved, moved.id));
+  EXPECT_TRUE(ViewsOwnBytes(moved, moved.account));
+  EXPECT_EQ(moved.ToEvent(false).id(), "evt_rich");
+
+  // Views that do not point into the bytes (set by hand) are kept as they
+  // are by a copy.
+  StoredEvent by_hand;
+  by_hand.type = "literal.type";
+  const StoredEvent by_hand_copy = by_hand;
+  EXPECT_EQ(by_hand_copy.type.data(), by_hand.type.data());
+  EXPECT_THAT(by_hand_copy.WithRawJson(), IsEmpty());
 }
 
 TEST(EventRingTest, StoredEventWithoutRawJson) {
-  // Verifies that an event without raw JSON stores an empty raw_json_field
-  // and still round-trips.
+  // Verifies that an event without raw JSON stores no raw_json field and
+  // still round-trips.
   FakeClock clock;
   EventRing ring({}, clock, kEpoch);
   v1::Event input = RichEvent();
   input.clear_raw_json();
   MustAppend(ring, input);
   const StoredEventPtr stored = ring.Get(1);
-  EXPECT_THAT(stored->raw_json_field, IsEmpty());
+  EXPECT_THAT(stored->RawJsonField(), IsEmpty());
   EXPECT_THAT(stored->RawJson(), IsEmpty());
+  EXPECT_EQ(stored->WithRawJson(), stored->WithoutRawJson());
   v1::Event expected = input;
   expected.set_sequence(1);
   expected.set_stream_epoch(kEpoch);
   EXPECT_TRUE(MessageDifferencer::Equals(stored->ToEvent(true), expected));
   EXPECT_TRUE(MessageDifferencer::Equals(stored->ToEvent(false), expected));
+  EXPECT_EQ(stored->id, "evt_rich");
 }
 
 TEST(EventRingTest, LargeSequencesAndLargeRawJsonRoundTrip) {
