@@ -4,6 +4,7 @@
 #include <latch>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -161,6 +162,57 @@ TEST(RingConcurrencyTest, SmallRingReadersSeeOnlyReportedGaps) {
   RunAppendersAndReaders(ring, readers);
   for (const ReaderLog& log : readers) {
     EXPECT_EQ(log.seen + log.missed, kUniqueIds);
+  }
+}
+
+TEST(RingConcurrencyTest, LookupsByIdRaceAppendsAndEvictions) {
+  // Verifies that GetById and SequenceOfEventId, racing appenders on a tiny
+  // ring that evicts all the time, only ever answer with the event of that
+  // id and one stable sequence per id: the one its appenders were told.
+  FakeClock clock;
+  EventRing ring({.max_events = 8}, clock);
+  std::vector<AppendLog> append_logs(kAppenders);
+  std::vector<uint64_t> looked_up(kUniqueIds, 0);  // by pair * kIdsPerPair + i
+  testing::Notification appended;
+  std::thread looker([&] {
+    bool last_sweep = false;
+    while (!last_sweep) {
+      last_sweep = appended.HasBeenNotified();
+      for (int pair = 0; pair < kAppenders / 2; ++pair) {
+        for (int i = 0; i < kIdsPerPair; ++i) {
+          const std::string id = absl::StrCat("evt_", pair, "_", i);
+          if (const StoredEventPtr e = ring.GetById(id)) {
+            ASSERT_EQ(e->id, id);
+            ASSERT_EQ(e->ToEvent(false).id(), id);
+          }
+          uint64_t& seen = looked_up[pair * kIdsPerPair + i];
+          if (const std::optional<uint64_t> s = ring.SequenceOfEventId(id)) {
+            if (seen != 0) {
+              ASSERT_EQ(*s, seen) << id;
+            }
+            seen = *s;
+          } else {
+            ASSERT_EQ(seen, 0u) << id << " forgotten";
+          }
+        }
+      }
+    }
+  });
+  std::vector<std::thread> appenders;
+  for (int a = 0; a < kAppenders; ++a) {
+    appenders.emplace_back([&, a] { AppendAll(ring, a, append_logs[a]); });
+  }
+  for (std::thread& t : appenders) t.join();
+  appended.Notify();
+  looker.join();
+  CheckAppendLogs(append_logs);
+  for (int pair = 0; pair < kAppenders / 2; ++pair) {
+    for (int i = 0; i < kIdsPerPair; ++i) {
+      // The last sweep started after every append: each id was seen.
+      EXPECT_EQ(looked_up[pair * kIdsPerPair + i],
+                append_logs[2 * pair].sequences[i])
+          << pair << "/" << i;
+    }
   }
 }
 
