@@ -48,7 +48,8 @@ ABSL_FLAG(size_t, ring_max_bytes, kDefaults.ring.max_bytes,
 ABSL_FLAG(absl::Duration, dedup_window, kDefaults.ring.dedup_window,
           "how long an event id is remembered for deduplication");
 ABSL_FLAG(size_t, dedup_max_ids, kDefaults.ring.dedup_max_ids,
-          "most event ids remembered for deduplication");
+          "most event ids remembered for deduplication (the ids of the "
+          "events the ring holds are remembered even beyond it)");
 ABSL_FLAG(size_t, max_body_bytes, kDefaults.ingress.max_body_bytes,
           "largest accepted webhook body");
 ABSL_FLAG(size_t, max_header_bytes, kDefaults.ingress.max_header_bytes,

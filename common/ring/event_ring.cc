@@ -61,7 +61,7 @@ absl::StatusOr<EventRing::AppendResult> EventRing::Append(v1::Event event) {
     }
     const size_t size =
         size_without_sequence + StoredEvent::SequenceFieldSize(sequence);
-    // Not encoded: larger than any event protobuf would parse.
+    // Not encoded: too large for protobuf to parse, whatever the budget.
     if (size > options_.max_bytes || !stored->encoded()) {
       return absl::ResourceExhaustedError(absl::StrCat(
           "event ", event.id(), " is ", size, " bytes, more than the ring's ",
