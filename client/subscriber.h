@@ -82,13 +82,15 @@ using ChannelFactory = std::function<std::shared_ptr<grpc::Channel>()>;
 
 struct SubscriberOptions {
   // Where the first subscription starts; reconnects resume after position().
-  StartPosition start;
-  v1::EventFilter filter;
+  // `= {}` on members without a default value keeps designated
+  // initializers that omit them free of GCC's missing-initializer warning.
+  StartPosition start = {};
+  v1::EventFilter filter = {};
   bool include_raw_json = false;
   // Asked of the server; >= 1 s.
   absl::Duration heartbeat_interval = absl::Seconds(15);
   v1::GapPolicy gap_policy = v1::GAP_POLICY_FAIL;
-  Backoff::Options backoff;
+  Backoff::Options backoff = {};
   // A stream that sends nothing (not even a heartbeat) for this long while
   // the subscriber is reading is taken for dead (e.g. a silently dropped
   // TCP connection): it is cancelled and resumed like UNAVAILABLE.
@@ -102,7 +104,7 @@ struct SubscriberOptions {
   // For the backoff. nullptr: RealClock(). Must outlive the Subscriber.
   const Clock* clock = nullptr;
   // For the backoff's jitter. Empty: a seeded generator.
-  Backoff::RandomSource random;
+  Backoff::RandomSource random = {};
 };
 
 // One thing the subscription hands to its consumer.
