@@ -13,6 +13,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "server/distribution/event_stream_service.h"
+#include "server/distribution/stream_scheduler.h"
 #include "server/distribution/subscriber_registry.h"
 
 namespace hookstream::distribution {
@@ -26,9 +27,11 @@ constexpr absl::Duration kUnaryGrace = absl::Milliseconds(250);
 absl::StatusOr<std::unique_ptr<DistributionServer>> DistributionServer::Start(
     DistributionOptions options, EventRing& ring, const Clock& clock) {
   auto registry = std::make_unique<SubscriberRegistry>();
-  auto service = std::make_unique<EventStreamService>(ring, clock, *registry);
-  std::unique_ptr<DistributionServer> server(
-      new DistributionServer(std::move(registry), std::move(service)));
+  auto scheduler = std::make_unique<StreamScheduler>(options.stream_threads);
+  auto service =
+      std::make_unique<EventStreamService>(ring, clock, *registry, *scheduler);
+  std::unique_ptr<DistributionServer> server(new DistributionServer(
+      std::move(registry), std::move(scheduler), std::move(service)));
 
   // Process-wide switches; they must be set before the builder is created.
   grpc::EnableDefaultHealthCheckService(true);
@@ -55,8 +58,11 @@ absl::StatusOr<std::unique_ptr<DistributionServer>> DistributionServer::Start(
 
 DistributionServer::DistributionServer(
     std::unique_ptr<SubscriberRegistry> registry,
+    std::unique_ptr<StreamScheduler> scheduler,
     std::unique_ptr<EventStreamService> service)
-    : registry_(std::move(registry)), service_(std::move(service)) {}
+    : registry_(std::move(registry)),
+      scheduler_(std::move(scheduler)),
+      service_(std::move(service)) {}
 
 DistributionServer::~DistributionServer() { Shutdown(absl::ZeroDuration()); }
 

@@ -40,6 +40,7 @@
 namespace hookstream::distribution {
 
 class EventStreamService;
+class StreamScheduler;
 class SubscriberRegistry;
 
 struct DistributionOptions {
@@ -47,6 +48,9 @@ struct DistributionOptions {
   std::string address = "127.0.0.1:50051";
   // Null: insecure (plaintext), meant for loopback development only.
   std::shared_ptr<grpc::ServerCredentials> credentials = nullptr;
+  // Threads of the StreamScheduler shared by all Subscribe streams
+  // (heartbeats, and writes woken by appends).
+  int stream_threads = 1;
 };
 
 class DistributionServer {
@@ -69,9 +73,12 @@ class DistributionServer {
 
  private:
   DistributionServer(std::unique_ptr<SubscriberRegistry> registry,
+                     std::unique_ptr<StreamScheduler> scheduler,
                      std::unique_ptr<EventStreamService> service);
 
   std::unique_ptr<SubscriberRegistry> registry_;
+  // Declared before service_ and server_: destroyed after every stream ended.
+  std::unique_ptr<StreamScheduler> scheduler_;
   std::unique_ptr<EventStreamService> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

@@ -23,13 +23,14 @@ grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* context,
 }  // namespace
 
 EventStreamService::EventStreamService(EventRing& ring, const Clock& clock,
-                                       SubscriberRegistry& registry)
-    : ring_(ring), clock_(clock), registry_(registry) {}
+                                       SubscriberRegistry& registry,
+                                       StreamScheduler& scheduler)
+    : ring_(ring), clock_(clock), registry_(registry), scheduler_(scheduler) {}
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* EventStreamService::Subscribe(
     grpc::CallbackServerContext* /*context*/, const grpc::ByteBuffer* request) {
   // Owned by gRPC until its OnDone deletes it.
-  return new SubscribeReactor(ring_, clock_, registry_, *request);
+  return new SubscribeReactor(ring_, clock_, registry_, scheduler_, *request);
 }
 
 grpc::ServerUnaryReactor* EventStreamService::GetEvent(

@@ -19,12 +19,14 @@
 //
 // Example:
 //   SubscriberRegistry registry;
-//   EventStreamService service(ring, clock, registry);
+//   StreamScheduler scheduler(/*threads=*/2);
+//   EventStreamService service(ring, clock, registry, scheduler);
 //   builder.RegisterService(&service);
 //
 // Thread-safety: methods run concurrently on gRPC threads; the service holds
-// no mutable state of its own (the ring and the registry are thread-safe).
-// `ring`, `clock` and `registry` must outlive the server.
+// no mutable state of its own (the ring, the registry and the scheduler are
+// thread-safe). `ring`, `clock`, `registry` and `scheduler` must outlive the
+// server.
 #pragma once
 
 #include <cstddef>
@@ -33,6 +35,7 @@
 #include "common/base/clock.h"
 #include "common/ring/event_ring.h"
 #include "hookstream/v1/event_stream.grpc.pb.h"
+#include "server/distribution/stream_scheduler.h"
 #include "server/distribution/subscriber_registry.h"
 
 namespace hookstream::distribution {
@@ -48,7 +51,7 @@ class EventStreamService final
           v1::EventStream::CallbackService> {
  public:
   EventStreamService(EventRing& ring, const Clock& clock,
-                     SubscriberRegistry& registry);
+                     SubscriberRegistry& registry, StreamScheduler& scheduler);
 
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(
       grpc::CallbackServerContext* context,
@@ -72,6 +75,7 @@ class EventStreamService final
   EventRing& ring_;
   const Clock& clock_;
   SubscriberRegistry& registry_;
+  StreamScheduler& scheduler_;
 };
 
 }  // namespace hookstream::distribution

@@ -15,9 +15,9 @@
 namespace hookstream::distribution {
 namespace {
 
-// gRPC timers may fire a little early or late; a heartbeat this close to due
-// is sent rather than re-armed for a few microseconds.
-constexpr absl::Duration kAlarmSlack = absl::Milliseconds(5);
+// A heartbeat this close to due is sent rather than re-armed for a few
+// microseconds.
+constexpr absl::Duration kHeartbeatSlack = absl::Milliseconds(5);
 
 bool ParseRequest(const grpc::ByteBuffer& buffer, v1::SubscribeRequest* out) {
   grpc::ByteBuffer copy(buffer);  // ProtoBufferReader needs a mutable buffer.
@@ -29,8 +29,9 @@ bool ParseRequest(const grpc::ByteBuffer& buffer, v1::SubscribeRequest* out) {
 
 SubscribeReactor::SubscribeReactor(EventRing& ring, const Clock& clock,
                                    SubscriberRegistry& registry,
+                                   StreamScheduler& scheduler,
                                    const grpc::ByteBuffer& request)
-    : ring_(ring), clock_(clock), registry_(registry) {
+    : ring_(ring), clock_(clock), registry_(registry), scheduler_(scheduler) {
   // Outside `mu_`: the registry's Shutdown locks it, then ours.
   const bool registered = registry_.Add(this);
   Step step;
@@ -44,7 +45,7 @@ SubscribeReactor::SubscribeReactor(EventRing& ring, const Clock& clock,
       EndWith(std::move(status));
     } else {
       heartbeat_due_ = true;  // the first message of every stream
-      ArmAlarm(absl::Now() + heartbeat_interval_);
+      ScheduleHeartbeatCheck(absl::Now() + heartbeat_interval_);
     }
     step = Decide();
   }
@@ -69,7 +70,8 @@ grpc::Status SubscribeReactor::Start(const grpc::ByteBuffer& request_bytes) {
   include_raw_json_ = request.include_raw_json();
   gap_policy_ = request.gap_policy();
   cursor_ = start->after_sequence;
-  pending_gap_ = std::move(start->gap);
+  if (start->gap)
+    pending_gap_ = std::make_unique<v1::Gap>(*std::move(start->gap));
   return grpc::Status::OK;
 }
 
@@ -80,10 +82,6 @@ SubscribeReactor::Step SubscribeReactor::Decide() {
     Step step{.kind = Step::Kind::kFinish};
     step.cancel_wait = std::exchange(wait_token_, std::nullopt);
     finish_blockers_ = 1;  // this step's own cancellations
-    if (alarm_pending_) {
-      step.cancel_alarm = alarm_.get();
-      ++finish_blockers_;  // released by the alarm's callback
-    }
     // A pending kick is due now; its callback releases this blocker.
     if (kick_pending_) ++finish_blockers_;
     return step;
@@ -97,7 +95,7 @@ SubscribeReactor::Step SubscribeReactor::Decide() {
   if (heartbeat_due_) return WriteHeartbeat();
   if (pending_gap_) {
     v1::SubscribeResponse response;
-    *response.mutable_gap() = *std::exchange(pending_gap_, std::nullopt);
+    *response.mutable_gap() = std::move(*std::exchange(pending_gap_, nullptr));
     return WriteMessage(EncodeResponse(response));
   }
   if (wait_token_) return {};  // the ring wakes us
@@ -167,15 +165,13 @@ SubscribeReactor::Step SubscribeReactor::WriteMessage(grpc::ByteBuffer buffer) {
 }
 
 void SubscribeReactor::EndWith(grpc::Status status) {
-  if (!end_status_) end_status_ = std::move(status);
+  if (!end_status_)
+    end_status_ = std::make_unique<grpc::Status>(std::move(status));
 }
 
-void SubscribeReactor::ArmAlarm(absl::Time deadline) {
-  alarm_ = std::make_unique<grpc::Alarm>();
-  alarm_pending_ = true;
-  // The callback runs exactly once (ok=false if cancelled), on a gRPC
-  // executor thread, never inline here.
-  alarm_->Set(absl::ToChronoTime(deadline), [this](bool ok) { OnAlarm(ok); });
+void SubscribeReactor::ScheduleHeartbeatCheck(absl::Time at) {
+  heartbeat_check_ = at;
+  scheduler_.RunAt(this, at);  // never runs this inline
 }
 
 void SubscribeReactor::Perform(Step step) {
@@ -188,7 +184,9 @@ void SubscribeReactor::Perform(Step step) {
       return;
     case Step::Kind::kFinish:
       if (step.cancel_wait) ring_.CancelWait(*step.cancel_wait);
-      if (step.cancel_alarm != nullptr) step.cancel_alarm->Cancel();
+      // Waits for a RunScheduled in progress on another thread; from inside
+      // RunScheduled itself it does not wait.
+      scheduler_.Forget(this);
       ReleaseFinishBlocker();
       return;
   }
@@ -239,35 +237,29 @@ void SubscribeReactor::OnKick() {
   Perform(std::move(step));
 }
 
-void SubscribeReactor::OnAlarm(bool ok) {
+void SubscribeReactor::RunScheduled() {
   Step step;
-  bool finish_was_waiting = false;
   {
     absl::MutexLock lock(&mu_);
-    alarm_pending_ = false;
-    if (finish_claimed_) {
-      finish_was_waiting = true;
-    } else {
-      // `ok` is false only when RequestShutdown cancelled the alarm; Decide
-      // then sees `shutdown_requested_`.
-      if (ok && !end_status_ && !shutdown_requested_) {
-        const absl::Time now = absl::Now();
+    // Finishing: the finish forgets this task (after this run returns).
+    if (finish_claimed_) return;
+    if (!end_status_ && !shutdown_requested_) {
+      const absl::Time now = absl::Now();
+      if (now >= heartbeat_check_) {
         if (write_in_flight_) {
           // Not idle (or held by flow control): nothing to add.
-          ArmAlarm(now + heartbeat_interval_);
-        } else if (now - last_write_ + kAlarmSlack >= heartbeat_interval_) {
+          ScheduleHeartbeatCheck(now + heartbeat_interval_);
+        } else if (now - last_write_ + kHeartbeatSlack >= heartbeat_interval_) {
           heartbeat_due_ = true;
-          ArmAlarm(now + heartbeat_interval_);
+          ScheduleHeartbeatCheck(now + heartbeat_interval_);
         } else {
-          ArmAlarm(last_write_ + heartbeat_interval_);
+          ScheduleHeartbeatCheck(last_write_ + heartbeat_interval_);
         }
       }
-      step = Decide();
     }
-  }
-  if (finish_was_waiting) {
-    ReleaseFinishBlocker();
-    return;
+    // Also what a shutdown request posted: Decide sees
+    // `shutdown_requested_`.
+    step = Decide();
   }
   Perform(std::move(step));
 }
@@ -277,6 +269,9 @@ void SubscribeReactor::OnWriteDone(bool ok) {
   {
     absl::MutexLock lock(&mu_);
     write_in_flight_ = false;
+    // Drop the sent message's bytes now rather than at the next write: an
+    // idle stream would hold them for as long as it stays idle.
+    write_buffer_.Clear();
     if (!ok) {
       EndWith(grpc::Status(grpc::StatusCode::CANCELLED, "stream closed"));
     }
@@ -299,10 +294,9 @@ void SubscribeReactor::RequestShutdown() {
   absl::MutexLock lock(&mu_);
   if (end_status_ || shutdown_requested_) return;
   shutdown_requested_ = true;
-  // Wake the reactor on a gRPC thread: the alarm's callback (ok=false) runs
-  // Decide. If no alarm is pending, a write is in flight (OnWriteDone will
-  // decide) or the stream is already finishing.
-  if (alarm_pending_) alarm_->Cancel();
+  // Decide runs on a scheduler thread (this runs under the registry's lock
+  // and must not call gRPC).
+  scheduler_.Post(this);
 }
 
 void SubscribeReactor::OnDone() {

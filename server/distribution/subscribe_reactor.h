@@ -19,6 +19,9 @@
 //      appended until then go out in the same batch.
 //   4. After `heartbeat_interval` without a message, sends a Heartbeat whose
 //      `position` is the cursor, which moves past events its filter skipped.
+//      The check runs on the shared StreamScheduler (one timer entry per
+//      stream there, no gRPC alarm), which re-arms it for the last message's
+//      time + `heartbeat_interval`.
 //   5. When its next event was evicted: under GAP_POLICY_FAIL ends with
 //      OUT_OF_RANGE + Gap details; under RESUME_FROM_OLDEST writes a Gap and
 //      goes on from the oldest.
@@ -26,16 +29,16 @@
 //      UNAVAILABLE. On client cancel: ends.
 //
 // Concurrency: reactions (OnWriteDone, OnCancel), the ring's wake-up, the
-// kick alarm and the heartbeat alarm may run concurrently on different
-// threads. Every decision
+// kick alarm and the scheduler's run (RunScheduled: heartbeat check, shutdown
+// request) may run concurrently on different threads. Every decision
 // is taken under `mu_` by Decide(), which also claims what it decided
 // (`write_in_flight_`, `finish_claimed_`); the gRPC call it decided (StartWrite
 // or Finish) is then made without the lock, because gRPC may run a reaction
 // inline. Before Finish, the ring wait is cancelled (CancelWait, never under
-// `mu_`: it waits for a running wake-up, which takes `mu_`) and the alarm is
-// cancelled and its callback awaited (it always runs, with ok=false when
-// cancelled), and a pending kick's callback is awaited likewise, so nothing
-// touches the reactor after OnDone deletes it.
+// `mu_`: it waits for a running wake-up, which takes `mu_`), the scheduler
+// forgets the stream (Forget, never under `mu_`: it waits for a run in
+// progress, which takes `mu_`), and a pending kick's callback is awaited (it
+// always runs), so nothing touches the reactor after OnDone deletes it.
 //
 // Ownership: gRPC owns the reactor from the service's `new` until OnDone,
 // which removes it from the registry and deletes it.
@@ -55,13 +58,15 @@
 #include "grpcpp/support/status.h"
 #include "hookstream/v1/event_stream.pb.h"
 #include "server/distribution/event_filter.h"
+#include "server/distribution/stream_scheduler.h"
 #include "server/distribution/subscriber_registry.h"
 
 namespace hookstream::distribution {
 
 class SubscribeReactor final
     : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
-      public ShutdownTarget {
+      public ShutdownTarget,
+      public ScheduledTask {
  public:
   // Events per EventBatch when the subscriber is behind.
   static constexpr size_t kMaxBatchEvents = 64;
@@ -70,7 +75,7 @@ class SubscribeReactor final
 
   // Starts the stream. `request` is the raw SubscribeRequest.
   SubscribeReactor(EventRing& ring, const Clock& clock,
-                   SubscriberRegistry& registry,
+                   SubscriberRegistry& registry, StreamScheduler& scheduler,
                    const grpc::ByteBuffer& request);
 
   void OnWriteDone(bool ok) override;
@@ -79,15 +84,16 @@ class SubscribeReactor final
 
   void RequestShutdown() override;
 
+  // The scheduler runs this when the heartbeat check is due or when posted.
+  void RunScheduled() override;
+
  private:
   // What a decision asks the caller to do once `mu_` is released.
   struct Step {
     enum class Kind { kNone, kWrite, kFinish };
     Kind kind = Kind::kNone;
-    // kFinish: the ring wait to cancel, and whether the alarm must be
-    // cancelled (its callback then completes the finish).
+    // kFinish: the ring wait to cancel.
     std::optional<AppendNotifier::Token> cancel_wait = std::nullopt;
-    grpc::Alarm* cancel_alarm = nullptr;
   };
 
   ~SubscribeReactor() override = default;
@@ -101,7 +107,7 @@ class SubscribeReactor final
   Step WriteMessage(grpc::ByteBuffer buffer) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Records the status to end with (the first one wins).
   void EndWith(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void ArmAlarm(absl::Time deadline) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void ScheduleHeartbeatCheck(absl::Time at) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   void Perform(Step step) ABSL_LOCKS_EXCLUDED(mu_);
   // Drops one thing Finish waits for; the last one calls Finish.
@@ -109,11 +115,11 @@ class SubscribeReactor final
 
   void OnEventsAppended() ABSL_LOCKS_EXCLUDED(mu_);
   void OnKick() ABSL_LOCKS_EXCLUDED(mu_);
-  void OnAlarm(bool ok) ABSL_LOCKS_EXCLUDED(mu_);
 
   EventRing& ring_;
   const Clock& clock_;
   SubscriberRegistry& registry_;
+  StreamScheduler& scheduler_;
 
   absl::Mutex mu_;
   // Request, fixed after Start.
@@ -124,29 +130,29 @@ class SubscribeReactor final
 
   // Every event up to here was written (or skipped by the filter).
   uint64_t cursor_ ABSL_GUARDED_BY(mu_) = 0;
-  std::optional<v1::Gap> pending_gap_ ABSL_GUARDED_BY(mu_);
+  // Rare states live on the heap: an idle stream's reactor stays in a smaller
+  // allocation class.
+  std::unique_ptr<v1::Gap> pending_gap_ ABSL_GUARDED_BY(mu_);
   bool heartbeat_due_ ABSL_GUARDED_BY(mu_) = false;
   bool shutdown_requested_ ABSL_GUARDED_BY(mu_) = false;
 
   // Exactly one write in flight; `write_buffer_` is gRPC's until OnWriteDone.
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
   grpc::ByteBuffer write_buffer_ ABSL_GUARDED_BY(mu_);
-  // Real time (the alarm's clock) of the last message started.
+  // Real time (the scheduler's clock) of the last message started.
   absl::Time last_write_ ABSL_GUARDED_BY(mu_);
+  // When the scheduler runs the next heartbeat check.
+  absl::Time heartbeat_check_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
 
   std::optional<AppendNotifier::Token> wait_token_ ABSL_GUARDED_BY(mu_);
-  // A fresh Alarm per arming: an Alarm may not be re-Set from its own
-  // callback, but may be destroyed there.
-  std::unique_ptr<grpc::Alarm> alarm_ ABSL_GUARDED_BY(mu_);
-  bool alarm_pending_ ABSL_GUARDED_BY(mu_) = false;
   // Set by the ring's wake-up: an alarm due now hands the read and the write
   // to a gRPC thread. At most one is pending; its callback always runs.
   std::unique_ptr<grpc::Alarm> kick_alarm_ ABSL_GUARDED_BY(mu_);
   bool kick_pending_ ABSL_GUARDED_BY(mu_) = false;
 
   // Set once the stream must end; Finish(*end_status_) happens when no write
-  // is in flight and the wait and the alarm are cancelled.
-  std::optional<grpc::Status> end_status_ ABSL_GUARDED_BY(mu_);
+  // is in flight, the wait is cancelled and the scheduler forgot the stream.
+  std::unique_ptr<grpc::Status> end_status_ ABSL_GUARDED_BY(mu_);
   bool finish_claimed_ ABSL_GUARDED_BY(mu_) = false;
   int finish_blockers_ ABSL_GUARDED_BY(mu_) = 0;
 };

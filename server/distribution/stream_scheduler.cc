@@ -1,0 +1,142 @@
+#include "server/distribution/stream_scheduler.h"
+
+#include <algorithm>
+
+#include "absl/time/clock.h"
+
+namespace hookstream::distribution {
+
+StreamScheduler::StreamScheduler(int threads) {
+  const size_t n = static_cast<size_t>(std::max(1, threads));
+  {
+    absl::MutexLock lock(&mu_);
+    running_.assign(n, nullptr);
+  }
+  threads_.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    threads_.emplace_back([this, i] { Loop(i); });
+  }
+}
+
+StreamScheduler::~StreamScheduler() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    work_.SignalAll();
+  }
+  for (std::thread& thread : threads_) thread.join();
+}
+
+void StreamScheduler::Post(ScheduledTask* task) {
+  absl::MutexLock lock(&mu_);
+  if (task->running_) {
+    task->run_again_ = true;  // the thread running it queues it afterwards
+    return;
+  }
+  Enqueue(task);
+}
+
+void StreamScheduler::RunAt(ScheduledTask* task, absl::Time due) {
+  absl::MutexLock lock(&mu_);
+  DropTimer(task);
+  task->due_ = due;
+  timers_.emplace(due, task);
+  // A thread waits until the earliest time; an earlier one must wake it.
+  if (timers_.begin()->second == task) work_.Signal();
+}
+
+void StreamScheduler::Forget(ScheduledTask* task) {
+  absl::MutexLock lock(&mu_);
+  DropTimer(task);
+  if (task->queued_) Unlink(task);
+  task->run_again_ = false;
+  if (!task->running_) return;
+  for (size_t i = 0; i < running_.size(); ++i) {
+    if (running_[i] == task &&
+        threads_[i].get_id() == std::this_thread::get_id()) {
+      // Called from inside the run: the thread must not touch the task once
+      // RunScheduled returns (it may be destroyed by then).
+      running_[i] = nullptr;
+      task->running_ = false;
+      return;
+    }
+  }
+  mu_.Await(absl::Condition(
+      +[](ScheduledTask* t) { return !t->running_; }, task));
+}
+
+size_t StreamScheduler::timers() const {
+  absl::MutexLock lock(&mu_);
+  return timers_.size();
+}
+
+void StreamScheduler::Loop(size_t worker) {
+  absl::MutexLock lock(&mu_);
+  for (;;) {
+    const absl::Time now = absl::Now();
+    while (!timers_.empty() && timers_.begin()->first <= now) {
+      ScheduledTask* task = timers_.begin()->second;
+      timers_.erase(timers_.begin());
+      task->due_ = absl::InfiniteFuture();
+      if (task->running_) {
+        task->run_again_ = true;
+      } else {
+        Enqueue(task);
+      }
+    }
+    if (head_ != nullptr) {
+      ScheduledTask* task = head_;
+      Unlink(task);
+      task->running_ = true;
+      running_[worker] = task;
+      mu_.Unlock();
+      task->RunScheduled();
+      mu_.Lock();
+      if (running_[worker] == task) {  // not forgotten from inside the run
+        running_[worker] = nullptr;
+        task->running_ = false;
+        if (task->run_again_) {
+          task->run_again_ = false;
+          Enqueue(task);
+        }
+      }
+      continue;
+    }
+    if (stopping_) return;
+    if (timers_.empty()) {
+      work_.Wait(&mu_);
+    } else {
+      work_.WaitWithDeadline(&mu_, timers_.begin()->first);
+    }
+  }
+}
+
+void StreamScheduler::Enqueue(ScheduledTask* task) {
+  if (task->queued_) return;
+  task->queued_ = true;
+  task->prev_ = tail_;
+  task->next_ = nullptr;
+  if (tail_ == nullptr) {
+    head_ = task;
+  } else {
+    tail_->next_ = task;
+  }
+  tail_ = task;
+  work_.Signal();
+}
+
+void StreamScheduler::Unlink(ScheduledTask* task) {
+  (task->prev_ == nullptr ? head_ : task->prev_->next_) = task->next_;
+  (task->next_ == nullptr ? tail_ : task->next_->prev_) = task->prev_;
+  task->prev_ = nullptr;
+  task->next_ = nullptr;
+  task->queued_ = false;
+}
+
+void StreamScheduler::DropTimer(ScheduledTask* task) {
+  if (task->due_ == absl::InfiniteFuture()) return;
+  timers_.erase({task->due_, task});
+  task->due_ = absl::InfiniteFuture();
+}
+
+}  // namespace hookstream::distribution

@@ -1,0 +1,109 @@
+// -----------------------------------------------------------------------------
+// File: stream_scheduler.h
+// -----------------------------------------------------------------------------
+// StreamScheduler runs the Subscribe streams' own work on a few threads shared
+// by all streams: work that is due at a time (a stream's next heartbeat
+// check) and work handed over by a thread that must not do it itself.
+//
+// Why: a grpc::Alarm per idle stream (the heartbeat) held ~260 bytes of gRPC
+// state per subscription; here a stream's timer is one ordered-set entry and a
+// few fields of its ScheduledTask.
+//
+// A stream derives from ScheduledTask. Its RunScheduled() is called on a
+// scheduler thread when it was posted (Post) or when its time came (RunAt),
+// never on the thread that asked, never twice at the same time for one task.
+// Posting a task that is already waiting to run does nothing more; posting a
+// task while it runs makes it run once more afterwards. RunAt replaces the
+// task's previous time. Before a task is destroyed, Forget(task) drops what is
+// scheduled for it and waits for a run in progress, so that the scheduler
+// never touches the task again.
+//
+// Example:
+//   class Stream : public ScheduledTask {
+//     void RunScheduled() override { ...; scheduler_.RunAt(this, next); }
+//   };
+//   StreamScheduler scheduler(/*threads=*/1);
+//   scheduler.RunAt(&stream, absl::Now() + absl::Seconds(15));
+//   scheduler.Post(&stream);      // run soon
+//   scheduler.Forget(&stream);    // then `stream` may be destroyed
+//
+// Thread-safety: all methods are thread-safe. Post and RunAt never block
+// beyond the scheduler's own short critical section and never call a task, so
+// they may be called under a lock that RunScheduled takes. Forget may wait for
+// a run in progress: it must not be called under such a lock, except from
+// inside the task's own RunScheduled, where it does not wait.
+#pragma once
+
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/container/btree_set.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace hookstream::distribution {
+
+class ScheduledTask {
+ public:
+  virtual ~ScheduledTask() = default;
+
+  // Runs on a scheduler thread; may call Post, RunAt and Forget on itself.
+  virtual void RunScheduled() = 0;
+
+ private:
+  friend class StreamScheduler;
+  // Guarded by the scheduler's mutex (not expressible as an annotation here).
+  ScheduledTask* prev_ = nullptr;  // in the FIFO of posted tasks
+  ScheduledTask* next_ = nullptr;
+  absl::Time due_ = absl::InfiniteFuture();  // InfiniteFuture: no timer
+  bool queued_ = false;
+  bool running_ = false;
+  bool run_again_ = false;
+};
+
+class StreamScheduler {
+ public:
+  // Starts `threads` threads (at least 1).
+  explicit StreamScheduler(int threads);
+  StreamScheduler(const StreamScheduler&) = delete;
+  StreamScheduler& operator=(const StreamScheduler&) = delete;
+  // Stops the threads; every task must have been forgotten.
+  ~StreamScheduler();
+
+  // Runs `task` soon on a scheduler thread.
+  void Post(ScheduledTask* task) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Runs `task` at `due` (at once if it is past), replacing its earlier time.
+  void RunAt(ScheduledTask* task, absl::Time due) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Drops `task`'s time and pending run and waits for a run in progress
+  // (unless called from inside that run). Afterwards the scheduler holds no
+  // reference to `task` until it is posted or timed again.
+  void Forget(ScheduledTask* task) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // Tasks with a time (for tests and metrics).
+  size_t timers() const ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  void Loop(size_t worker) ABSL_LOCKS_EXCLUDED(mu_);
+  void Enqueue(ScheduledTask* task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Unlink(ScheduledTask* task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void DropTimer(ScheduledTask* task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  mutable absl::Mutex mu_;
+  absl::CondVar work_;  // signalled on Post, an earlier timer, and stop
+  // FIFO of posted tasks, doubly linked through the tasks (Forget unlinks a
+  // queued task in O(1)).
+  ScheduledTask* head_ ABSL_GUARDED_BY(mu_) = nullptr;
+  ScheduledTask* tail_ ABSL_GUARDED_BY(mu_) = nullptr;
+  absl::btree_set<std::pair<absl::Time, ScheduledTask*>> timers_
+      ABSL_GUARDED_BY(mu_);
+  // What each thread runs now; a Forget from inside a run clears its slot, so
+  // the thread does not touch the task after the run returns.
+  std::vector<ScheduledTask*> running_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace hookstream::distribution

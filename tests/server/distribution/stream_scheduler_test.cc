@@ -1,0 +1,207 @@
+#include "server/distribution/stream_scheduler.h"
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+
+namespace hookstream::distribution {
+namespace {
+
+// Counts its runs and the threads they ran on; can be made to block in its
+// next run until released.
+class CountingTask : public ScheduledTask {
+ public:
+  void RunScheduled() override {
+    EXPECT_FALSE(in_run_.exchange(true)) << "two runs at once";
+    thread_ = std::this_thread::get_id();
+    if (block_next_.exchange(false)) {
+      entered_.Notify();
+      release_.WaitForNotification();
+    }
+    const int runs = runs_.fetch_add(1) + 1;
+    in_run_.store(false);
+    absl::MutexLock lock(&mu_);
+    ran_ = runs;
+  }
+
+  // Waits until RunScheduled has completed `n` runs.
+  void AwaitRuns(int n) {
+    absl::MutexLock lock(&mu_);
+    auto enough = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return ran_ >= n; };
+    mu_.Await(absl::Condition(&enough));
+  }
+
+  void BlockNextRun() { block_next_ = true; }
+  void AwaitBlocked() { entered_.WaitForNotification(); }
+  void Release() { release_.Notify(); }
+
+  int runs() const { return runs_.load(); }
+  std::thread::id thread() const { return thread_; }
+
+ private:
+  std::atomic<bool> in_run_{false};
+  std::atomic<bool> block_next_{false};
+  absl::Notification entered_;
+  absl::Notification release_;
+  std::atomic<int> runs_{0};
+  std::thread::id thread_;
+  absl::Mutex mu_;
+  int ran_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+TEST(StreamSchedulerTest, PostRunsOnASchedulerThread) {
+  StreamScheduler scheduler(1);
+  CountingTask task;
+  scheduler.Post(&task);
+  task.AwaitRuns(1);
+  EXPECT_NE(task.thread(), std::this_thread::get_id());
+  scheduler.Forget(&task);
+}
+
+TEST(StreamSchedulerTest, PostingAQueuedTaskRunsItOnce) {
+  StreamScheduler scheduler(1);
+  CountingTask blocker, task, last;
+  blocker.BlockNextRun();
+  scheduler.Post(&blocker);
+  blocker.AwaitBlocked();  // the only thread is busy: `task` stays queued
+  scheduler.Post(&task);
+  scheduler.Post(&task);
+  scheduler.Post(&last);
+  blocker.Release();
+  last.AwaitRuns(1);  // FIFO: `task` ran before `last`
+  EXPECT_EQ(task.runs(), 1);
+  for (CountingTask* t : {&blocker, &task, &last}) scheduler.Forget(t);
+}
+
+TEST(StreamSchedulerTest, PostingARunningTaskRunsItOnceMoreAfterwards) {
+  StreamScheduler scheduler(2);
+  CountingTask task;
+  task.BlockNextRun();
+  scheduler.Post(&task);
+  task.AwaitBlocked();
+  scheduler.Post(&task);  // not on the second thread while the first runs it
+  scheduler.Post(&task);
+  task.Release();
+  task.AwaitRuns(2);
+  CountingTask last;
+  scheduler.Post(&last);
+  last.AwaitRuns(1);
+  scheduler.Forget(&task);
+  EXPECT_EQ(task.runs(), 2);
+  scheduler.Forget(&last);
+}
+
+TEST(StreamSchedulerTest, RunAtInThePastRunsAndALaterRunAtReplacesTheTime) {
+  StreamScheduler scheduler(1);
+  CountingTask task;
+  scheduler.RunAt(&task, absl::Now() + absl::Hours(1));
+  EXPECT_EQ(scheduler.timers(), 1u);
+  scheduler.RunAt(&task, absl::Now() - absl::Seconds(1));  // replaces
+  EXPECT_LE(scheduler.timers(), 1u);
+  task.AwaitRuns(1);
+  EXPECT_EQ(scheduler.timers(), 0u);
+  scheduler.Forget(&task);
+}
+
+TEST(StreamSchedulerTest, ForgetDropsTimeAndQueuedRun) {
+  StreamScheduler scheduler(1);
+  CountingTask blocker, timed, queued, last;
+  scheduler.RunAt(&timed, absl::Now() + absl::Hours(1));
+  scheduler.Forget(&timed);
+  EXPECT_EQ(scheduler.timers(), 0u);
+
+  blocker.BlockNextRun();
+  scheduler.Post(&blocker);
+  blocker.AwaitBlocked();
+  scheduler.Post(&queued);
+  scheduler.Forget(&queued);  // queued behind the blocker: never runs
+  scheduler.Post(&last);
+  blocker.Release();
+  last.AwaitRuns(1);
+  EXPECT_EQ(queued.runs(), 0);
+  EXPECT_EQ(timed.runs(), 0);
+  scheduler.Forget(&blocker);
+  scheduler.Forget(&last);
+}
+
+TEST(StreamSchedulerTest, ForgetWaitsForARunInProgress) {
+  StreamScheduler scheduler(1);
+  CountingTask task;
+  task.BlockNextRun();
+  scheduler.Post(&task);
+  task.AwaitBlocked();
+  std::atomic<bool> forgotten{false};
+  std::thread forgetter([&] {
+    scheduler.Forget(&task);
+    forgotten = true;
+  });
+  // The run cannot have returned: it waits for Release.
+  EXPECT_FALSE(forgotten.load());
+  task.Release();
+  forgetter.join();
+  EXPECT_TRUE(forgotten.load());
+  EXPECT_EQ(task.runs(), 1);
+}
+
+// A task that forgets and destroys itself inside its own run, as a stream
+// does when it finishes from RunScheduled.
+class SelfDestroyingTask : public ScheduledTask {
+ public:
+  SelfDestroyingTask(StreamScheduler& scheduler, absl::Notification& done)
+      : scheduler_(scheduler), done_(done) {}
+  void RunScheduled() override {
+    scheduler_.RunAt(this, absl::Now() + absl::Hours(1));
+    scheduler_.Post(this);
+    scheduler_.Forget(this);  // does not wait for itself
+    absl::Notification& done = done_;
+    delete this;
+    done.Notify();
+  }
+
+ private:
+  StreamScheduler& scheduler_;
+  absl::Notification& done_;
+};
+
+TEST(StreamSchedulerTest, ForgetFromInsideTheRunLetsTheTaskGo) {
+  StreamScheduler scheduler(1);
+  absl::Notification done;
+  scheduler.Post(new SelfDestroyingTask(scheduler, done));
+  done.WaitForNotification();
+  EXPECT_EQ(scheduler.timers(), 0u);
+  // The thread still works (it did not touch the deleted task).
+  CountingTask task;
+  scheduler.Post(&task);
+  task.AwaitRuns(1);
+  scheduler.Forget(&task);
+}
+
+TEST(StreamSchedulerTest, ManyPostersNeverRunATaskTwiceAtOnce) {
+  StreamScheduler scheduler(3);
+  std::vector<std::unique_ptr<CountingTask>> tasks;
+  for (int i = 0; i < 16; ++i)
+    tasks.push_back(std::make_unique<CountingTask>());
+  std::vector<std::thread> posters;
+  for (int p = 0; p < 4; ++p) {
+    posters.emplace_back([&] {
+      for (int round = 0; round < 500; ++round) {
+        for (auto& t : tasks) scheduler.Post(t.get());
+      }
+    });
+  }
+  for (auto& p : posters) p.join();
+  // Every task was posted after its last run started or before it ran: each
+  // ran at least once; CountingTask fails the test on overlapping runs.
+  for (auto& t : tasks) t->AwaitRuns(1);
+  for (auto& t : tasks) scheduler.Forget(t.get());
+}
+
+}  // namespace
+}  // namespace hookstream::distribution
