@@ -3,7 +3,7 @@
 // Every subscriber has its own channel (a distinct channel argument keeps
 // gRPC from sharing one connection), except in --mode=many, where
 // --subscriptions streams share --channels channels. Events arrive decoded
-// (gRPC parses each SubscribeResponse into v1::Event messages).
+// (every SubscribeResponse is parsed into v1::Event messages).
 //
 //   --mode=replay  K subscribers from ORIGIN_OLDEST until each has --expect
 //                  events: aggregate deliveries/s.
@@ -11,9 +11,11 @@
 //                  webhooks at --rate through the ingress, each carrying its
 //                  send time in its event id: latency p50/p99 of
 //                  POST sent → event received.
-//   --mode=many    --subscriptions streams over --channels channels; server
-//                  RSS before/after (memory per idle subscription); then
-//                  --events single posts, each timed until all received it.
+//   --mode=many    --subscriptions streams over --channels channels, read
+//                  with the async API by --client_threads threads
+//                  (bench/loadgen/many_streams.h); server RSS before/after
+//                  (memory per idle subscription); then --events single
+//                  posts, each timed until all received it.
 //   --mode=tail    K subscribers at the head for --duration (load for the
 //                  ingest workload); writes --ready_file once all are ready.
 //   --mode=info    GetStreamInfo (and the server's RSS) as one JSON line.
@@ -39,6 +41,7 @@
 #include "absl/time/time.h"
 #include "bench/loadgen/https_load.h"
 #include "bench/loadgen/latency_stats.h"
+#include "bench/loadgen/many_streams.h"
 #include "bench/loadgen/signed_bodies.h"
 #include "grpcpp/grpcpp.h"
 #include "hookstream/v1/event_stream.grpc.pb.h"
@@ -59,6 +62,8 @@ ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "live: posting time");
 ABSL_FLAG(int, post_connections, 8, "live: ingress connections");
 ABSL_FLAG(int, subscriptions, 10'000, "many: subscriptions");
 ABSL_FLAG(int, channels, 100, "many: channels they share");
+ABSL_FLAG(int, client_threads, 2,
+          "many: client threads, each with its own completion queue");
 ABSL_FLAG(int, events, 50, "many: events posted one at a time");
 ABSL_FLAG(int, server_pid, 0,
           "the server's pid: RSS (many/info) and CPU time (replay/live)");
@@ -92,12 +97,6 @@ class Hub {
     absl::MutexLock lock(&mu_);
     ++done_;
   }
-  // Counts one delivered event; remembers when the last one arrived.
-  void Delivered(int64_t now_ns) {
-    absl::MutexLock lock(&mu_);
-    ++delivered_;
-    last_delivery_ns_ = now_ns;
-  }
   bool AwaitReady(int n, absl::Duration timeout) {
     absl::MutexLock lock(&mu_);
     auto cond = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
@@ -111,26 +110,11 @@ class Hub {
     auto cond = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return done_ >= n; };
     return mu_.AwaitWithTimeout(absl::Condition(&cond), timeout);
   }
-  // Waits until `n` events were delivered in all; returns when the last
-  // arrived, or -1 on timeout.
-  int64_t AwaitDelivered(uint64_t n, absl::Duration timeout) {
-    absl::MutexLock lock(&mu_);
-    auto cond = [&]()
-                    ABSL_SHARED_LOCKS_REQUIRED(mu_) { return delivered_ >= n; };
-    if (!mu_.AwaitWithTimeout(absl::Condition(&cond), timeout)) return -1;
-    return last_delivery_ns_;
-  }
-  uint64_t delivered() {
-    absl::MutexLock lock(&mu_);
-    return delivered_;
-  }
 
  private:
   absl::Mutex mu_;
   int ready_ ABSL_GUARDED_BY(mu_) = 0;
   int done_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t delivered_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t last_delivery_ns_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // One Subscribe stream. gRPC runs its callbacks one at a time, so the
@@ -142,7 +126,6 @@ class Subscription : public grpc::ClientReadReactor<v1::SubscribeResponse> {
     // Stop after this many events (0: never; cancel from outside).
     uint64_t stop_after = 0;
     bool record_latency = false;
-    bool count_in_hub = false;
   };
 
   Subscription(Hub& hub, Options options)
@@ -178,7 +161,6 @@ class Subscription : public grpc::ClientReadReactor<v1::SubscribeResponse> {
           const int64_t sent = SendTimeFromEventId(event.id());
           if (sent > 0) latencies_ns_.push_back(now - sent);
         }
-        if (options_.count_in_hub) hub_.Delivered(now);
       }
       if (options_.stop_after != 0 && events_ >= options_.stop_after) {
         finished_ns_ = now;
@@ -418,6 +400,40 @@ int Live(const std::string& target) {
   return received == posted->ok_2xx * k ? 0 : 1;
 }
 
+// Deliveries of the many-subscribers workload: counted lock-free; the
+// delivery that completes the awaited total records its time.
+class DeliveryCounter {
+ public:
+  void Add(uint64_t n, int64_t now_ns) {
+    last_ns_.store(now_ns, std::memory_order_relaxed);
+    const uint64_t total = delivered_.fetch_add(n) + n;
+    if (total < target_.load()) return;
+    absl::MutexLock lock(&mu_);
+    if (completed_ns_ == 0 && total >= target_.load()) completed_ns_ = now_ns;
+  }
+  // Waits until `n` deliveries in all; returns when the last arrived, or -1.
+  int64_t Await(uint64_t n, absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    completed_ns_ = 0;
+    target_.store(n);
+    // Already complete before the wait began.
+    if (delivered_.load() >= n) completed_ns_ = last_ns_.load();
+    auto done = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+      return completed_ns_ != 0;
+    };
+    if (!mu_.AwaitWithTimeout(absl::Condition(&done), timeout)) return -1;
+    return completed_ns_;
+  }
+  uint64_t delivered() const { return delivered_.load(); }
+
+ private:
+  std::atomic<uint64_t> delivered_{0};
+  std::atomic<uint64_t> target_{~uint64_t{0}};
+  std::atomic<int64_t> last_ns_{0};
+  absl::Mutex mu_;
+  int64_t completed_ns_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
 int Many(const std::string& target) {
   const int n = absl::GetFlag(FLAGS_subscriptions);
   const int c = std::max(1, absl::GetFlag(FLAGS_channels));
@@ -428,23 +444,53 @@ int Many(const std::string& target) {
     return 2;
   }
   const int64_t rss_before = ProcessRssBytes(pid);
-  std::vector<std::unique_ptr<v1::EventStream::Stub>> stubs;
-  for (int i = 0; i < c; ++i) {
-    stubs.push_back(v1::EventStream::NewStub(MakeChannel(target, i)));
-  }
-  Hub hub;
-  std::vector<std::unique_ptr<Subscription>> subs;
-  for (int i = 0; i < n; ++i) {
-    subs.push_back(std::make_unique<Subscription>(
-        hub, Subscription::Options{.request = MakeRequest(v1::ORIGIN_LATEST),
-                                   .count_in_hub = true}));
-    subs.back()->Start(*stubs[i % c]);
-  }
+  // Per stream, touched only by the client thread that reads the stream.
+  std::vector<uint8_t> ready(n, 0);
+  std::vector<uint64_t> last_sequence(n, 0);
+  std::atomic<int> ready_count{0};
+  std::atomic<uint64_t> out_of_order{0}, bytes{0};
+  DeliveryCounter deliveries;
+  ManyStreams streams(
+      {.target = target,
+       .streams = n,
+       .channels = c,
+       .threads = absl::GetFlag(FLAGS_client_threads),
+       .request = MakeRequest(v1::ORIGIN_LATEST)},
+      [&](int i, const v1::SubscribeResponse& response, int64_t now) {
+        if (response.has_heartbeat()) {
+          if (!ready[i]) {
+            ready[i] = 1;
+            ready_count.fetch_add(1);
+          }
+          return;
+        }
+        uint64_t events = 0, touched = 0;
+        for (const v1::Event& event : response.events().events()) {
+          // Touch the decoded fields a real consumer would read.
+          touched += event.id().size() + event.raw_json().size();
+          if (last_sequence[i] != 0 &&
+              event.sequence() != last_sequence[i] + 1) {
+            out_of_order.fetch_add(1);
+          }
+          last_sequence[i] = event.sequence();
+          ++events;
+        }
+        if (events == 0) return;
+        bytes.fetch_add(touched, std::memory_order_relaxed);
+        deliveries.Add(events, now);
+      });
   const int64_t subscribe_start = MonotonicNowNs();
-  if (!hub.AwaitReady(n, absl::Seconds(120))) {
+  streams.Start();
+  const absl::Time ready_by = absl::Now() + absl::Seconds(120);
+  while (ready_count.load() < n && streams.ended() == 0 &&
+         absl::Now() < ready_by) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  if (ready_count.load() < n) {
+    streams.CancelAndJoin();
     std::cerr << "bench_grpc_subscribers: subscriptions not ready: "
-              << StatusSummary(subs) << "\n";
-    CancelAll(hub, subs);
+              << ready_count.load() << " of " << n << "; "
+              << streams.StatusSummary() << "\n";
     return 1;
   }
   const double subscribe_seconds = (MonotonicNowNs() - subscribe_start) / 1e9;
@@ -471,19 +517,20 @@ int Many(const std::string& target) {
       continue;
     }
     const uint64_t want = static_cast<uint64_t>(n) * (e + 1 - post_failures);
-    const int64_t last = hub.AwaitDelivered(want, absl::Seconds(10));
+    const int64_t last = deliveries.Await(want, absl::Seconds(10));
     if (last < 0) break;
     reach_all_ns.push_back(last - sent_ns);
   }
-  const uint64_t delivered = hub.delivered();
   const double client_cpu = ProcessCpuSeconds(0) - client_cpu0;
   const double server_cpu = pid > 0 ? ProcessCpuSeconds(pid) - server_cpu0 : -1;
-  CancelAll(hub, subs);
+  streams.CancelAndJoin();
+  const uint64_t delivered = deliveries.delivered();
   const Percentiles p = ComputePercentiles(reach_all_ns);
   JsonLine out;
   out.Add("label", absl::GetFlag(FLAGS_label))
       .Add("subscriptions", n)
       .Add("channels", c)
+      .Add("client_threads", absl::GetFlag(FLAGS_client_threads))
       .Add("subscribe_seconds", subscribe_seconds)
       .Add("rss_before_bytes", rss_before)
       .Add("rss_idle_bytes", rss_idle)
@@ -493,11 +540,18 @@ int Many(const std::string& target) {
       .Add("events_timed", static_cast<uint64_t>(reach_all_ns.size()))
       .Add("post_failures", post_failures)
       .Add("delivered", delivered)
+      .Add("out_of_order", out_of_order.load())
       .AddPercentilesUs("reach_all", p)
       .Add("client_cpu_s", client_cpu)
-      .Add("server_cpu_s", server_cpu);
+      .Add("server_cpu_s", server_cpu)
+      .Add("client_us_per_delivery",
+           delivered ? client_cpu * 1e6 / delivered : 0.0)
+      .Add("server_us_per_delivery",
+           delivered && server_cpu >= 0 ? server_cpu * 1e6 / delivered : 0.0);
   std::cout << out.str() << std::endl;
-  return reach_all_ns.size() == static_cast<size_t>(absl::GetFlag(FLAGS_events))
+  return reach_all_ns.size() ==
+                     static_cast<size_t>(absl::GetFlag(FLAGS_events)) &&
+                 out_of_order.load() == 0
              ? 0
              : 1;
 }
@@ -590,5 +644,8 @@ int Main() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  // Debian's Abseil checks every Mutex for lock cycles by default; a load
+  // tool has no use for it (the server turns it off as well).
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   return hookstream::bench::Main();
 }
