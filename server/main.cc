@@ -63,6 +63,9 @@ ABSL_FLAG(absl::Duration, header_timeout, kDefaults.ingress.header_timeout,
 ABSL_FLAG(absl::Duration, body_timeout, kDefaults.ingress.body_timeout,
           "time allowed to send a request's body");
 ABSL_FLAG(int, io_threads, kDefaults.ingress.io_threads, "ingress I/O threads");
+ABSL_FLAG(int, grpc_stream_threads, kDefaults.grpc.stream_threads,
+          "threads shared by all Subscribe streams (reads, writes, "
+          "heartbeats)");
 ABSL_FLAG(std::string, ready_file, "",
           "write {\"ingress_port\":N,\"grpc_port\":M} here once serving");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
@@ -93,6 +96,7 @@ ServerConfig ConfigFromFlags() {
   c.ingress.header_timeout = absl::GetFlag(FLAGS_header_timeout);
   c.ingress.body_timeout = absl::GetFlag(FLAGS_body_timeout);
   c.ingress.io_threads = absl::GetFlag(FLAGS_io_threads);
+  c.grpc.stream_threads = absl::GetFlag(FLAGS_grpc_stream_threads);
   c.ready_file = absl::GetFlag(FLAGS_ready_file);
   return c;
 }

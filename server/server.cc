@@ -168,8 +168,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   if (!credentials.ok()) return Prefixed("grpc tls", credentials.status());
   absl::StatusOr<std::unique_ptr<distribution::DistributionServer>>
       distribution = distribution::DistributionServer::Start(
-          {.address = config.grpc.address, .credentials = *credentials}, *ring,
-          clock);
+          {.address = config.grpc.address,
+           .credentials = *credentials,
+           .stream_threads = config.grpc.stream_threads},
+          *ring, clock);
   if (!distribution.ok()) {
     (*ingress)->Stop();
     return Prefixed("grpc", distribution.status());

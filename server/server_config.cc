@@ -67,6 +67,10 @@ absl::Status ServerConfig::Validate() const {
     return absl::InvalidArgumentError(
         "--max_body_bytes must be positive and fit in --ring_max_bytes");
   }
+  if (grpc.stream_threads < 1 || grpc.stream_threads > 256) {
+    return absl::InvalidArgumentError(
+        "--grpc_stream_threads must be between 1 and 256");
+  }
   if (ingress.io_threads < 1) {
     return absl::InvalidArgumentError("--io_threads must be at least 1");
   }

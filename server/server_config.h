@@ -54,6 +54,8 @@ struct ServerConfig {
     // loopback address.
     Tls tls;
     absl::Duration shutdown_grace = absl::Seconds(5);
+    // Threads shared by all Subscribe streams (distribution_server.h).
+    int stream_threads = 4;
   };
 
   Tls tls;

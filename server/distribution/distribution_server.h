@@ -48,15 +48,20 @@ struct DistributionOptions {
   std::string address = "127.0.0.1:50051";
   // Null: insecure (plaintext), meant for loopback development only.
   std::shared_ptr<grpc::ServerCredentials> credentials = nullptr;
-  // Threads of the StreamScheduler shared by all Subscribe streams
-  // (heartbeats, and writes woken by appends).
-  int stream_threads = 1;
+  // Threads of the StreamScheduler shared by all Subscribe streams: they run
+  // the reads and writes woken by appends, heartbeats and shutdown requests.
+  // More threads than cores pays: gRPC coalesces writes to one connection
+  // only while they overlap (10,000 streams / 100 connections / 2 cores:
+  // 1 thread ~30, 2 threads ~18, 4 threads ~14 us of server CPU per
+  // delivery; 8 no better than 4).
+  int stream_threads = 4;
 };
 
 class DistributionServer {
  public:
   // Builds and starts the server. FAILED_PRECONDITION / UNAVAILABLE when the
-  // address cannot be bound.
+  // address cannot be bound; INVALID_ARGUMENT for `stream_threads` outside
+  // 1..256.
   static absl::StatusOr<std::unique_ptr<DistributionServer>> Start(
       DistributionOptions options, EventRing& ring, const Clock& clock);
 

@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "absl/time/clock.h"
-#include "grpc/support/time.h"
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "server/distribution/gap_status.h"
 #include "server/distribution/proto_time.h"
@@ -81,9 +80,7 @@ SubscribeReactor::Step SubscribeReactor::Decide() {
     finish_claimed_ = true;
     Step step{.kind = Step::Kind::kFinish};
     step.cancel_wait = std::exchange(wait_token_, std::nullopt);
-    finish_blockers_ = 1;  // this step's own cancellations
-    // A pending kick is due now; its callback releases this blocker.
-    if (kick_pending_) ++finish_blockers_;
+    step.status = *end_status_;
     return step;
   }
   if (shutdown_requested_) {
@@ -187,20 +184,10 @@ void SubscribeReactor::Perform(Step step) {
       // Waits for a RunScheduled in progress on another thread; from inside
       // RunScheduled itself it does not wait.
       scheduler_.Forget(this);
-      ReleaseFinishBlocker();
+      // Nothing else refers to this reactor now; OnDone may follow at once.
+      Finish(std::move(step.status));
       return;
   }
-}
-
-void SubscribeReactor::ReleaseFinishBlocker() {
-  grpc::Status status;
-  {
-    absl::MutexLock lock(&mu_);
-    if (--finish_blockers_ > 0) return;
-    status = *end_status_;
-  }
-  // Nothing else refers to this reactor now; OnDone may follow at once.
-  Finish(std::move(status));
 }
 
 void SubscribeReactor::OnEventsAppended() {
@@ -208,33 +195,10 @@ void SubscribeReactor::OnEventsAppended() {
   wait_token_.reset();  // one-shot: it is running now
   // Reading, encoding and StartWrite (which may write to the socket inline)
   // would run on the ingress thread, once per waiting subscriber and per
-  // append. Hand them to a gRPC thread instead; appends that land before the
-  // kick runs join its batch.
-  if (finish_claimed_ || kick_pending_) return;
-  kick_pending_ = true;
-  kick_alarm_ = std::make_unique<grpc::Alarm>();
-  // Due now: the callback runs once, on a gRPC executor thread, never inline.
-  kick_alarm_->Set(gpr_inf_past(GPR_CLOCK_MONOTONIC),
-                   [this](bool /*ok*/) { OnKick(); });
-}
-
-void SubscribeReactor::OnKick() {
-  Step step;
-  bool finish_was_waiting = false;
-  {
-    absl::MutexLock lock(&mu_);
-    kick_pending_ = false;
-    if (finish_claimed_) {
-      finish_was_waiting = true;  // Finish counted this kick as a blocker
-    } else {
-      step = Decide();
-    }
-  }
-  if (finish_was_waiting) {
-    ReleaseFinishBlocker();
-    return;
-  }
-  Perform(std::move(step));
+  // append. Hand them to the scheduler instead (a queue push); appends that
+  // land before it runs join its batch.
+  if (finish_claimed_) return;
+  scheduler_.Post(this);
 }
 
 void SubscribeReactor::RunScheduled() {
@@ -257,8 +221,8 @@ void SubscribeReactor::RunScheduled() {
         }
       }
     }
-    // Also what a shutdown request posted: Decide sees
-    // `shutdown_requested_`.
+    // Posted by the ring's wake-up (Decide reads the new events) or by a
+    // shutdown request (Decide sees `shutdown_requested_`).
     step = Decide();
   }
   Perform(std::move(step));

@@ -14,8 +14,8 @@
 //      message, and writes them as one EventBatch; exactly one write is in
 //      flight, so gRPC flow control paces it. When caught up it asks the ring
 //      to wake it (EventRing::Wait). The wake-up runs on the appending
-//      (ingress) thread, so it does O(1) work there: it only sets a "kick"
-//      alarm due now, whose callback reads and writes on a gRPC thread. Events
+//      (ingress) thread, so it does O(1) work there: it only posts the stream
+//      to the shared StreamScheduler, whose thread reads and writes. Events
 //      appended until then go out in the same batch.
 //   4. After `heartbeat_interval` without a message, sends a Heartbeat whose
 //      `position` is the cursor, which moves past events its filter skipped.
@@ -28,17 +28,17 @@
 //   6. On RequestShutdown (server shutdown): a last Heartbeat, then
 //      UNAVAILABLE. On client cancel: ends.
 //
-// Concurrency: reactions (OnWriteDone, OnCancel), the ring's wake-up, the
-// kick alarm and the scheduler's run (RunScheduled: heartbeat check, shutdown
-// request) may run concurrently on different threads. Every decision
+// Concurrency: reactions (OnWriteDone, OnCancel), the ring's wake-up and the
+// scheduler's run (RunScheduled: after a wake-up, a heartbeat check or a
+// shutdown request) may run concurrently on different threads. Every decision
 // is taken under `mu_` by Decide(), which also claims what it decided
 // (`write_in_flight_`, `finish_claimed_`); the gRPC call it decided (StartWrite
 // or Finish) is then made without the lock, because gRPC may run a reaction
 // inline. Before Finish, the ring wait is cancelled (CancelWait, never under
-// `mu_`: it waits for a running wake-up, which takes `mu_`), the scheduler
+// `mu_`: it waits for a running wake-up, which takes `mu_`) and the scheduler
 // forgets the stream (Forget, never under `mu_`: it waits for a run in
-// progress, which takes `mu_`), and a pending kick's callback is awaited (it
-// always runs), so nothing touches the reactor after OnDone deletes it.
+// progress, which takes `mu_`; from inside RunScheduled it does not wait),
+// so nothing touches the reactor after OnDone deletes it.
 //
 // Ownership: gRPC owns the reactor from the service's `new` until OnDone,
 // which removes it from the registry and deletes it.
@@ -52,7 +52,6 @@
 #include "absl/time/time.h"
 #include "common/base/clock.h"
 #include "common/ring/event_ring.h"
-#include "grpcpp/alarm.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/server_callback.h"
 #include "grpcpp/support/status.h"
@@ -92,8 +91,9 @@ class SubscribeReactor final
   struct Step {
     enum class Kind { kNone, kWrite, kFinish };
     Kind kind = Kind::kNone;
-    // kFinish: the ring wait to cancel.
+    // kFinish: the ring wait to cancel, and the status to end with.
     std::optional<AppendNotifier::Token> cancel_wait = std::nullopt;
+    grpc::Status status = grpc::Status();
   };
 
   ~SubscribeReactor() override = default;
@@ -110,11 +110,8 @@ class SubscribeReactor final
   void ScheduleHeartbeatCheck(absl::Time at) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   void Perform(Step step) ABSL_LOCKS_EXCLUDED(mu_);
-  // Drops one thing Finish waits for; the last one calls Finish.
-  void ReleaseFinishBlocker() ABSL_LOCKS_EXCLUDED(mu_);
 
   void OnEventsAppended() ABSL_LOCKS_EXCLUDED(mu_);
-  void OnKick() ABSL_LOCKS_EXCLUDED(mu_);
 
   EventRing& ring_;
   const Clock& clock_;
@@ -145,16 +142,10 @@ class SubscribeReactor final
   absl::Time heartbeat_check_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
 
   std::optional<AppendNotifier::Token> wait_token_ ABSL_GUARDED_BY(mu_);
-  // Set by the ring's wake-up: an alarm due now hands the read and the write
-  // to a gRPC thread. At most one is pending; its callback always runs.
-  std::unique_ptr<grpc::Alarm> kick_alarm_ ABSL_GUARDED_BY(mu_);
-  bool kick_pending_ ABSL_GUARDED_BY(mu_) = false;
-
   // Set once the stream must end; Finish(*end_status_) happens when no write
   // is in flight, the wait is cancelled and the scheduler forgot the stream.
   std::unique_ptr<grpc::Status> end_status_ ABSL_GUARDED_BY(mu_);
   bool finish_claimed_ ABSL_GUARDED_BY(mu_) = false;
-  int finish_blockers_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace hookstream::distribution

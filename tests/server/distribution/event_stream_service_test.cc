@@ -227,6 +227,21 @@ TEST_F(EventStreamServiceTest, HealthServing) {
   EXPECT_EQ(bytes, std::string("\x08\x01", 2));
 }
 
+// Verifies Start refuses a stream scheduler without threads (or absurdly
+// many) before listening.
+TEST(DistributionServerTest, RejectsStreamThreadsOutOfRange) {
+  ::hookstream::testing::FakeClock clock;
+  EventRing ring({.max_events = 16, .max_bytes = 1 << 20}, clock, kTestEpoch);
+  for (const int threads : {0, 257}) {
+    const absl::StatusOr<std::unique_ptr<DistributionServer>> server =
+        DistributionServer::Start(
+            {.address = "127.0.0.1:0", .stream_threads = threads}, ring,
+            clock);
+    EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument)
+        << threads;
+  }
+}
+
 // One reflection exchange: writes a request, reads one response, closes.
 class ReflectionCall final
     : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
