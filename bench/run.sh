@@ -53,6 +53,7 @@ server_bin=${BENCH_SERVER_BIN:-$build/server/hookstream-server}
 https_load=$build/bench/bench_https_load
 grpc_subs=$build/bench/bench_grpc_subscribers
 jetstream=$build/bench/bench_jetstream
+fanout_floor=$build/bench/bench_grpc_fanout_floor
 
 work=$(mktemp -d /tmp/hookstream-bench.XXXXXX)
 pids=()
@@ -327,8 +328,15 @@ workload_live() {
 
 workload_many() {
   local r
-  have_server || return 0
   for r in $(seq 1 "$runs"); do
+    # The floor: a trivial callback server writing one pre-serialized event
+    # to the same number of streams, with the same client.
+    if [ -x "$fanout_floor" ]; then
+      record many floor "$r" "$("$fanout_floor" \
+        --streams=$many_subscriptions --channels=$many_channels \
+        --events=$many_events --body_file="$body" --label=floor || true)"
+    fi
+    have_server || continue
     start_hookstream "${big_ring[@]}" || continue
     record many hookstream "$r" "$("$grpc_subs" --mode=many \
       --target="127.0.0.1:$hs_grpc" --ingress_port="$hs_ingress" \
