@@ -12,10 +12,11 @@ StreamScheduler::StreamScheduler(int threads) {
     absl::MutexLock lock(&mu_);
     running_.assign(n, nullptr);
   }
-  threads_.reserve(n);
+  threads_.reserve(n + 1);
   for (size_t i = 0; i < n; ++i) {
-    threads_.emplace_back([this, i] { Loop(i); });
+    threads_.emplace_back([this, i] { WorkerLoop(i); });
   }
+  threads_.emplace_back([this] { TimerLoop(); });
 }
 
 StreamScheduler::~StreamScheduler() {
@@ -23,6 +24,7 @@ StreamScheduler::~StreamScheduler() {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
     work_.SignalAll();
+    timer_.SignalAll();
   }
   for (std::thread& thread : threads_) thread.join();
 }
@@ -41,8 +43,9 @@ void StreamScheduler::RunAt(ScheduledTask* task, absl::Time due) {
   DropTimer(task);
   task->due_ = due;
   timers_.emplace(due, task);
-  // A thread waits until the earliest time; an earlier one must wake it.
-  if (timers_.begin()->second == task) work_.Signal();
+  // The timer thread waits until the earliest time; an earlier one must wake
+  // it.
+  if (timers_.begin()->second == task) timer_.Signal();
 }
 
 void StreamScheduler::Forget(ScheduledTask* task) {
@@ -70,23 +73,13 @@ size_t StreamScheduler::timers() const {
   return timers_.size();
 }
 
-void StreamScheduler::Loop(size_t worker) {
+void StreamScheduler::WorkerLoop(size_t worker) {
   absl::MutexLock lock(&mu_);
   for (;;) {
-    const absl::Time now = absl::Now();
-    while (!timers_.empty() && timers_.begin()->first <= now) {
-      ScheduledTask* task = timers_.begin()->second;
-      timers_.erase(timers_.begin());
-      task->due_ = absl::InfiniteFuture();
-      if (task->running_) {
-        task->run_again_ = true;
-      } else {
-        Enqueue(task);
-      }
-    }
     if (head_ != nullptr) {
       ScheduledTask* task = head_;
       Unlink(task);
+      MaybeWakeWorker();  // a backlog too long for the threads awake
       task->running_ = true;
       running_[worker] = task;
       mu_.Unlock();
@@ -103,10 +96,34 @@ void StreamScheduler::Loop(size_t worker) {
       continue;
     }
     if (stopping_) return;
-    if (timers_.empty()) {
-      work_.Wait(&mu_);
+    ++sleeping_;
+    while (wakeups_ == 0 && !stopping_) work_.Wait(&mu_);
+    if (wakeups_ > 0) {
+      --wakeups_;
     } else {
-      work_.WaitWithDeadline(&mu_, timers_.begin()->first);
+      --sleeping_;  // stopping
+    }
+  }
+}
+
+void StreamScheduler::TimerLoop() {
+  absl::MutexLock lock(&mu_);
+  while (!stopping_) {
+    const absl::Time now = absl::Now();
+    while (!timers_.empty() && timers_.begin()->first <= now) {
+      ScheduledTask* task = timers_.begin()->second;
+      timers_.erase(timers_.begin());
+      task->due_ = absl::InfiniteFuture();
+      if (task->running_) {
+        task->run_again_ = true;
+      } else {
+        Enqueue(task);
+      }
+    }
+    if (timers_.empty()) {
+      timer_.Wait(&mu_);
+    } else {
+      timer_.WaitWithDeadline(&mu_, timers_.begin()->first);
     }
   }
 }
@@ -122,6 +139,16 @@ void StreamScheduler::Enqueue(ScheduledTask* task) {
     tail_->next_ = task;
   }
   tail_ = task;
+  ++queued_;
+  MaybeWakeWorker();
+}
+
+void StreamScheduler::MaybeWakeWorker() {
+  if (sleeping_ == 0) return;
+  const size_t awake = running_.size() - static_cast<size_t>(sleeping_);
+  if (awake > 0 && queued_ <= kTasksPerAwakeThread * awake) return;
+  --sleeping_;
+  ++wakeups_;
   work_.Signal();
 }
 
@@ -131,6 +158,7 @@ void StreamScheduler::Unlink(ScheduledTask* task) {
   task->prev_ = nullptr;
   task->next_ = nullptr;
   task->queued_ = false;
+  --queued_;
 }
 
 void StreamScheduler::DropTimer(ScheduledTask* task) {

@@ -3,7 +3,9 @@
 // -----------------------------------------------------------------------------
 // StreamScheduler runs the Subscribe streams' own work on a few threads shared
 // by all streams: work that is due at a time (a stream's next heartbeat
-// check) and work handed over by a thread that must not do it itself.
+// check) and work handed over by a thread that must not do it itself (the
+// ring's wake-up, on the appending ingress thread). One more thread only
+// keeps the times.
 //
 // Why: a grpc::Alarm per idle stream (the heartbeat) held ~260 bytes of gRPC
 // state per subscription; here a stream's timer is one ordered-set entry and a
@@ -64,7 +66,16 @@ class ScheduledTask {
 
 class StreamScheduler {
  public:
-  // Starts `threads` threads (at least 1).
+  // A sleeping thread is woken for posted work when no thread is awake, or
+  // when more than this many tasks wait per awake thread. So a few streams'
+  // wake-ups are run by one thread one after the other (the later ones a
+  // little later, with more events in their batch: fewer writes), and a
+  // burst to thousands of streams by all threads (overlapping writes to one
+  // connection are coalesced by gRPC).
+  static constexpr size_t kTasksPerAwakeThread = 32;
+
+  // Starts `threads` threads that run tasks (at least 1), and one that only
+  // moves due tasks to the queue.
   explicit StreamScheduler(int threads);
   StreamScheduler(const StreamScheduler&) = delete;
   StreamScheduler& operator=(const StreamScheduler&) = delete;
@@ -86,24 +97,34 @@ class StreamScheduler {
   size_t timers() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  void Loop(size_t worker) ABSL_LOCKS_EXCLUDED(mu_);
+  void WorkerLoop(size_t worker) ABSL_LOCKS_EXCLUDED(mu_);
+  void TimerLoop() ABSL_LOCKS_EXCLUDED(mu_);
   void Enqueue(ScheduledTask* task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Wakes one sleeping worker if the queue needs it (kTasksPerAwakeThread).
+  void MaybeWakeWorker() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Unlink(ScheduledTask* task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void DropTimer(ScheduledTask* task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
-  absl::CondVar work_;  // signalled on Post, an earlier timer, and stop
+  absl::CondVar work_;   // a worker may take a wake-up, or stop
+  absl::CondVar timer_;  // an earlier time, or stop
   // FIFO of posted tasks, doubly linked through the tasks (Forget unlinks a
   // queued task in O(1)).
   ScheduledTask* head_ ABSL_GUARDED_BY(mu_) = nullptr;
   ScheduledTask* tail_ ABSL_GUARDED_BY(mu_) = nullptr;
+  size_t queued_ ABSL_GUARDED_BY(mu_) = 0;
+  // Workers asleep with no wake-up handed to them, and wake-ups handed out
+  // but not yet taken (a woken worker counts as awake from the hand-out on,
+  // so a run of posts does not wake every worker before one runs).
+  int sleeping_ ABSL_GUARDED_BY(mu_) = 0;
+  int wakeups_ ABSL_GUARDED_BY(mu_) = 0;
   absl::btree_set<std::pair<absl::Time, ScheduledTask*>> timers_
       ABSL_GUARDED_BY(mu_);
   // What each thread runs now; a Forget from inside a run clears its slot, so
   // the thread does not touch the task after the run returns.
   std::vector<ScheduledTask*> running_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<std::thread> threads_;
+  std::vector<std::thread> threads_;  // workers, then the timer thread
 };
 
 }  // namespace hookstream::distribution

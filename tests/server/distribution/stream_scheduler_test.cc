@@ -183,6 +183,27 @@ TEST(StreamSchedulerTest, ForgetFromInsideTheRunLetsTheTaskGo) {
   scheduler.Forget(&task);
 }
 
+// Verifies a backlog longer than kTasksPerAwakeThread wakes another thread:
+// the tasks run while the only awake thread is blocked.
+TEST(StreamSchedulerTest, ABacklogWakesAnotherThread) {
+  StreamScheduler scheduler(2);
+  CountingTask blocker;
+  blocker.BlockNextRun();
+  scheduler.Post(&blocker);
+  blocker.AwaitBlocked();
+  std::vector<std::unique_ptr<CountingTask>> backlog;
+  for (size_t i = 0; i <= StreamScheduler::kTasksPerAwakeThread; ++i) {
+    backlog.push_back(std::make_unique<CountingTask>());
+    scheduler.Post(backlog.back().get());
+  }
+  for (auto& t : backlog) t->AwaitRuns(1);
+  EXPECT_EQ(blocker.runs(), 0);  // still blocked: another thread ran them
+  blocker.Release();
+  blocker.AwaitRuns(1);
+  for (auto& t : backlog) scheduler.Forget(t.get());
+  scheduler.Forget(&blocker);
+}
+
 TEST(StreamSchedulerTest, ManyPostersNeverRunATaskTwiceAtOnce) {
   StreamScheduler scheduler(3);
   std::vector<std::unique_ptr<CountingTask>> tasks;
