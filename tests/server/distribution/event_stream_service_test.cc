@@ -235,8 +235,7 @@ TEST(DistributionServerTest, RejectsStreamThreadsOutOfRange) {
   for (const int threads : {0, 257}) {
     const absl::StatusOr<std::unique_ptr<DistributionServer>> server =
         DistributionServer::Start(
-            {.address = "127.0.0.1:0", .stream_threads = threads}, ring,
-            clock);
+            {.address = "127.0.0.1:0", .stream_threads = threads}, ring, clock);
     EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument)
         << threads;
   }
