@@ -199,14 +199,20 @@ bool OverflowsDouble(absl::string_view t) {
     if (e_ec != std::errc()) exponent = int64_t{1} << 62;
     if (negative) exponent = -exponent;
   }
-  absl::string_view digits = t;
-  if (digits[0] == '-') digits.remove_prefix(1);
-  // A nonzero integer part overflows with any exponent >= 0; "0.000…"
-  // mantissas need a positive one.
-  const bool whole_nonzero =
-      digits.substr(0, digits.find_first_of(".eE")).find_first_not_of('0') !=
-      absl::string_view::npos;
-  return whole_nonzero ? exponent >= 0 : exponent > 0;
+  // The decimal exponent of the first significant digit: >= 0 for
+  // overflow (the value is at least 1e308), negative for underflow.
+  absl::string_view mantissa = t.substr(0, t.find_first_of("eE"));
+  if (mantissa[0] == '-') mantissa.remove_prefix(1);
+  const absl::string_view whole = mantissa.substr(0, mantissa.find('.'));
+  const size_t first = whole.find_first_not_of('0');
+  if (first != absl::string_view::npos) {
+    return exponent + static_cast<int64_t>(whole.size() - first) - 1 >= 0;
+  }
+  const absl::string_view fraction =
+      mantissa.size() > whole.size() ? mantissa.substr(whole.size() + 1) : "";
+  const size_t zeros = fraction.find_first_not_of('0');
+  return zeros != absl::string_view::npos &&
+         exponent - static_cast<int64_t>(zeros) - 1 >= 0;
 }
 
 }  // namespace

@@ -168,6 +168,12 @@ TEST(ParseJsonObjectTest, NumbersAreCheckedAndKeptAsSent) {
   EXPECT_THAT(ParseJsonObject(R"({"a": -0.5e400})"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("number overflow parsing '-0.5e400'")));
+  // Underflow, however it is written, keeps its text.
+  const std::string tiny = absl::StrCat("0.", std::string(800, '0'), "1e100");
+  absl::StatusOr<JsonDocument> small =
+      ParseJsonObject(absl::StrCat(R"({"t": )", tiny, "}"));
+  ASSERT_TRUE(small.ok()) << small.status();
+  EXPECT_EQ(small->root().Find("t")->text(), tiny);
 }
 
 // Verifies strings: raw control characters are refused where they are, and
