@@ -69,8 +69,9 @@ grpc::Status SubscribeReactor::Start(const grpc::ByteBuffer& request_bytes) {
   include_raw_json_ = request.include_raw_json();
   gap_policy_ = request.gap_policy();
   cursor_ = start->after_sequence;
-  if (start->gap)
+  if (start->gap) {
     pending_gap_ = std::make_unique<v1::Gap>(*std::move(start->gap));
+  }
   return grpc::Status::OK;
 }
 
@@ -162,8 +163,9 @@ SubscribeReactor::Step SubscribeReactor::WriteMessage(grpc::ByteBuffer buffer) {
 }
 
 void SubscribeReactor::EndWith(grpc::Status status) {
-  if (!end_status_)
+  if (!end_status_) {
     end_status_ = std::make_unique<grpc::Status>(std::move(status));
+  }
 }
 
 void SubscribeReactor::ScheduleHeartbeatCheck(absl::Time at) {
