@@ -150,6 +150,19 @@ class SyntaxErrorLocator : public nlohmann::json_sax<nlohmann::json> {
   std::optional<absl::Status> error_;
 };
 
+// Describes a body simdjson refused. simdjson says that it is malformed but
+// not always where (a truncated or unbalanced body fails at byte 0, invalid
+// UTF-8 anywhere fails before iteration): on this cold path the offending
+// byte is found here, and syntax errors by nlohmann's SAX parser.
+std::optional<absl::Status> LocateError(absl::string_view body) {
+  if (const std::optional<size_t> bad = FindInvalidUtf8(body)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("body is not valid UTF-8: byte 0x%02x at offset %d",
+                        static_cast<unsigned char>(body[*bad]), *bad));
+  }
+  return SyntaxErrorLocator::Locate(body);
+}
+
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 // RFC 8259 §6: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
@@ -417,8 +430,7 @@ class JsonTreeBuilder {
   // An error simdjson reported: located precisely when possible, else at
   // the position its iterator stopped.
   absl::Status Malformed(simdjson::error_code error) {
-    if (std::optional<absl::Status> located =
-            SyntaxErrorLocator::Locate(body_)) {
+    if (std::optional<absl::Status> located = LocateError(body_)) {
       return *std::move(located);
     }
     const char* where = nullptr;
@@ -458,30 +470,9 @@ class JsonTreeBuilder {
   size_t used_ = 0;
 };
 
-namespace {
-
-// Where stage 1 refused the body before any iteration (unescaped control
-// characters, unclosed strings...).
-absl::Status DescribeStageOneError(absl::string_view body,
-                                   simdjson::error_code error) {
-  if (std::optional<absl::Status> located = SyntaxErrorLocator::Locate(body)) {
-    return *std::move(located);
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("malformed JSON: ", simdjson::error_message(error)));
-}
-
-}  // namespace
-
 absl::StatusOr<JsonDocument> ParseJsonObject(absl::string_view body,
                                              int max_depth) {
   if (body.empty()) return absl::InvalidArgumentError("body is empty");
-  // simdjson validates UTF-8 too, but without saying where.
-  if (const std::optional<size_t> bad = FindInvalidUtf8(body)) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("body is not valid UTF-8: byte 0x%02x at offset %d",
-                        static_cast<unsigned char>(body[*bad]), *bad));
-  }
   ParserState& state = ThreadParserState();
   try {
     state.padded.assign(body.data(), body.size());
@@ -493,7 +484,12 @@ absl::StatusOr<JsonDocument> ParseJsonObject(absl::string_view body,
             state.parser
                 .iterate(state.padded.data(), body.size(), state.padded.size())
                 .get(doc)) {
-      status = DescribeStageOneError(body, e);
+      // Stage 1 (UTF-8, strings, structure) refused the body.
+      std::optional<absl::Status> located = LocateError(body);
+      status = located.has_value()
+                   ? *std::move(located)
+                   : absl::InvalidArgumentError(absl::StrCat(
+                         "malformed JSON: ", simdjson::error_message(e)));
     } else {
       JsonTreeBuilder builder(body, state.padded.data(), max_depth, state);
       status = builder.Build(doc);
