@@ -24,9 +24,11 @@
 #include "absl/time/clock.h"
 #include "bench/loadgen/latency_stats.h"
 #include "bench/loadgen/signed_bodies.h"
+#include "common/backend/memory_backend.h"
 #include "common/base/clock.h"
 #include "common/conversion/gettrx_converter.h"
 #include "common/ring/event_ring.h"
+#include "common/store/stream_identity.h"
 
 ABSL_FLAG(uint64_t, events, 1'000'000, "events to append (all held)");
 ABSL_FLAG(std::string, body_file,
@@ -58,7 +60,8 @@ int Run() {
   EventRing ring({.max_events = events,
                   .max_bytes = size_t{16} << 30,
                   .dedup = {.max_ids = events * 2}},
-                 clock);
+                 clock, NewStreamIdentity(clock.Now()));
+  MemoryBackend backend(ring, clock);
   const int64_t rss_before = ProcessRssBytes(getpid());
   const absl::Time start = absl::Now();
   for (uint64_t n = 1; n <= events; ++n) {
@@ -68,8 +71,10 @@ int Run() {
       std::fprintf(stderr, "%s\n", event.status().ToString().c_str());
       return 1;
     }
-    absl::StatusOr<EventRing::AppendResult> appended =
-        ring.Append(*std::move(event));
+    absl::StatusOr<AppendResult> appended = absl::UnknownError("pending");
+    backend.Append(*std::move(event), [&](absl::StatusOr<AppendResult> r) {
+      appended = std::move(r);
+    });
     if (!appended.ok() || appended->duplicate) {
       std::fprintf(stderr, "append %llu failed\n",
                    static_cast<unsigned long long>(n));

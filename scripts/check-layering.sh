@@ -1,17 +1,34 @@
 #!/usr/bin/env bash
 # Fails when an #include breaks one of the dependency arrows in
-# docs/architecture.md. Run as a ctest (tests/layering).
-set -uo pipefail
+# docs/architecture.md. Run as a ctest (tests/layering), which also runs it
+# against trees made to break each rule (tests/layering/self_test.sh).
+#
+# Fails closed: a root without the expected folders, or a common/ folder
+# that no rule below names, is an error, never "all arrows hold".
+set -euo pipefail
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$root"
 status=0
+
+for dir in common/base common/store common/ring server/ingress \
+           server/distribution client protos; do
+  if [ ! -d "$dir" ]; then
+    echo "layering: $root has no $dir: not a hookstream tree"
+    exit 2
+  fi
+done
+
+# includes DIR PATTERN: the #include lines under DIR matching PATTERN.
+includes() {
+  grep -rEn --include='*.h' --include='*.cc' "^#include [\"<]($2)" "$1" || true
+}
 
 # forbid DIR PATTERN WHY: no file under DIR may include a header matching PATTERN.
 forbid() {
   local dir=$1 pattern=$2 why=$3
   [ -d "$dir" ] || return 0
   local hits
-  hits=$(grep -rEn --include='*.h' --include='*.cc' "^#include [\"<]($pattern)" "$dir" || true)
+  hits=$(includes "$dir" "$pattern")
   if [ -n "$hits" ]; then
     echo "layering: $why"
     echo "$hits" | sed 's/^/  /'
@@ -19,20 +36,52 @@ forbid() {
   fi
 }
 
-forbid common 'server/|client/' "common/ never includes server/ or client/"
-for sib in config ring conversion signature; do
-  others=$(echo config ring conversion signature | tr ' ' '\n' | grep -vx "$sib" | sed 's|^|common/|; s|$|/|' | paste -sd'|')
-  forbid "common/$sib" "$others" "common/$sib depends only on common/base and protos"
+# The folders of common/ and what each may include of common/ (besides
+# itself). Everything else is forbidden, so a new folder must be added here.
+declare -A common_deps=(
+  [base]=""
+  [store]="base"
+  [config]="base"
+  [conversion]="base"
+  [signature]="base"
+  [ring]="base store"
+  [backend]="base store ring"
+  [journal]="base store ring"
+)
+for path in common/*/; do
+  sib=$(basename "$path")
+  if [ -z "${common_deps[$sib]+set}" ]; then
+    echo "layering: common/$sib is not in check-layering.sh's table of folders"
+    status=1
+    continue
+  fi
+  allowed="$sib ${common_deps[$sib]}"
+  hits=$(includes "common/$sib" 'common/' |
+         grep -vE "#include [\"<]common/($(echo $allowed | tr ' ' '|'))/" || true)
+  if [ -n "$hits" ]; then
+    echo "layering: common/$sib may include only common/{${allowed// /,}}"
+    echo "$hits" | sed 's/^/  /'
+    status=1
+  fi
 done
-forbid server/ingress 'server/distribution/' "ingress and distribution meet only at the ring"
-forbid server/distribution 'server/ingress/' "ingress and distribution meet only at the ring"
-forbid client 'server/' "the client never includes the server"
+
+forbid common 'server/|client/' "common/ never includes server/ or client/"
+# The storage seam: ingress sees only the write side, distribution only the
+# read side; only the composition root (server/server.cc) picks a backend.
+forbid server/ingress 'common/(ring|backend|journal)/|common/store/event_reader' \
+  "ingress depends only on the write side of the seam (common/store/event_appender.h)"
+forbid server/distribution 'common/(ring|backend|journal)/|common/store/event_appender' \
+  "distribution depends only on the read side of the seam (common/store/event_reader.h)"
+forbid server/ingress 'server/distribution/' "ingress and distribution never include each other"
+forbid server/distribution 'server/ingress/' "ingress and distribution never include each other"
+forbid client 'server/|common/(ring|backend|journal)/' "the client never includes the server or a backend"
 forbid protos 'common/|server/|client/' "protos include nothing of ours"
 forbid common 'boost/|grpcpp/' "Beast/Asio and the gRPC API stay out of common/"
 forbid server/distribution 'boost/' "Beast/Asio only in server/ingress"
 forbid server/ingress 'grpcpp/' "the gRPC server API only in server/distribution"
 forbid client 'boost/' "no Beast/Asio in the client"
 forbid common/ring 'nlohmann/|simdjson|openssl/' "the ring is free of JSON and OpenSSL"
+forbid common/store 'nlohmann/|simdjson|openssl/' "the seam is free of JSON and OpenSSL"
 
 # OpenSSL only in common/signature/crypto.cc and server/ingress/tls_context.cc.
 hits=$(grep -rlE --include='*.h' --include='*.cc' '^#include [<"]openssl/' common server 2>/dev/null |
@@ -51,5 +100,5 @@ if [ -n "$hits" ]; then
   status=1
 fi
 
-[ $status -eq 0 ] && echo "layering: all arrows hold"
+if [ $status -eq 0 ]; then echo "layering: all arrows hold"; fi
 exit $status

@@ -9,10 +9,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/backend/memory_backend.h"
 #include "common/base/log.h"
 #include "common/base/status_macros.h"
 #include "common/config/secrets.h"
 #include "common/ring/event_ring.h"
+#include "common/store/stream_identity.h"
 #include "grpcpp/security/server_credentials.h"
 #include "server/distribution/distribution_server.h"
 #include "server/ingress/ingress_server.h"
@@ -86,10 +88,12 @@ absl::Status Prefixed(absl::string_view part, const absl::Status& status) {
 class ServerImpl final : public Server {
  public:
   ServerImpl(std::unique_ptr<EventRing> ring,
+             std::unique_ptr<EventAppender> appender,
              std::unique_ptr<ingress::IngressServer> ingress,
              std::unique_ptr<distribution::DistributionServer> distribution,
              absl::Duration grace)
       : ring_(std::move(ring)),
+        appender_(std::move(appender)),
         ingress_(std::move(ingress)),
         distribution_(std::move(distribution)),
         grace_(grace) {}
@@ -114,8 +118,9 @@ class ServerImpl final : public Server {
   }
 
  private:
-  // Declared first, destroyed last: both servers hold references to it.
+  // Declared first, destroyed last: the servers hold references to them.
   std::unique_ptr<EventRing> ring_;
+  std::unique_ptr<EventAppender> appender_;
   std::unique_ptr<ingress::IngressServer> ingress_;
   std::unique_ptr<distribution::DistributionServer> distribution_;
   const absl::Duration grace_;
@@ -133,7 +138,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
                          .max_bytes = config.ring.max_bytes,
                          .dedup = {.window = config.ring.dedup_window,
                                    .max_ids = config.ring.dedup_max_ids}},
-      clock);
+      clock, NewStreamIdentity(clock.Now()));
+  std::unique_ptr<EventAppender> appender =
+      std::make_unique<MemoryBackend>(*ring, clock);
 
   absl::StatusOr<std::vector<Secret>> secrets = LoadSecrets(config.signing);
   if (!secrets.ok()) return Prefixed("signing secrets", secrets.status());
@@ -160,7 +167,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
            .header_timeout = config.ingress.header_timeout,
            .body_timeout = config.ingress.body_timeout,
            .io_threads = config.ingress.io_threads},
-          std::move(sources), *ring, clock);
+          std::move(sources), *appender, clock);
   if (!ingress.ok()) return Prefixed("https ingress", ingress.status());
 
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
@@ -184,9 +191,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       .Add("ring_max_events", config.ring.max_events)
       .Add("ring_max_bytes", config.ring.max_bytes)
       .Add("grpc_tls", !config.grpc.tls.cert_file.empty());
-  return std::make_unique<ServerImpl>(std::move(ring), *std::move(ingress),
-                                      *std::move(distribution),
-                                      config.grpc.shutdown_grace);
+  return std::make_unique<ServerImpl>(
+      std::move(ring), std::move(appender), *std::move(ingress),
+      *std::move(distribution), config.grpc.shutdown_grace);
 }
 
 }  // namespace hookstream

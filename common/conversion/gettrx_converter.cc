@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/base/proto_time.h"
 #include "common/base/status_macros.h"
 #include "common/conversion/json_readers.h"
 #include "common/conversion/json_value.h"
@@ -62,15 +63,6 @@ template <typename Mutable, typename Fill>
 void CopyObject(const JsonValue& obj, absl::string_view key, Mutable mut,
                 Fill fill) {
   if (const JsonValue* o = ReadObject(obj.Find(key))) fill(*o, *mut());
-}
-
-google::protobuf::Timestamp ToProtoTimestamp(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  const int64_t seconds = absl::ToUnixSeconds(t);  // rounds down
-  ts.set_seconds(seconds);
-  ts.set_nanos(static_cast<int32_t>((t - absl::FromUnixSeconds(seconds)) /
-                                    absl::Nanoseconds(1)));
-  return ts;
 }
 
 // ---------------------------------------------------------------------------

@@ -45,9 +45,10 @@
 //   RESOURCE_EXHAUSTED  → HTTP 503. Out of memory while parsing (never seen
 //                         with the ingress's body size limit).
 //
-// Cost: one pass over the body to check UTF-8, one SAX parse into a compact
-// tree, one walk of the tree to fill the Event; the body is never
-// re-serialized.
+// Cost: one simdjson On-Demand parse (which also validates UTF-8) into a
+// compact tree, one walk of the tree to fill the Event; the body is never
+// re-serialized. Only a refused body is looked at again (nlohmann/json
+// locates the syntax error, our own check names an invalid UTF-8 byte).
 //
 // Thread-safety: safe to call concurrently from any thread.
 #pragma once

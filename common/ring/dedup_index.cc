@@ -17,12 +17,13 @@ std::optional<uint64_t> DedupIndex::Peek(absl::string_view id) const {
   return std::nullopt;
 }
 
-void DedupIndex::Insert(absl::string_view id, uint64_t sequence) {
+void DedupIndex::Insert(absl::string_view id, uint64_t sequence,
+                        absl::Time time) {
   Expire();
   // Keep the first delivery's sequence; a second Insert breaks the contract
   // but must not leave a key viewing a string that is about to move.
   if (by_id_.contains(id)) return;
-  entries_.push_back(Entry{std::string(id), sequence, clock_.Now()});
+  entries_.push_back(Entry{std::string(id), sequence, time});
   by_id_.emplace(entries_.back().id, sequence);
   while (entries_.size() > options_.max_ids &&
          entries_.front().sequence < keep_from_) {
@@ -33,11 +34,12 @@ void DedupIndex::Insert(absl::string_view id, uint64_t sequence) {
 
 void DedupIndex::Expire() {
   const absl::Time now = clock_.Now();
-  // Entries are in insertion order; with a clock that steps back, a newer
-  // entry may look older, which only delays its expiry.
+  // Entries are in insertion order, which is time order for a log's events
+  // (their log times never decrease); a time out of order only delays the
+  // expiry of the entries after it.
   while (!entries_.empty() && entries_.front().sequence < keep_from_ &&
          (entries_.size() > options_.max_ids ||
-          now - entries_.front().inserted_at >= options_.window)) {
+          now - entries_.front().time >= options_.window)) {
     by_id_.erase(entries_.front().id);
     entries_.pop_front();
   }

@@ -8,7 +8,9 @@
 // also the ring's only id index: the ring pins the ids of the events it
 // holds (KeepFrom), so that every held event can be found by its id.
 //
-// Bounds: an id is forgotten `window` after it was inserted (default 72 h),
+// Bounds: an id is forgotten `window` after its event's log time (default
+// 72 h: each id carries its own time, so an index rebuilt from a log keeps
+// the original windows),
 // or earlier when more than `max_ids` ids are remembered (oldest first),
 // unless it is pinned: an id inserted with a sequence at or above the
 // KeepFrom floor is never forgotten, so `max_ids` is a floor that pinned ids
@@ -22,7 +24,7 @@
 // Example:
 //   DedupIndex dedup({.window = absl::Hours(72), .max_ids = 1'000'000}, clock);
 //   if (auto seq = dedup.Find("evt_1")) return Duplicate(*seq);
-//   dedup.Insert("evt_1", 42);
+//   dedup.Insert("evt_1", 42, event_log_time);
 //
 // Thread-safety: not thread-safe, except that const methods (Peek, size) may
 // run concurrently with each other. EventRing guards its DedupIndex with the
@@ -64,8 +66,10 @@ class DedupIndex {
   // callers sharing a lock may call it concurrently.
   std::optional<uint64_t> Peek(absl::string_view id) const;
 
-  // Remembers `id` → `sequence`. `id` must not be remembered already.
-  void Insert(absl::string_view id, uint64_t sequence);
+  // Remembers `id` → `sequence` until `time` + window. `id` must not be
+  // remembered already (a second Insert keeps the first). Insert in sequence
+  // order with non-decreasing times (forgetting goes oldest first).
+  void Insert(absl::string_view id, uint64_t sequence, absl::Time time);
 
   // Pins the ids inserted with a sequence >= `sequence`: neither the window
   // nor `max_ids` forgets them; ids below it may be forgotten again (at the
@@ -82,7 +86,7 @@ class DedupIndex {
   struct Entry {
     std::string id;
     uint64_t sequence;
-    absl::Time inserted_at;
+    absl::Time time;
   };
 
   // Forgets expired ids and those beyond `max_ids`, oldest first, up to the

@@ -6,81 +6,63 @@
 #include <shared_mutex>
 #include <utility>
 
-#include "absl/random/random.h"
-#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 
 namespace hookstream {
-namespace {
-
-absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
-}  // namespace
-
-std::string NewStreamEpoch(absl::Time now) {
-  absl::BitGen gen;
-  return absl::StrCat(
-      absl::FormatTime("%Y%m%dT%H%M%SZ", now, absl::UTCTimeZone()), "-",
-      absl::Hex(absl::Uniform<uint64_t>(gen), absl::kZeroPad16));
-}
 
 EventRing::EventRing(Options options, const Clock& clock,
-                     std::string stream_epoch)
+                     StreamIdentity identity, uint64_t first_sequence)
     : options_(std::move(options)),
       clock_(clock),
-      stream_epoch_(stream_epoch.empty() ? NewStreamEpoch(clock.Now())
-                                         : std::move(stream_epoch)),
-      start_time_(clock.Now()),
+      identity_(std::move(identity)),
+      floor_(first_sequence == 0 ? 0 : first_sequence - 1),
+      head_(floor_),
       dedup_(options_.dedup, clock) {
-  dedup_.KeepFrom(oldest_sequence_);
+  dedup_.KeepFrom(floor_ + 1);
+  // Readers waiting after the start position are woken by the first apply.
+  notifier_.Notify(head_);
 }
 
-absl::StatusOr<EventRing::AppendResult> EventRing::Append(v1::Event event) {
-  if (event.id().empty()) {
-    return absl::InvalidArgumentError("event has an empty id");
+absl::Status EventRing::Apply(std::shared_ptr<StoredEvent> event) {
+  if (event == nullptr || !event->encoded()) {
+    return absl::InvalidArgumentError("apply: event is not encoded");
   }
-  // Everything that costs (copies, serialization) happens before the lock.
-  auto stored = std::make_shared<StoredEvent>();
-  stored->received_at = event.has_received_at()
-                            ? FromTimestamp(event.received_at())
-                            : clock_.Now();
-  // Takes raw_json out of `event`; the id stays there for the messages below.
-  const size_t size_without_sequence = stored->Encode(event, stream_epoch_);
-
+  if (event->id.empty()) {
+    return absl::InvalidArgumentError("apply: event has an empty id");
+  }
+  const size_t size = event->ByteSize();
+  if (!CanHold(size)) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "event ", event->id, " is ", size,
+        " bytes, more than the ring's byte budget of ", options_.max_bytes));
+  }
+  const uint64_t sequence = event->sequence;
   std::vector<StoredEventPtr> evicted;  // freed after the lock is released
-  uint64_t sequence = 0;
   {
     std::unique_lock lock(mu_);
-    sequence = oldest_sequence_ + events_.size();
-    // A retry of an accepted event is a duplicate, whatever its size. Held
-    // ids are pinned in the dedup index, so this covers them too.
-    if (std::optional<uint64_t> first = dedup_.Find(event.id())) {
-      return AppendResult{.sequence = *first, .duplicate = true};
+    if (sequence <= head_) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("apply: sequence ", sequence,
+                       " is not above the head sequence ", head_));
     }
-    const size_t size =
-        size_without_sequence + StoredEvent::SequenceFieldSize(sequence);
-    // Not encoded: too large for protobuf to parse, whatever the budget.
-    if (size > options_.max_bytes || !stored->encoded()) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "event ", event.id(), " is ", size, " bytes, more than the ring's ",
-          "byte budget of ",
-          std::min(options_.max_bytes, StoredEvent::kMaxByteSize)));
-    }
-    // Only a few bytes, into room Encode reserved.
-    stored->SetSequence(sequence);
-    stored->append_time = std::max(stored->received_at, last_append_time_);
-    last_append_time_ = stored->append_time;
-
+    event->log_time = std::max(event->log_time, last_log_time_);
+    last_log_time_ = event->log_time;
     EvictLocked(size, evicted);
-    dedup_.Insert(stored->id, sequence);
+    dedup_.Insert(event->id, sequence, event->log_time);
     bytes_ += size;
-    events_.push_back(std::move(stored));
+    head_ = sequence;
+    events_.push_back(std::move(event));
   }
   // Outside the lock: callbacks may read the ring.
   notifier_.Notify(sequence);
-  return AppendResult{.sequence = sequence, .duplicate = false};
+  return absl::OkStatus();
+}
+
+void EventRing::RememberEvictedId(absl::string_view event_id, uint64_t sequence,
+                                  absl::Time log_time) {
+  std::unique_lock lock(mu_);
+  if (sequence > floor_) return;  // breaks the contract; held ids come first
+  dedup_.Insert(event_id, sequence, log_time);
 }
 
 void EventRing::EvictLocked(size_t incoming_bytes,
@@ -89,35 +71,52 @@ void EventRing::EvictLocked(size_t incoming_bytes,
                               bytes_ + incoming_bytes > options_.max_bytes)) {
     StoredEventPtr& oldest = events_.front();
     bytes_ -= oldest->ByteSize();
+    floor_ = oldest->sequence;
     evicted.push_back(std::move(oldest));
     events_.pop_front();
-    ++oldest_sequence_;
   }
   // The evicted ids are no longer pinned: the dedup window and count decide
   // how long they are remembered.
-  dedup_.KeepFrom(oldest_sequence_);
+  dedup_.KeepFrom(floor_ + 1);
+}
+
+size_t EventRing::FirstIndexAfter(uint64_t after) const {
+  if (events_.empty()) return 0;
+  const uint64_t first = events_.front()->sequence;
+  if (after < first) return 0;
+  // Contiguous (the common case): the index is the offset.
+  if (events_.back()->sequence - first == events_.size() - 1) {
+    return static_cast<size_t>(
+        std::min<uint64_t>(after - first + 1, events_.size()));
+  }
+  const auto it = std::partition_point(
+      events_.begin(), events_.end(),
+      [after](const StoredEventPtr& e) { return e->sequence <= after; });
+  return static_cast<size_t>(it - events_.begin());
 }
 
 StoredEventPtr EventRing::Get(uint64_t sequence) const {
   std::shared_lock lock(mu_);
-  if (sequence < oldest_sequence_ ||
-      sequence - oldest_sequence_ >= events_.size()) {
+  if (sequence == 0) return nullptr;
+  const size_t index = FirstIndexAfter(sequence - 1);
+  if (index >= events_.size() || events_[index]->sequence != sequence) {
     return nullptr;
   }
-  return events_[sequence - oldest_sequence_];
+  return events_[index];
 }
 
 StoredEventPtr EventRing::GetById(absl::string_view event_id) const {
   std::shared_lock lock(mu_);
   // Held ids are pinned in the dedup index, so Peek (which forgets nothing
   // and is safe under a shared lock) finds every held event; an id it still
-  // remembers of an evicted event fails the range check.
+  // remembers of an evicted event is not found among the held ones.
   const std::optional<uint64_t> sequence = dedup_.Peek(event_id);
-  if (!sequence || *sequence < oldest_sequence_ ||
-      *sequence - oldest_sequence_ >= events_.size()) {
+  if (!sequence || *sequence <= floor_) return nullptr;
+  const size_t index = FirstIndexAfter(*sequence - 1);
+  if (index >= events_.size() || events_[index]->sequence != *sequence) {
     return nullptr;
   }
-  return events_[*sequence - oldest_sequence_];
+  return events_[index];
 }
 
 std::optional<uint64_t> EventRing::SequenceOfEventId(
@@ -129,16 +128,11 @@ std::optional<uint64_t> EventRing::SequenceOfEventId(
 
 uint64_t EventRing::FirstSequenceAtOrAfter(absl::Time time) const {
   std::shared_lock lock(mu_);
-  // append_time never decreases along the ring, so it is sorted.
+  // log_time never decreases along the ring, so it is sorted.
   const auto it = std::partition_point(
       events_.begin(), events_.end(),
-      [time](const StoredEventPtr& e) { return e->append_time < time; });
-  return oldest_sequence_ + static_cast<uint64_t>(it - events_.begin());
-}
-
-EventRing::ReadResult EventRing::Read(uint64_t after_sequence,
-                                      const ReadOptions& options) const {
-  return Read(after_sequence, options, [](const StoredEvent&) { return true; });
+      [time](const StoredEventPtr& e) { return e->log_time < time; });
+  return it == events_.end() ? head_ + 1 : (*it)->sequence;
 }
 
 EventRing::ReadResult EventRing::Read(
@@ -146,26 +140,24 @@ EventRing::ReadResult EventRing::Read(
     absl::FunctionRef<bool(const StoredEvent&)> match) const {
   ReadResult result;
   std::shared_lock lock(mu_);
-  const uint64_t oldest = oldest_sequence_;
-  // oldest - 1 when empty (0 before the first append).
-  const uint64_t head = oldest + events_.size() - 1;
-  result.oldest_sequence = oldest;
-  result.head_sequence = head;
-  if (after_sequence >= head) {
+  result.oldest_sequence = floor_ + 1;
+  result.head_sequence = head_;
+  if (after_sequence >= head_) {
     result.position = after_sequence;
     return result;
   }
-  uint64_t next = after_sequence + 1;
-  if (next < oldest) {
-    result.missed = oldest - next;
-    next = oldest;
+  uint64_t after = after_sequence;
+  if (after < floor_) {
+    // The missed sequences count as passed: the gap is reported once.
+    result.missed = floor_ - after;
+    after = floor_;
   }
-  // The missed events count as passed: the gap is reported once.
-  result.position = next - 1;
+  result.position = after;
   size_t bytes = 0;
-  for (size_t scanned = 0; next <= head && scanned < options.max_scan;
-       ++next, ++scanned) {
-    const StoredEventPtr& event = events_[next - oldest];
+  size_t scanned = 0;
+  for (size_t i = FirstIndexAfter(after);
+       i < events_.size() && scanned < options.max_scan; ++i, ++scanned) {
+    const StoredEventPtr& event = events_[i];
     if (match(*event)) {
       if (result.events.size() >= options.max_events) break;
       if (!result.events.empty() &&
@@ -175,29 +167,27 @@ EventRing::ReadResult EventRing::Read(
       bytes += event->ByteSize();
       result.events.push_back(event);
     }
-    result.position = next;
+    result.position = event->sequence;
   }
   return result;
 }
 
-std::optional<AppendNotifier::Token> EventRing::Wait(
-    uint64_t after_sequence, AppendNotifier::Callback callback) {
+std::optional<EventRing::WaitToken> EventRing::Wait(uint64_t after_sequence,
+                                                    WaitCallback callback) {
   return notifier_.Wait(after_sequence, std::move(callback));
 }
 
-bool EventRing::CancelWait(AppendNotifier::Token token) {
-  return notifier_.Cancel(token);
-}
+bool EventRing::CancelWait(WaitToken token) { return notifier_.Cancel(token); }
 
 EventRing::Info EventRing::GetInfo() const {
   Info info;
-  info.stream_epoch = stream_epoch_;
-  info.start_time = start_time_;
+  info.stream_epoch = identity_.epoch;
+  info.start_time = identity_.start_time;
   info.event_capacity = options_.max_events;
   info.byte_capacity = options_.max_bytes;
   std::shared_lock lock(mu_);
-  info.oldest_sequence = oldest_sequence_;
-  info.head_sequence = oldest_sequence_ + events_.size() - 1;
+  info.oldest_sequence = floor_ + 1;
+  info.head_sequence = head_;
   info.event_count = events_.size();
   info.byte_count = bytes_;
   info.dedup_count = dedup_.size();

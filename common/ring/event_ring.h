@@ -1,63 +1,66 @@
 // -----------------------------------------------------------------------------
 // File: event_ring.h
 // -----------------------------------------------------------------------------
-// EventRing is hookstream's event store: the newest events, bounded by a
-// count and a byte budget, each stored once (serialized) and shared by every
-// reader. It is where the ingress (Append) and the distribution (Read, Wait)
-// meet, and the seam a durable or NATS JetStream backend will implement:
-// keep this surface small.
+// EventRing is hookstream's in-memory event store: the newest events, bounded
+// by a count and a byte budget, each stored once (serialized) and shared by
+// every reader. It is the read side of every backend (it implements
+// EventReader, common/store/event_reader.h) and is filled by whoever owns the
+// sequences: the memory backend, the journal's writer after each fsync, a
+// JetStream follower. It never assigns a sequence and never decides a
+// duplicate itself.
 //
 // Contract:
-// - Sequences start at 1 and grow by exactly 1 per appended event within one
-//   stream epoch (one EventRing object). An append past either bound evicts
-//   the oldest events; `oldest_sequence` then moves up.
-// - An event whose provider id was appended before (within the dedup window,
-//   or still held) is not appended again: Append reports the first
-//   delivery's sequence with `duplicate = true`.
-// - A reader asking for events after a position that was evicted gets the
-//   held events from the oldest on and learns exactly how many it missed.
+// - Apply makes an event visible at its own sequence, which must be greater
+//   than the head. Sequences may start above 1 (a restored stream) and may
+//   have holes; "after N" means the first sequence greater than N.
+// - An apply past either bound evicts the oldest events first; the eviction
+//   floor (`oldest_sequence - 1`) then moves up to the last evicted sequence.
+// - The identity (epoch, start time) is the backend's, given at construction.
+// - The dedup index remembers every applied id with its sequence, from the
+//   event's log_time for the dedup window (so an index rebuilt from a log
+//   keeps the original windows), and never forgets the id of a held event.
+//   RememberEvictedId restores ids whose events are gone (a journal's
+//   carried-over ids).
+// - A reader asking for events after a position below the floor gets the held
+//   events from the floor on and learns how many sequences it missed.
 //
-// Example (a reader that follows the stream):
-//   uint64_t position = 0;
-//   for (;;) {
-//     EventRing::ReadResult r = ring.Read(position, {.max_events = 64});
-//     if (r.missed > 0) ReportGap(position, r.oldest_sequence, r.missed);
-//     for (const StoredEventPtr& e : r.events) Deliver(*e);
-//     position = r.position;
-//     if (r.events.empty()) WaitUntilAppended(ring, position);
-//   }
+// Example (the memory backend):
+//   auto event = std::make_shared<StoredEvent>();
+//   event->Encode(proto, ring.stream_epoch());
+//   event->SetSequence(ring.GetInfo().head_sequence + 1);
+//   event->log_time = clock.Now();
+//   RETURN_IF_ERROR(ring.Apply(std::move(event)));  // readers are woken
 //
-// Thread-safety: all methods are thread-safe; appends are serialized by an
-// internal lock, reads share it. Complexity: Append O(1) amortized (plus the
-// evictions it causes), Get O(1), GetById O(1), Read O(events scanned),
-// FirstSequenceAtOrAfter O(log n).
+// Thread-safety: all methods are thread-safe; applies are serialized by an
+// internal lock, reads share it. Complexity: Apply O(1) amortized (plus the
+// evictions it causes); Get, GetById O(1) while sequences are contiguous,
+// O(log n) with holes; Read O(events scanned); FirstSequenceAtOrAfter
+// O(log n).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <shared_mutex>
 #include <string>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
-#include "absl/status/statusor.h"
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/base/clock.h"
 #include "common/ring/append_notifier.h"
 #include "common/ring/dedup_index.h"
-#include "common/ring/stored_event.h"
-#include "hookstream/v1/event.pb.h"
+#include "common/store/event_reader.h"
+#include "common/store/stored_event.h"
+#include "common/store/stream_identity.h"
 
 namespace hookstream {
 
-// Returns a new, practically unique stream epoch: the start time (UTC) and
-// 64 random bits, e.g. `20261128T132201Z-9f3a1c2b4d5e6f70`.
-std::string NewStreamEpoch(absl::Time now);
-
-class EventRing {
+class EventRing final : public EventReader {
  public:
   struct Options {
     size_t max_events = 100'000;
@@ -66,109 +69,59 @@ class EventRing {
     DedupIndex::Options dedup = {};
   };
 
-  struct AppendResult {
-    uint64_t sequence = 0;
-    // True when the event id was seen before: nothing was appended, and
-    // `sequence` is the first delivery's.
-    bool duplicate = false;
-  };
-
-  struct ReadOptions {
-    // At most this many events are returned...
-    size_t max_events = 64;
-    // ...and at most about this many bytes (at least one event is returned
-    // when one matches, however large).
-    size_t max_bytes = size_t{4} << 20;
-    // At most this many events are examined, matching or not, so that a
-    // reader with a narrow filter holds the lock briefly.
-    size_t max_scan = 4096;
-  };
-
-  struct ReadResult {
-    // Matching events in sequence order.
-    std::vector<StoredEventPtr> events;
-    // The position the reader has been brought up to: every event up to it
-    // was either returned or did not match. Pass it to the next Read.
-    uint64_t position = 0;
-    // Events after the requested position that were evicted before this read
-    // (0 when none). When > 0, scanning started at `oldest_sequence`.
-    uint64_t missed = 0;
-    uint64_t oldest_sequence = 0;
-    uint64_t head_sequence = 0;
-  };
-
-  struct Info {
-    std::string stream_epoch;
-    absl::Time start_time;
-    // head + 1 when empty.
-    uint64_t oldest_sequence = 1;
-    // 0 when nothing was ever appended.
-    uint64_t head_sequence = 0;
-    size_t event_count = 0;
-    size_t byte_count = 0;
-    size_t event_capacity = 0;
-    size_t byte_capacity = 0;
-    size_t dedup_count = 0;
-  };
-
-  // `clock` must outlive the ring. `stream_epoch` empty: a new one.
-  EventRing(Options options, const Clock& clock, std::string stream_epoch = "");
+  // `clock` (the dedup window's "now") must outlive the ring. The first
+  // sequence applied must be at least `first_sequence`; until then the head
+  // is `first_sequence - 1` and so is the eviction floor.
+  EventRing(Options options, const Clock& clock, StreamIdentity identity,
+            uint64_t first_sequence = 1);
 
   EventRing(const EventRing&) = delete;
   EventRing& operator=(const EventRing&) = delete;
 
-  // Append
+  // Apply
   //
-  // Assigns the next sequence to `event` (overwriting its `sequence` and
-  // `stream_epoch`), stores it serialized, evicts what the bounds require,
-  // then wakes waiting readers. Serialization happens before the lock is
-  // taken. Errors: INVALID_ARGUMENT when `event.id()` is empty;
-  // RESOURCE_EXHAUSTED when the event alone is larger than the byte budget.
-  absl::StatusOr<AppendResult> Append(v1::Event event);
+  // Makes `event` visible at `event->sequence`. The event must be encoded in
+  // this ring's epoch with its sequence set (StoredEvent::Encode +
+  // SetSequence, or FromLogged), its sequence greater than the head; a
+  // log_time before the previous event's is raised to it. Evicts what the
+  // bounds require, remembers the id, then wakes waiting readers (outside the
+  // lock). Errors, with nothing changed: INVALID_ARGUMENT (not encoded, no
+  // id, sequence not above the head), RESOURCE_EXHAUSTED (alone larger than
+  // the byte budget: check CanHold first).
+  absl::Status Apply(std::shared_ptr<StoredEvent> event);
 
-  // Get
-  //
-  // The held event with this sequence, or nullptr (evicted or not yet
-  // appended).
-  StoredEventPtr Get(uint64_t sequence) const;
+  // Whether an event of `byte_size` stored bytes fits the byte budget at all.
+  bool CanHold(size_t byte_size) const {
+    return byte_size <= options_.max_bytes;
+  }
 
-  // GetById
+  // RememberEvictedId
   //
-  // The held event with this provider id, or nullptr.
-  StoredEventPtr GetById(absl::string_view event_id) const;
+  // Restores an id whose event is no longer held (a journal's carried-over
+  // ids, before its segments are applied): answered by SequenceOfEventId
+  // until its window, counted from `log_time`, ends. `sequence` must not be
+  // above the eviction floor. Call in sequence order, before any Apply.
+  void RememberEvictedId(absl::string_view event_id, uint64_t sequence,
+                         absl::Time log_time);
 
-  // SequenceOfEventId
-  //
-  // The sequence the event with this provider id was appended at, if the id
-  // is held or still remembered by the dedup index (it may be evicted).
+  // EventReader.
+  StoredEventPtr Get(uint64_t sequence) const override;
+  StoredEventPtr GetById(absl::string_view event_id) const override;
   // Takes the lock exclusively: the dedup index forgets expired ids here.
-  std::optional<uint64_t> SequenceOfEventId(absl::string_view event_id) const;
+  std::optional<uint64_t> SequenceOfEventId(
+      absl::string_view event_id) const override;
+  uint64_t FirstSequenceAtOrAfter(absl::Time time) const override;
+  ReadResult Read(
+      uint64_t after_sequence, const ReadOptions& options,
+      absl::FunctionRef<bool(const StoredEvent&)> match) const override;
+  using EventReader::Read;  // every event, no filter
+  std::optional<WaitToken> Wait(uint64_t after_sequence,
+                                WaitCallback callback) override;
+  bool CancelWait(WaitToken token) override;
+  Info GetInfo() const override;
+  const std::string& stream_epoch() const override { return identity_.epoch; }
 
-  // FirstSequenceAtOrAfter
-  //
-  // The sequence of the first held event appended at or after `time`
-  // (by `StoredEvent::append_time`), or head + 1 when there is none.
-  uint64_t FirstSequenceAtOrAfter(absl::Time time) const;
-
-  // Read
-  //
-  // Events after `after_sequence` that `match` accepts, up to the limits in
-  // `options`. Never blocks on appends for longer than the scan.
-  ReadResult Read(uint64_t after_sequence, const ReadOptions& options) const;
-  ReadResult Read(uint64_t after_sequence, const ReadOptions& options,
-                  absl::FunctionRef<bool(const StoredEvent&)> match) const;
-
-  // Wait / CancelWait
-  //
-  // See AppendNotifier: registers a one-shot callback run by the first append
-  // after `after_sequence`, or returns nullopt when there is already
-  // something to read.
-  std::optional<AppendNotifier::Token> Wait(uint64_t after_sequence,
-                                            AppendNotifier::Callback callback);
-  bool CancelWait(AppendNotifier::Token token);
-
-  Info GetInfo() const;
-  const std::string& stream_epoch() const { return stream_epoch_; }
+  const StreamIdentity& identity() const { return identity_; }
   const Options& options() const { return options_; }
 
  private:
@@ -176,26 +129,31 @@ class EventRing {
   // `evicted` so that their memory is freed after mu_ is released, and
   // unpins their ids in the dedup index. Requires mu_ held exclusively.
   void EvictLocked(size_t incoming_bytes, std::vector<StoredEventPtr>& evicted);
+  // The index in events_ of the first event with a sequence greater than
+  // `after` (events_.size() when none). Requires mu_.
+  size_t FirstIndexAfter(uint64_t after) const;
 
   const Options options_;
   const Clock& clock_;
-  const std::string stream_epoch_;
-  const absl::Time start_time_;
+  const StreamIdentity identity_;
 
   // std::shared_mutex, not absl::Mutex: Debian's Abseil is not built with
   // ThreadSanitizer, which then cannot see absl::Mutex synchronize and
   // reports false races; pthread-based locks are intercepted by TSan.
   // Everything below up to notifier_ is guarded by mu_.
   mutable std::shared_mutex mu_;
-  // events_[i] has sequence oldest_sequence_ + i.
+  // Held events in increasing sequence order (contiguous unless the stream
+  // has holes).
   std::deque<StoredEventPtr> events_;
-  uint64_t oldest_sequence_ = 1;
+  // Every sequence up to floor_ is gone (evicted, or before the start);
+  // head_ is the newest applied (floor_ when nothing is held).
+  uint64_t floor_ = 0;
+  uint64_t head_ = 0;
   size_t bytes_ = 0;
-  absl::Time last_append_time_ = absl::InfinitePast();
-  // The only id index: remembers every appended id's sequence, with the ids
-  // of held events (sequence >= oldest_sequence_) pinned, so it answers
-  // duplicates, GetById and SequenceOfEventId. DedupIndex is not
-  // thread-safe; mu_ makes "find, then append" atomic.
+  absl::Time last_log_time_ = absl::InfinitePast();
+  // The only id index: remembers every applied id's sequence, with the ids
+  // of held events (sequence > floor_) pinned, so it answers GetById and
+  // SequenceOfEventId. DedupIndex is not thread-safe; mu_ guards it.
   mutable DedupIndex dedup_;
 
   AppendNotifier notifier_;

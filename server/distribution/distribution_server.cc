@@ -25,15 +25,15 @@ constexpr absl::Duration kUnaryGrace = absl::Milliseconds(250);
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<DistributionServer>> DistributionServer::Start(
-    DistributionOptions options, EventRing& ring, const Clock& clock) {
+    DistributionOptions options, EventReader& reader, const Clock& clock) {
   auto registry = std::make_unique<SubscriberRegistry>();
   if (options.stream_threads < 1 || options.stream_threads > 256) {
     return absl::InvalidArgumentError(
         "stream_threads must be between 1 and 256");
   }
   auto scheduler = std::make_unique<StreamScheduler>(options.stream_threads);
-  auto service =
-      std::make_unique<EventStreamService>(ring, clock, *registry, *scheduler);
+  auto service = std::make_unique<EventStreamService>(reader, clock, *registry,
+                                                      *scheduler);
   std::unique_ptr<DistributionServer> server(new DistributionServer(
       std::move(registry), std::move(scheduler), std::move(service)));
 

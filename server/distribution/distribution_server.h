@@ -33,7 +33,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/base/clock.h"
-#include "common/ring/event_ring.h"
+#include "common/store/event_reader.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 
@@ -59,11 +59,10 @@ struct DistributionOptions {
 
 class DistributionServer {
  public:
-  // Builds and starts the server. FAILED_PRECONDITION / UNAVAILABLE when the
-  // address cannot be bound; INVALID_ARGUMENT for `stream_threads` outside
-  // 1..256.
+  // Builds and starts the server. UNAVAILABLE when the address cannot be
+  // bound; INVALID_ARGUMENT for `stream_threads` outside 1..256.
   static absl::StatusOr<std::unique_ptr<DistributionServer>> Start(
-      DistributionOptions options, EventRing& ring, const Clock& clock);
+      DistributionOptions options, EventReader& reader, const Clock& clock);
 
   DistributionServer(const DistributionServer&) = delete;
   DistributionServer& operator=(const DistributionServer&) = delete;

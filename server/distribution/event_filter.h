@@ -14,11 +14,9 @@
 // `accounts` must both match (AND); an empty list matches everything.
 //
 // Example:
-//   ASSIGN_OR_RETURN(EventFilter filter,
-//   EventFilter::Create(request.filter())); ring.Read(position, options,
-//   [&](const StoredEvent& e) {
-//     return filter.Matches(e);
-//   });
+//   ASSIGN_OR_RETURN(EventFilter filter, EventFilter::Create(request.filter()));
+//   reader.Read(position, options,
+//               [&](const StoredEvent& e) { return filter.Matches(e); });
 //
 // Thread-safety: immutable after Create; Matches may be called concurrently.
 #pragma once
@@ -29,7 +27,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "common/ring/stored_event.h"
+#include "common/store/stored_event.h"
 #include "hookstream/v1/event_stream.pb.h"
 
 namespace hookstream::distribution {

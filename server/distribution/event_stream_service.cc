@@ -5,9 +5,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/base/proto_time.h"
 #include "server/distribution/event_filter.h"
 #include "server/distribution/gap_status.h"
-#include "server/distribution/proto_time.h"
 #include "server/distribution/subscribe_reactor.h"
 
 namespace hookstream::distribution {
@@ -22,15 +22,18 @@ grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* context,
 
 }  // namespace
 
-EventStreamService::EventStreamService(EventRing& ring, const Clock& clock,
+EventStreamService::EventStreamService(EventReader& reader, const Clock& clock,
                                        SubscriberRegistry& registry,
                                        StreamScheduler& scheduler)
-    : ring_(ring), clock_(clock), registry_(registry), scheduler_(scheduler) {}
+    : reader_(reader),
+      clock_(clock),
+      registry_(registry),
+      scheduler_(scheduler) {}
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* EventStreamService::Subscribe(
     grpc::CallbackServerContext* /*context*/, const grpc::ByteBuffer* request) {
   // Owned by gRPC until its OnDone deletes it.
-  return new SubscribeReactor(ring_, clock_, registry_, scheduler_, *request);
+  return new SubscribeReactor(reader_, clock_, registry_, scheduler_, *request);
 }
 
 grpc::ServerUnaryReactor* EventStreamService::GetEvent(
@@ -39,9 +42,9 @@ grpc::ServerUnaryReactor* EventStreamService::GetEvent(
   StoredEventPtr event;
   switch (request->key_case()) {
     case v1::GetEventRequest::kSequence:
-      event = ring_.Get(request->sequence());
+      event = reader_.Get(request->sequence());
       if (event == nullptr) {
-        const EventRing::Info info = ring_.GetInfo();
+        const EventReader::Info info = reader_.GetInfo();
         return FinishWith(
             context,
             absl::NotFoundError(absl::StrCat(
@@ -51,7 +54,7 @@ grpc::ServerUnaryReactor* EventStreamService::GetEvent(
       }
       break;
     case v1::GetEventRequest::kEventId:
-      event = ring_.GetById(request->event_id());
+      event = reader_.GetById(request->event_id());
       if (event == nullptr) {
         return FinishWith(
             context, absl::NotFoundError(absl::StrCat(
@@ -78,14 +81,14 @@ grpc::ServerUnaryReactor* EventStreamService::ListEvents(
 
   uint64_t position = request->after_sequence();
   size_t bytes_left = kMaxListPageBytes;
-  response->set_stream_epoch(ring_.stream_epoch());
+  response->set_stream_epoch(reader_.stream_epoch());
   // Each Read is bounded by its scan limit: loop until the page is full or
   // the listing reaches the head.
   for (;;) {
-    const EventRing::ReadOptions options{
+    const EventReader::ReadOptions options{
         .max_events = page_size - static_cast<size_t>(response->events_size()),
         .max_bytes = bytes_left};
-    const EventRing::ReadResult read = ring_.Read(
+    const EventReader::ReadResult read = reader_.Read(
         position, options,
         [&filter](const StoredEvent& event) { return filter->Matches(event); });
     for (const StoredEventPtr& event : read.events) {
@@ -106,7 +109,7 @@ grpc::ServerUnaryReactor* EventStreamService::GetStreamInfo(
     grpc::CallbackServerContext* context,
     const v1::GetStreamInfoRequest* /*request*/,
     v1::GetStreamInfoResponse* response) {
-  const EventRing::Info info = ring_.GetInfo();
+  const EventReader::Info info = reader_.GetInfo();
   response->set_stream_epoch(info.stream_epoch);
   response->set_oldest_sequence(info.oldest_sequence);
   response->set_head_sequence(info.head_sequence);

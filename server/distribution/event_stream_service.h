@@ -33,7 +33,7 @@
 #include <cstdint>
 
 #include "common/base/clock.h"
-#include "common/ring/event_ring.h"
+#include "common/store/event_reader.h"
 #include "hookstream/v1/event_stream.grpc.pb.h"
 #include "server/distribution/stream_scheduler.h"
 #include "server/distribution/subscriber_registry.h"
@@ -50,7 +50,7 @@ class EventStreamService final
     : public v1::EventStream::WithRawCallbackMethod_Subscribe<
           v1::EventStream::CallbackService> {
  public:
-  EventStreamService(EventRing& ring, const Clock& clock,
+  EventStreamService(EventReader& reader, const Clock& clock,
                      SubscriberRegistry& registry, StreamScheduler& scheduler);
 
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(
@@ -72,7 +72,7 @@ class EventStreamService final
       v1::GetStreamInfoResponse* response) override;
 
  private:
-  EventRing& ring_;
+  EventReader& reader_;
   const Clock& clock_;
   SubscriberRegistry& registry_;
   StreamScheduler& scheduler_;

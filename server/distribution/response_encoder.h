@@ -24,7 +24,7 @@
 
 #include <vector>
 
-#include "common/ring/stored_event.h"
+#include "common/store/stored_event.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "hookstream/v1/event_stream.pb.h"
 

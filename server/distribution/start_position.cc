@@ -4,9 +4,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/base/proto_time.h"
 #include "common/base/status_macros.h"
 #include "server/distribution/gap_status.h"
-#include "server/distribution/proto_time.h"
 
 namespace hookstream::distribution {
 namespace {
@@ -45,12 +45,12 @@ absl::Status ApplyGapPolicy(v1::GapPolicy policy, const v1::Gap& gap) {
 }
 
 absl::StatusOr<StartPosition> ResolveStartPosition(
-    const v1::SubscribeRequest& request, const EventRing& ring) {
+    const v1::SubscribeRequest& request, const EventReader& reader) {
   if (!v1::GapPolicy_IsValid(request.gap_policy())) {
     return absl::InvalidArgumentError(
         absl::StrCat("gap_policy: unknown value ", request.gap_policy()));
   }
-  const EventRing::Info info = ring.GetInfo();
+  const EventReader::Info info = reader.GetInfo();
   const RingBounds bounds{.oldest_sequence = info.oldest_sequence,
                           .head_sequence = info.head_sequence};
   const v1::GapPolicy policy = request.gap_policy();
@@ -87,7 +87,7 @@ absl::StatusOr<StartPosition> ResolveStartPosition(
         return absl::InvalidArgumentError("after_event_id: empty");
       }
       const std::optional<uint64_t> sequence =
-          ring.SequenceOfEventId(request.after_event_id());
+          reader.SequenceOfEventId(request.after_event_id());
       if (!sequence) {
         return absl::NotFoundError(absl::StrCat(
             "after_event_id '", request.after_event_id(),
@@ -114,9 +114,9 @@ absl::StatusOr<StartPosition> ResolveStartPosition(
       if (!IsValidTimestamp(request.from_time())) {
         return absl::InvalidArgumentError("from_time: not a valid timestamp");
       }
-      after =
-          ring.FirstSequenceAtOrAfter(FromProtoTimestamp(request.from_time())) -
-          1;
+      after = reader.FirstSequenceAtOrAfter(
+                  FromProtoTimestamp(request.from_time())) -
+              1;
       break;
     case v1::SubscribeRequest::START_NOT_SET:
       break;

@@ -8,11 +8,11 @@
 // ResolveStartPosition returns the `after_sequence` to read after:
 //   after_sequence = N      → N (0: from the first event ever)
 //   after_event_id = "evt…" → the sequence that id was appended at
-//                             (EventRing::SequenceOfEventId); never seen:
+//                             (EventReader::SequenceOfEventId); never seen:
 //                             NOT_FOUND
 //   origin OLDEST          → oldest − 1
 //   origin LATEST/unset, or no start at all → head (new events only)
-//   from_time = T          → EventRing::FirstSequenceAtOrAfter(T) − 1
+//   from_time = T          → EventReader::FirstSequenceAtOrAfter(T) − 1
 //                             (resolved among the events still held)
 // then applies the gap contract:
 //   - `stream_epoch` set, different from the ring's, and the start is a
@@ -44,7 +44,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "common/ring/event_ring.h"
+#include "common/store/event_reader.h"
 #include "hookstream/v1/event_stream.pb.h"
 
 namespace hookstream::distribution {
@@ -67,7 +67,7 @@ struct RingBounds {
 };
 
 absl::StatusOr<StartPosition> ResolveStartPosition(
-    const v1::SubscribeRequest& request, const EventRing& ring);
+    const v1::SubscribeRequest& request, const EventReader& reader);
 
 // The gap contract for a position (a start, or a subscriber's cursor) against
 // the ring's bounds: nullopt when its next event is held (or not yet

@@ -5,9 +5,9 @@
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "common/base/proto_time.h"
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "server/distribution/gap_status.h"
-#include "server/distribution/proto_time.h"
 #include "server/distribution/response_encoder.h"
 #include "server/distribution/start_position.h"
 
@@ -26,11 +26,14 @@ bool ParseRequest(const grpc::ByteBuffer& buffer, v1::SubscribeRequest* out) {
 
 }  // namespace
 
-SubscribeReactor::SubscribeReactor(EventRing& ring, const Clock& clock,
+SubscribeReactor::SubscribeReactor(EventReader& reader, const Clock& clock,
                                    SubscriberRegistry& registry,
                                    StreamScheduler& scheduler,
                                    const grpc::ByteBuffer& request)
-    : ring_(ring), clock_(clock), registry_(registry), scheduler_(scheduler) {
+    : reader_(reader),
+      clock_(clock),
+      registry_(registry),
+      scheduler_(scheduler) {
   // Outside `mu_`: the registry's Shutdown locks it, then ours.
   const bool registered = registry_.Add(this);
   Step step;
@@ -61,7 +64,7 @@ grpc::Status SubscribeReactor::Start(const grpc::ByteBuffer& request_bytes) {
   if (!filter.ok()) return ToGrpcStatus(filter.status());
   absl::StatusOr<absl::Duration> interval = HeartbeatInterval(request);
   if (!interval.ok()) return ToGrpcStatus(interval.status());
-  absl::StatusOr<StartPosition> start = ResolveStartPosition(request, ring_);
+  absl::StatusOr<StartPosition> start = ResolveStartPosition(request, reader_);
   if (!start.ok()) return ToGrpcStatus(start.status());
 
   filter_ = *std::move(filter);
@@ -98,13 +101,13 @@ SubscribeReactor::Step SubscribeReactor::Decide() {
   }
   if (wait_token_) return {};  // the ring wakes us
 
-  const EventRing::ReadOptions options{.max_events = kMaxBatchEvents,
-                                       .max_bytes = kMaxBatchBytes};
+  const EventReader::ReadOptions options{.max_events = kMaxBatchEvents,
+                                         .max_bytes = kMaxBatchBytes};
   for (;;) {
-    const EventRing::ReadResult read =
+    const EventReader::ReadResult read =
         filter_.MatchesAll()
-            ? ring_.Read(cursor_, options)
-            : ring_.Read(cursor_, options, [this](const StoredEvent& event) {
+            ? reader_.Read(cursor_, options)
+            : reader_.Read(cursor_, options, [this](const StoredEvent& event) {
                 return filter_.Matches(event);
               });
     if (read.missed > 0) {
@@ -112,7 +115,7 @@ SubscribeReactor::Step SubscribeReactor::Decide() {
           EvictionGap(cursor_,
                       {.oldest_sequence = read.oldest_sequence,
                        .head_sequence = read.head_sequence},
-                      ring_.stream_epoch());
+                      reader_.stream_epoch());
       if (gap) {
         const absl::Status status = ApplyGapPolicy(gap_policy_, *gap);
         if (!status.ok()) {
@@ -132,8 +135,8 @@ SubscribeReactor::Step SubscribeReactor::Decide() {
       return WriteMessage(EncodeEventBatch(read.events, include_raw_json_));
     }
     if (cursor_ < read.head_sequence) continue;  // the filter skipped a scan
-    std::optional<AppendNotifier::Token> token =
-        ring_.Wait(cursor_, [this] { OnEventsAppended(); });
+    std::optional<EventReader::WaitToken> token =
+        reader_.Wait(cursor_, [this] { OnEventsAppended(); });
     if (token) {
       wait_token_ = token;
       return {};
@@ -144,7 +147,7 @@ SubscribeReactor::Step SubscribeReactor::Decide() {
 
 SubscribeReactor::Step SubscribeReactor::WriteHeartbeat() {
   heartbeat_due_ = false;
-  const EventRing::Info info = ring_.GetInfo();
+  const EventReader::Info info = reader_.GetInfo();
   v1::SubscribeResponse response;
   v1::Heartbeat& heartbeat = *response.mutable_heartbeat();
   heartbeat.set_stream_epoch(info.stream_epoch);
@@ -182,7 +185,7 @@ void SubscribeReactor::Perform(Step step) {
       StartWrite(&write_buffer_);
       return;
     case Step::Kind::kFinish:
-      if (step.cancel_wait) ring_.CancelWait(*step.cancel_wait);
+      if (step.cancel_wait) reader_.CancelWait(*step.cancel_wait);
       // Waits for a RunScheduled in progress on another thread; from inside
       // RunScheduled itself it does not wait.
       scheduler_.Forget(this);

@@ -13,7 +13,7 @@
 //   3. Reads the ring after its cursor with its filter, up to 64 events per
 //      message, and writes them as one EventBatch; exactly one write is in
 //      flight, so gRPC flow control paces it. When caught up it asks the ring
-//      to wake it (EventRing::Wait). The wake-up runs on the appending
+//      to wake it (EventReader::Wait). The wake-up runs on the appending
 //      (ingress) thread, so it does O(1) work there: it only posts the stream
 //      to the shared StreamScheduler, whose thread reads and writes. Events
 //      appended until then go out in the same batch.
@@ -51,7 +51,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/base/clock.h"
-#include "common/ring/event_ring.h"
+#include "common/store/event_reader.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/server_callback.h"
 #include "grpcpp/support/status.h"
@@ -73,7 +73,7 @@ class SubscribeReactor final
   static constexpr size_t kMaxBatchBytes = size_t{1} << 20;
 
   // Starts the stream. `request` is the raw SubscribeRequest.
-  SubscribeReactor(EventRing& ring, const Clock& clock,
+  SubscribeReactor(EventReader& reader, const Clock& clock,
                    SubscriberRegistry& registry, StreamScheduler& scheduler,
                    const grpc::ByteBuffer& request);
 
@@ -92,7 +92,7 @@ class SubscribeReactor final
     enum class Kind { kNone, kWrite, kFinish };
     Kind kind = Kind::kNone;
     // kFinish: the ring wait to cancel, and the status to end with.
-    std::optional<AppendNotifier::Token> cancel_wait = std::nullopt;
+    std::optional<EventReader::WaitToken> cancel_wait = std::nullopt;
     grpc::Status status = grpc::Status();
   };
 
@@ -113,7 +113,7 @@ class SubscribeReactor final
 
   void OnEventsAppended() ABSL_LOCKS_EXCLUDED(mu_);
 
-  EventRing& ring_;
+  EventReader& reader_;
   const Clock& clock_;
   SubscriberRegistry& registry_;
   StreamScheduler& scheduler_;
@@ -141,7 +141,7 @@ class SubscribeReactor final
   // When the scheduler runs the next heartbeat check.
   absl::Time heartbeat_check_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
 
-  std::optional<AppendNotifier::Token> wait_token_ ABSL_GUARDED_BY(mu_);
+  std::optional<EventReader::WaitToken> wait_token_ ABSL_GUARDED_BY(mu_);
   // Set once the stream must end; Finish(*end_status_) happens when no write
   // is in flight, the wait is cancelled and the scheduler forgot the stream.
   std::unique_ptr<grpc::Status> end_status_ ABSL_GUARDED_BY(mu_);

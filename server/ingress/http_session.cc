@@ -89,7 +89,7 @@ void HttpSession::OnHandshake(ErrorCode ec) {
 void HttpSession::BeginRequest() {
   request_ = WebhookRequest();
   request_.request_id = NewRequestId();
-  request_start_ = absl::Now();
+  request_start_ = clock_.Now();
   client_keep_alive_ = false;
   early_response_.reset();
 }
@@ -122,7 +122,7 @@ void HttpSession::OnFirstBytes(ErrorCode ec, size_t bytes) {
     return;
   }
   buffer_.commit(bytes);
-  request_start_ = absl::Now();
+  request_start_ = clock_.Now();
   DoReadHeader();
 }
 
@@ -232,7 +232,18 @@ void HttpSession::OnReadBody(ErrorCode ec, size_t /*bytes*/) {
     Respond(std::move(early));
     return;
   }
-  Respond(handler_.Handle(std::move(request_)));
+  // The answer comes from the appender's completion, once the event is
+  // durable: maybe inline, maybe later on a backend thread. Either way it is
+  // sent from this session's own loop, which meanwhile serves the others.
+  phase_ = Phase::kAwaitDurable;
+  handler_.Handle(std::move(request_), [self = shared_from_this()](
+                                           WebhookResponse response) mutable {
+    auto executor = self->stream_.get_executor();
+    net::dispatch(executor, [self = std::move(self),
+                             response = std::move(response)]() mutable {
+      self->Respond(std::move(response));
+    });
+  });
 }
 
 void HttpSession::OnReadError(ErrorCode ec) {
@@ -273,7 +284,7 @@ void HttpSession::OnReadError(ErrorCode ec) {
 }
 
 void HttpSession::Respond(WebhookResponse response) {
-  LogAndCount(metrics_, response, absl::Now() - request_start_);
+  LogAndCount(metrics_, response, clock_.Now() - request_start_);
   if (response.status == 0) {
     CloseSocket();
     return;
@@ -378,6 +389,8 @@ void HttpSession::OnDeadline(uint64_t generation, ErrorCode ec) {
       // state is intact: only the socket read was cancelled).
       stream_.lowest_layer().cancel(ignored);
       break;
+    case Phase::kAwaitDurable:
+      break;  // no deadline is armed while the backend keeps the event
     case Phase::kHandshake:
     case Phase::kWrite:
     case Phase::kLinger:

@@ -14,7 +14,11 @@
 //                              (decided before any body byte is read)
 //   (Expect: 100-continue)     answered with 100 once the head is accepted
 //   read the body              body_timeout → 408; client gone → logged
-//   handle, write the answer   one write in flight, always
+//   verify, convert, append    no read and no deadline while the backend
+//                              keeps the event; its completion is moved
+//                              back to this loop (the loop serves other
+//                              connections meanwhile, never waits)
+//   write the answer           one write in flight, always
 // Answers that leave unread bytes (413, 408, 431, 411, ...) close the
 // connection: the session half-closes and drains briefly so that the client
 // reads the answer instead of a TCP reset.
@@ -105,6 +109,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     kWaitForRequest,
     kReadHeader,
     kReadBody,
+    kAwaitDurable,  // the appender keeps the event; its completion answers
     kWrite,
     kLinger,
   };

@@ -23,8 +23,8 @@ namespace net = boost::asio;
 // with them every session and pending handler) go before the handler,
 // metrics and TLS context that sessions reference.
 struct IngressServer::Impl {
-  Impl(const IngressOptions& options, SourceRegistry sources, EventRing& ring,
-       const Clock& clock)
+  Impl(const IngressOptions& options, SourceRegistry sources,
+       EventAppender& appender, const Clock& clock)
       : options(options),
         session_options{.max_body_bytes = options.max_body_bytes,
                         .max_header_bytes = options.max_header_bytes,
@@ -33,7 +33,7 @@ struct IngressServer::Impl {
                         .body_timeout = options.body_timeout},
         clock(clock),
         handler({.max_body_bytes = options.max_body_bytes}, std::move(sources),
-                ring, metrics) {}
+                appender, metrics) {}
 
   const IngressOptions options;
   const HttpSession::Options session_options;
@@ -85,14 +85,15 @@ IngressServer::IngressServer(std::unique_ptr<Impl> impl)
 IngressServer::~IngressServer() { Stop(); }
 
 absl::StatusOr<std::unique_ptr<IngressServer>> IngressServer::Start(
-    IngressOptions options, SourceRegistry sources, EventRing& ring,
+    IngressOptions options, SourceRegistry sources, EventAppender& appender,
     const Clock& clock) {
   if (absl::Status s = ValidateIngressOptions(options); !s.ok()) return s;
   if (sources.empty()) {
     return absl::InvalidArgumentError("ingress: no webhook source configured");
   }
   const std::vector<std::string> names = sources.Names();
-  auto impl = std::make_unique<Impl>(options, std::move(sources), ring, clock);
+  auto impl =
+      std::make_unique<Impl>(options, std::move(sources), appender, clock);
 
   absl::StatusOr<std::unique_ptr<net::ssl::context>> tls = MakeServerTlsContext(
       {.cert_file = options.cert_file, .key_file = options.key_file});

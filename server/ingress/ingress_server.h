@@ -4,7 +4,8 @@
 // IngressServer: the HTTPS webhook endpoint, what the composition root
 // (server/server.cc) starts. It owns a small fixed pool of I/O threads, the
 // TLS context, the listener and every connection; requests go to the
-// WebhookHandler, which appends accepted events to the caller's EventRing.
+// WebhookHandler, which hands accepted events to the caller's EventAppender
+// (the configured storage backend) and answers once they are durable.
 //
 // Example:
 //   SourceRegistry sources;
@@ -14,17 +15,20 @@
 //                    IngressServer::Start({.port = 8443,
 //                                          .cert_file = "server.crt",
 //                                          .key_file = "server.key"},
-//                                         std::move(sources), ring, clock));
+//                                         std::move(sources), appender,
+//                                         clock));
 //   ...
 //   ingress->StartDraining();  // new requests get 503 + Retry-After
 //   ingress->Stop();           // closes everything, joins the threads
 //
 // Shutdown order: StartDraining, give in-flight requests a moment, Stop.
 // Stop drops connections without answering what is still being read; an
-// event is only ever acknowledged after it is in the ring.
+// event is only ever acknowledged after the appender reported it durable.
+// Stop the backend's writes (so that every pending completion has run) only
+// after StartDraining and before Stop.
 //
 // Thread-safety: port(), StartDraining(), Stop() and metrics() may be called
-// from any thread. `ring` and `clock` must outlive the server.
+// from any thread. `appender` and `clock` must outlive the server.
 #pragma once
 
 #include <cstddef>
@@ -36,7 +40,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/base/clock.h"
-#include "common/ring/event_ring.h"
+#include "common/store/event_appender.h"
 #include "server/ingress/ingress_metrics.h"
 #include "server/ingress/source_registry.h"
 
@@ -64,7 +68,7 @@ class IngressServer {
   // Validates, loads TLS, binds, and starts serving. Errors are one line:
   // bad options, unreadable certificate or key, address in use, no source.
   static absl::StatusOr<std::unique_ptr<IngressServer>> Start(
-      IngressOptions options, SourceRegistry sources, EventRing& ring,
+      IngressOptions options, SourceRegistry sources, EventAppender& appender,
       const Clock& clock);
 
   ~IngressServer();

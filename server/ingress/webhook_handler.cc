@@ -1,5 +1,6 @@
 #include "server/ingress/webhook_handler.h"
 
+#include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -99,10 +100,10 @@ void LogAndCount(IngressMetrics& metrics, const WebhookResponse& response,
 }
 
 WebhookHandler::WebhookHandler(Options options, SourceRegistry sources,
-                               EventRing& ring, IngressMetrics& metrics)
+                               EventAppender& appender, IngressMetrics& metrics)
     : options_(options),
       sources_(std::move(sources)),
-      ring_(ring),
+      appender_(appender),
       metrics_(metrics) {}
 
 std::optional<WebhookResponse> WebhookHandler::CheckHead(
@@ -142,9 +143,11 @@ std::optional<WebhookResponse> WebhookHandler::CheckHead(
   return early;
 }
 
-WebhookResponse WebhookHandler::Handle(WebhookRequest request) const {
+void WebhookHandler::Handle(WebhookRequest request,
+                            ResponseCallback done) const {
   if (std::optional<WebhookResponse> early = CheckHead(request)) {
-    return *std::move(early);
+    std::move(done)(*std::move(early));
+    return;
   }
   const WebhookSource& source = *sources_.FindByTarget(request.target);
   auto refuse = [&](Outcome outcome, std::string detail) {
@@ -156,7 +159,9 @@ WebhookResponse WebhookHandler::Handle(WebhookRequest request) const {
   // The session reads exactly Content-Length bytes; anything else is a bug
   // in the caller, and the signature would not cover what was sent.
   if (request.body.size() != *request.content_length) {
-    return refuse(Outcome::kBadRequest, "body length != content-length");
+    std::move(done)(
+        refuse(Outcome::kBadRequest, "body length != content-length"));
+    return;
   }
 
   std::string secret_label;
@@ -168,8 +173,9 @@ WebhookResponse WebhookHandler::Handle(WebhookRequest request) const {
     absl::StatusOr<std::string> matched = source.verifier->Verify(
         {.header = lookup, .body = request.body}, request.received_at);
     if (!matched.ok()) {
-      return refuse(OutcomeForVerifyFailure(matched.status()),
-                    std::string(matched.status().message()));
+      std::move(done)(refuse(OutcomeForVerifyFailure(matched.status()),
+                             std::string(matched.status().message())));
+      return;
     }
     secret_label = *std::move(matched);
     metrics_.CountSecretMatch(source.name, secret_label);
@@ -184,36 +190,50 @@ WebhookResponse WebhookHandler::Handle(WebhookRequest request) const {
     WebhookResponse r = refuse(OutcomeForConversionFailure(event.status()),
                                std::string(event.status().message()));
     r.secret_label = std::move(secret_label);
-    return r;
+    std::move(done)(std::move(r));
+    return;
   }
   if (event->source().empty()) event->set_source(source.name);
-  std::string event_id = event->id();
-  std::string event_type = event->type();
 
-  absl::StatusOr<EventRing::AppendResult> appended =
-      ring_.Append(*std::move(event));
-  if (!appended.ok()) {
-    // RESOURCE_EXHAUSTED here means one event exceeds the ring's whole byte
-    // budget: a configuration error on our side, so 5xx (the sender keeps
-    // the event and retries), never 4xx.
-    WebhookResponse r = refuse(
-        Outcome::kInternal,
-        absl::StrCat("ring refused the event: ", appended.status().message()));
-    r.secret_label = std::move(secret_label);
-    r.event_id = std::move(event_id);
-    r.event_type = std::move(event_type);
-    return r;
-  }
-
+  // What the answer carries besides the append's result; filled now, while
+  // the request is at hand.
   WebhookResponse response;
-  response.outcome =
-      appended->duplicate ? Outcome::kDuplicate : Outcome::kAccepted;
-  response.status = 200;
   response.request_id = std::move(request.request_id);
   response.source = source.name;
   response.secret_label = std::move(secret_label);
-  response.event_id = std::move(event_id);
-  response.event_type = std::move(event_type);
+  response.event_id = event->id();
+  response.event_type = event->type();
+  appender_.Append(
+      *std::move(event),
+      [response = std::move(response),
+       done = std::move(done)](absl::StatusOr<AppendResult> appended) mutable {
+        std::move(done)(AnswerAppend(std::move(response), appended));
+      });
+}
+
+WebhookResponse AnswerAppend(WebhookResponse response,
+                             const absl::StatusOr<AppendResult>& appended) {
+  if (!appended.ok()) {
+    // UNAVAILABLE: the backend kept nothing and can again later (a full
+    // disk, a failed fsync, no JetStream leader): 503 + Retry-After, so the
+    // sender retries. Anything else (one event larger than the whole store,
+    // a bug) is our trouble too: 5xx, never 4xx, so the sender keeps the
+    // event.
+    const Outcome outcome = absl::IsUnavailable(appended.status())
+                                ? Outcome::kUnavailable
+                                : Outcome::kInternal;
+    WebhookResponse r = MakeErrorResponse(
+        outcome, std::move(response.request_id),
+        absl::StrCat("not kept: ", appended.status().message()));
+    r.source = std::move(response.source);
+    r.secret_label = std::move(response.secret_label);
+    r.event_id = std::move(response.event_id);
+    r.event_type = std::move(response.event_type);
+    return r;
+  }
+  response.outcome =
+      appended->duplicate ? Outcome::kDuplicate : Outcome::kAccepted;
+  response.status = 200;
   response.sequence = appended->sequence;
   response.body =
       absl::StrCat(R"({"sequence":)", appended->sequence, R"(,"duplicate":)",

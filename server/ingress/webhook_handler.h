@@ -6,24 +6,30 @@
 // answer (status, extra headers, tiny JSON body) plus the fields of its log
 // line. The HTTP session only moves bytes and calls it.
 //
-// Order, per request (issue 3):
+// Order, per request:
 //   draining → route (404) → method (405) → framing limits (411, 413) →
 //   content type (415)     [CheckHead: decidable before the body is read]
 //   → signature over the raw bytes (401) → conversion (400, 422)
-//   → dedup + append to the ring, atomically (200, duplicate or not).
-// The 200 is produced only after EventRing::Append returned, so every
-// acknowledged event is in the ring.
+//   → EventAppender::Append (common/store/event_appender.h): the backend
+//     dedups and keeps it, then calls back (200, duplicate or not; 503 when
+//     it could not keep it).
+// The 200 is produced only in the appender's completion, which runs once
+// the event is durable in the configured backend: every acknowledged event
+// is kept (memory: in the ring; journal: fsynced; JetStream: acked).
 //
 // Example (what HttpSession does):
 //   WebhookRequest request = ...;  // head filled, body empty
 //   if (auto early = handler.CheckHead(request)) return Send(*early);
 //   request.body = ReadBody();
-//   WebhookResponse response = handler.Handle(std::move(request));
-//   Send(response);
-//   LogAndCount(response, latency);
+//   handler.Handle(std::move(request), [session](WebhookResponse response) {
+//     session->OnOwnLoop([=] { Send(response); LogAndCount(...); });
+//   });
 //
-// Thread-safety: CheckHead and Handle are const and thread-safe (the ring and
-// the metrics are); StartDraining may be called from any thread.
+// Thread-safety: CheckHead and Handle are const and thread-safe (the
+// appender and the metrics are); StartDraining may be called from any
+// thread. Handle's `done` runs exactly once, either before Handle returns (a
+// refusal, or the memory backend) or later on a backend thread: it must not
+// block, and should move the answer to the session's own event loop.
 #pragma once
 
 #include <atomic>
@@ -33,9 +39,10 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "common/ring/event_ring.h"
+#include "common/store/event_appender.h"
 #include "server/ingress/ingress_metrics.h"
 #include "server/ingress/outcomes.h"
 #include "server/ingress/source_registry.h"
@@ -93,6 +100,11 @@ struct WebhookResponse {
 WebhookResponse MakeErrorResponse(Outcome outcome, std::string request_id,
                                   std::string detail = "");
 
+// The answer to an append (200 with the sequence, or 503/500 with why),
+// given the response's log fields filled from the request.
+WebhookResponse AnswerAppend(WebhookResponse response,
+                             const absl::StatusOr<AppendResult>& appended);
+
 // Writes the request's one log line and counts its outcome.
 void LogAndCount(IngressMetrics& metrics, const WebhookResponse& response,
                  absl::Duration latency);
@@ -103,9 +115,11 @@ class WebhookHandler {
     size_t max_body_bytes = size_t{1} << 20;
   };
 
-  // `ring` and `metrics` must outlive the handler.
-  WebhookHandler(Options options, SourceRegistry sources, EventRing& ring,
-                 IngressMetrics& metrics);
+  using ResponseCallback = absl::AnyInvocable<void(WebhookResponse) &&>;
+
+  // `appender` and `metrics` must outlive the handler.
+  WebhookHandler(Options options, SourceRegistry sources,
+                 EventAppender& appender, IngressMetrics& metrics);
 
   WebhookHandler(const WebhookHandler&) = delete;
   WebhookHandler& operator=(const WebhookHandler&) = delete;
@@ -114,9 +128,9 @@ class WebhookHandler {
   // content type, draining), or nullopt when the body should be read.
   std::optional<WebhookResponse> CheckHead(const WebhookRequest& request) const;
 
-  // The whole decision (runs CheckHead first). Appends to the ring on
-  // success.
-  WebhookResponse Handle(WebhookRequest request) const;
+  // The whole decision (runs CheckHead first); hands a verified, converted
+  // event to the appender and answers from its completion.
+  void Handle(WebhookRequest request, ResponseCallback done) const;
 
   // From now on every request is answered 503 + Retry-After.
   void StartDraining() { draining_.store(true, std::memory_order_release); }
@@ -128,7 +142,7 @@ class WebhookHandler {
  private:
   const Options options_;
   const SourceRegistry sources_;
-  EventRing& ring_;
+  EventAppender& appender_;
   IngressMetrics& metrics_;
   std::atomic<bool> draining_{false};
 };

@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "server/distribution/distribution_server.h"
+#include "tests/testing/memory_store.h"
 #include "tests/testing/process_runner.h"
 
 namespace hookstream {
@@ -38,10 +39,11 @@ class CliTest : public ::testing::Test {
     server_.reset();
     EventRing::Options options;
     options.max_events = max_events;
-    ring_ = std::make_unique<EventRing>(options, RealClock());
+    ring_ = std::make_unique<::hookstream::testing::MemoryStore>(options,
+                                                                 RealClock());
     absl::StatusOr<std::unique_ptr<DistributionServer>> server =
         DistributionServer::Start(
-            {.address = "127.0.0.1:0", .credentials = nullptr}, *ring_,
+            {.address = "127.0.0.1:0", .credentials = nullptr}, ring_->ring(),
             RealClock());
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -62,7 +64,7 @@ class CliTest : public ::testing::Test {
     return RunProcess(args);
   }
 
-  std::unique_ptr<EventRing> ring_;
+  std::unique_ptr<::hookstream::testing::MemoryStore> ring_;
   std::unique_ptr<DistributionServer> server_;
 };
 
@@ -72,7 +74,7 @@ TEST_F(CliTest, InfoPrintsTheStreamState) {
   const ProcessResult r = Cli({"info"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const nlohmann::json info = nlohmann::json::parse(r.out);
-  EXPECT_EQ(info["stream_epoch"], ring_->stream_epoch());
+  EXPECT_EQ(info["stream_epoch"], ring_->ring().stream_epoch());
   EXPECT_EQ(info["head_sequence"], "4");
   EXPECT_EQ(info["oldest_sequence"], "1");
   EXPECT_EQ(info["event_count"], "4");
@@ -145,7 +147,7 @@ TEST_F(CliTest, TailExitCodes) {
 
   Start(/*max_events=*/3);
   Append(1, 10);  // holds 8..10
-  r = Cli({"tail", "--from=seq:2@" + ring_->stream_epoch()});
+  r = Cli({"tail", "--from=seq:2@" + ring_->ring().stream_epoch()});
   EXPECT_EQ(r.exit_code, 3) << r.err;
   ASSERT_EQ(r.Lines().size(), 1u) << r.out;
   const nlohmann::json gap = nlohmann::json::parse(r.Lines()[0])["gap"];

@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "server/distribution/distribution_server.h"
+#include "tests/testing/memory_store.h"
 #include "tests/testing/process_runner.h"
 
 namespace hookstream {
@@ -37,10 +38,11 @@ class PythonSubscriberTest : public ::testing::Test {
     server_.reset();
     EventRing::Options options;
     options.max_events = max_events;
-    ring_ = std::make_unique<EventRing>(options, RealClock());
+    ring_ = std::make_unique<::hookstream::testing::MemoryStore>(options,
+                                                                 RealClock());
     absl::StatusOr<std::unique_ptr<DistributionServer>> server =
         DistributionServer::Start(
-            {.address = "127.0.0.1:0", .credentials = nullptr}, *ring_,
+            {.address = "127.0.0.1:0", .credentials = nullptr}, ring_->ring(),
             RealClock());
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -65,7 +67,7 @@ class PythonSubscriberTest : public ::testing::Test {
                       "HOOKSTREAM_PY_GEN_DIR=" + testing::ShellQuote(GenDir()));
   }
 
-  std::unique_ptr<EventRing> ring_;
+  std::unique_ptr<::hookstream::testing::MemoryStore> ring_;
   std::unique_ptr<DistributionServer> server_;
 };
 
@@ -81,7 +83,8 @@ TEST_F(PythonSubscriberTest, SubscribesFromTheOldest) {
   ASSERT_EQ(lines.size(), 5u) << r.out;
   const nlohmann::json heartbeat = nlohmann::json::parse(lines[0]);
   ASSERT_TRUE(heartbeat.contains("heartbeat")) << lines[0];
-  EXPECT_EQ(heartbeat["heartbeat"]["stream_epoch"], ring_->stream_epoch());
+  EXPECT_EQ(heartbeat["heartbeat"]["stream_epoch"],
+            ring_->ring().stream_epoch());
   for (int i = 1; i <= 4; ++i) {
     const nlohmann::json e = nlohmann::json::parse(lines[i]);
     EXPECT_EQ(e["event"]["id"], absl::StrCat("evt_", i));
@@ -107,7 +110,7 @@ TEST_F(PythonSubscriberTest, ReadsTheGapFromTheRichStatusDetails) {
   Start(/*max_events=*/3);
   Append(1, 10);  // holds 8..10
   const ProcessResult r =
-      Python({"--after-sequence=2", "--epoch", ring_->stream_epoch()});
+      Python({"--after-sequence=2", "--epoch", ring_->ring().stream_epoch()});
   EXPECT_EQ(r.exit_code, 3) << r.err;
   ASSERT_EQ(r.Lines().size(), 2u) << r.out;
   const nlohmann::json gap = nlohmann::json::parse(r.Lines()[0])["gap"];
@@ -130,7 +133,7 @@ TEST_F(PythonSubscriberTest, ReportsAnEpochMismatch) {
   ASSERT_GE(r.Lines().size(), 1u) << r.out;
   nlohmann::json gap = nlohmann::json::parse(r.Lines()[0])["gap"];
   EXPECT_EQ(gap["reason"], "GAP_REASON_EPOCH_CHANGED");
-  EXPECT_EQ(gap["stream_epoch"], ring_->stream_epoch());
+  EXPECT_EQ(gap["stream_epoch"], ring_->ring().stream_epoch());
   EXPECT_EQ(nlohmann::json::parse(r.Lines().back())["error"]["code"],
             "FAILED_PRECONDITION");
 

@@ -16,6 +16,7 @@
 #include "grpcpp/support/channel_arguments.h"
 #include "gtest/gtest.h"
 #include "server/distribution/distribution_server.h"
+#include "tests/testing/memory_store.h"
 #include "tests/testing/status_matchers.h"
 
 namespace hookstream {
@@ -43,11 +44,12 @@ EventRing::Options RingOptions(size_t max_events = 1000) {
 }
 
 // A server on `port` (0: ephemeral) serving `ring`.
-std::unique_ptr<DistributionServer> StartServer(EventRing& ring, int port = 0) {
+std::unique_ptr<DistributionServer> StartServer(testing::MemoryStore& store,
+                                                int port = 0) {
   absl::StatusOr<std::unique_ptr<DistributionServer>> server =
       DistributionServer::Start(
           {.address = absl::StrCat("127.0.0.1:", port), .credentials = nullptr},
-          ring, RealClock());
+          store.ring(), RealClock());
   EXPECT_TRUE(server.ok()) << server.status();
   return server.ok() ? *std::move(server) : nullptr;
 }
@@ -100,7 +102,7 @@ std::vector<std::string> Expected(int first, int last) {
   return out;
 }
 
-void AppendEvents(EventRing& ring, int first, int last) {
+void AppendEvents(testing::MemoryStore& ring, int first, int last) {
   for (int i = first; i <= last; ++i) {
     ASSERT_TRUE(ring.Append(MakeEvent(i)).ok());
   }
@@ -108,7 +110,7 @@ void AppendEvents(EventRing& ring, int first, int last) {
 
 // Verifies pull mode delivers held and live events once each, in order.
 TEST(SubscriberTest, PullDeliversEveryEventOnceInOrder) {
-  EventRing ring(RingOptions(), RealClock());
+  testing::MemoryStore ring(RingOptions(), RealClock());
   AppendEvents(ring, 1, 50);
   auto server = StartServer(ring);
   Subscriber sub(ChannelTo(server->port()),
@@ -117,14 +119,14 @@ TEST(SubscriberTest, PullDeliversEveryEventOnceInOrder) {
   AppendEvents(ring, 51, 100);
   EXPECT_EQ(Pull(sub, 75), Expected(26, 100));
   EXPECT_EQ(sub.position().sequence, 100u);
-  EXPECT_EQ(sub.position().stream_epoch, ring.stream_epoch());
+  EXPECT_EQ(sub.position().stream_epoch, ring.ring().stream_epoch());
   EXPECT_EQ(sub.reconnects(), 0);
 }
 
 // Verifies callback mode delivers every event once in order, and Run returns
 // OK after Stop() from inside on_event.
 TEST(SubscriberTest, CallbackDeliversEveryEventOnceInOrder) {
-  EventRing ring(RingOptions(), RealClock());
+  testing::MemoryStore ring(RingOptions(), RealClock());
   AppendEvents(ring, 1, 30);
   auto server = StartServer(ring);
   Subscriber sub(ChannelTo(server->port()),
@@ -147,7 +149,7 @@ TEST(SubscriberTest, CallbackDeliversEveryEventOnceInOrder) {
 // same port with the same ring) is resumed with no loss and no duplicate,
 // including events appended during the outage.
 TEST(SubscriberTest, ResumesAcrossAServerOutageWithoutLossOrDuplicate) {
-  EventRing ring(RingOptions(), RealClock());
+  testing::MemoryStore ring(RingOptions(), RealClock());
   AppendEvents(ring, 1, 10);
   auto server = StartServer(ring);
   const int port = server->port();
@@ -171,7 +173,7 @@ TEST(SubscriberTest, ResumesAcrossAServerOutageWithoutLossOrDuplicate) {
 // Verifies a filter holds across a reconnect, and the resume starts from the
 // heartbeat position (no rescan, no duplicate).
 TEST(SubscriberTest, FilterIsRespectedAcrossReconnect) {
-  EventRing ring(RingOptions(), RealClock());
+  testing::MemoryStore ring(RingOptions(), RealClock());
   auto server = StartServer(ring);
   const int port = server->port();
   SubscriberOptions options = FastOptions(StartPosition::Oldest());
@@ -214,18 +216,20 @@ TEST(SubscriberTest, FilterIsRespectedAcrossReconnect) {
 // reported as an EPOCH_CHANGED gap, then ends with FAILED_PRECONDITION.
 TEST(SubscriberTest, ReportsAServerRestartAsAnEpochChange) {
   // Both rings outlive every server that serves them.
-  auto ring = std::make_unique<EventRing>(RingOptions(), RealClock());
-  auto new_ring = std::make_unique<EventRing>(RingOptions(), RealClock());
+  auto ring =
+      std::make_unique<testing::MemoryStore>(RingOptions(), RealClock());
+  auto new_ring =
+      std::make_unique<testing::MemoryStore>(RingOptions(), RealClock());
   AppendEvents(*ring, 1, 5);
   auto server = StartServer(*ring);
   const int port = server->port();
-  const std::string old_epoch = ring->stream_epoch();
+  const std::string old_epoch = ring->ring().stream_epoch();
   Subscriber sub(ChannelTo(port), FastOptions(StartPosition::Oldest()));
   EXPECT_EQ(Pull(sub, 5), Expected(1, 5));
 
   server->Shutdown(absl::Seconds(5));
   server.reset();
-  ASSERT_NE(new_ring->stream_epoch(), old_epoch);
+  ASSERT_NE(new_ring->ring().stream_epoch(), old_epoch);
   AppendEvents(*new_ring, 1, 3);
   server = StartServer(*new_ring, port);
   ASSERT_NE(server, nullptr);
@@ -233,7 +237,7 @@ TEST(SubscriberTest, ReportsAServerRestartAsAnEpochChange) {
   absl::StatusOr<Delivery> d = sub.Next(kWait);
   ASSERT_TRUE(d.ok()) << d.status();
   ASSERT_TRUE(d->epoch_changed()) << d->gap.ShortDebugString();
-  EXPECT_EQ(d->gap.stream_epoch(), new_ring->stream_epoch());
+  EXPECT_EQ(d->gap.stream_epoch(), new_ring->ring().stream_epoch());
   EXPECT_EQ(d->gap.requested_after_sequence(), 5u);
   const absl::StatusOr<Delivery> end = sub.Next(kWait);
   EXPECT_THAT(end, StatusIs(absl::StatusCode::kFailedPrecondition));
@@ -246,8 +250,10 @@ TEST(SubscriberTest, ReportsAServerRestartAsAnEpochChange) {
 // on_epoch_change, then delivery goes on from the new epoch's first event.
 TEST(SubscriberTest, ResumesFromTheNewEpochAfterReportingIt) {
   // Both rings outlive every server that serves them.
-  auto ring = std::make_unique<EventRing>(RingOptions(), RealClock());
-  auto new_ring = std::make_unique<EventRing>(RingOptions(), RealClock());
+  auto ring =
+      std::make_unique<testing::MemoryStore>(RingOptions(), RealClock());
+  auto new_ring =
+      std::make_unique<testing::MemoryStore>(RingOptions(), RealClock());
   AppendEvents(*ring, 1, 5);
   auto server = StartServer(*ring);
   const int port = server->port();
@@ -279,14 +285,14 @@ TEST(SubscriberTest, ResumesFromTheNewEpochAfterReportingIt) {
   EXPECT_TRUE(status.ok()) << status;
   EXPECT_EQ(seen, (std::vector<std::string>{"epoch", "1:evt_1", "2:evt_2",
                                             "3:evt_3"}));
-  EXPECT_EQ(new_epoch_seen, new_ring->stream_epoch());
-  EXPECT_EQ(sub.position().stream_epoch, new_ring->stream_epoch());
+  EXPECT_EQ(new_epoch_seen, new_ring->ring().stream_epoch());
+  EXPECT_EQ(sub.position().stream_epoch, new_ring->ring().stream_epoch());
 }
 
 // Verifies events evicted while the subscriber was disconnected are reported
 // (GAP_POLICY_FAIL: a gap with the missed count, then OUT_OF_RANGE).
 TEST(SubscriberTest, ReportsEventsEvictedDuringAnOutage) {
-  EventRing ring(RingOptions(/*max_events=*/4), RealClock());
+  testing::MemoryStore ring(RingOptions(/*max_events=*/4), RealClock());
   AppendEvents(ring, 1, 2);
   auto server = StartServer(ring);
   const int port = server->port();
@@ -312,7 +318,7 @@ TEST(SubscriberTest, ReportsEventsEvictedDuringAnOutage) {
 // Verifies the same outage under RESUME_FROM_OLDEST: the gap is delivered,
 // then the held events, each once.
 TEST(SubscriberTest, ResumesFromTheOldestAfterAnEvictionGap) {
-  EventRing ring(RingOptions(/*max_events=*/4), RealClock());
+  testing::MemoryStore ring(RingOptions(/*max_events=*/4), RealClock());
   AppendEvents(ring, 1, 2);
   auto server = StartServer(ring);
   const int port = server->port();
@@ -335,7 +341,7 @@ TEST(SubscriberTest, ResumesFromTheOldestAfterAnEvictionGap) {
 // Verifies an unknown after_event_id ends the subscription with NOT_FOUND
 // (not retried).
 TEST(SubscriberTest, UnknownEventIdIsNotFound) {
-  EventRing ring(RingOptions(), RealClock());
+  testing::MemoryStore ring(RingOptions(), RealClock());
   AppendEvents(ring, 1, 3);
   auto server = StartServer(ring);
   Subscriber sub(ChannelTo(server->port()),
@@ -347,7 +353,7 @@ TEST(SubscriberTest, UnknownEventIdIsNotFound) {
 // Verifies after_event_id starts right after that event and the resume
 // after a reconnect uses the learned sequence.
 TEST(SubscriberTest, StartsAfterAnEventIdAndResumesBySequence) {
-  EventRing ring(RingOptions(), RealClock());
+  testing::MemoryStore ring(RingOptions(), RealClock());
   AppendEvents(ring, 1, 10);
   auto server = StartServer(ring);
   const int port = server->port();

@@ -20,8 +20,8 @@ TEST(DedupIndexTest, FindsInsertedIdsWithTheirSequence) {
   // not.
   FakeClock clock;
   DedupIndex dedup({.window = absl::Hours(1), .max_ids = 10}, clock);
-  dedup.Insert("evt_a", 7);
-  dedup.Insert("evt_b", 9);
+  dedup.Insert("evt_a", 7, clock.Now());
+  dedup.Insert("evt_b", 9, clock.Now());
   EXPECT_THAT(dedup.Find("evt_a"), Optional(Eq(7u)));
   EXPECT_THAT(dedup.Find("evt_b"), Optional(Eq(9u)));
   EXPECT_EQ(dedup.Find("evt_c"), std::nullopt);
@@ -33,9 +33,9 @@ TEST(DedupIndexTest, ForgetsIdsOnceTheWindowHasPassed) {
   // own insertion time.
   FakeClock clock;
   DedupIndex dedup({.window = absl::Hours(1), .max_ids = 10}, clock);
-  dedup.Insert("evt_old", 1);
+  dedup.Insert("evt_old", 1, clock.Now());
   clock.Advance(absl::Minutes(30));
-  dedup.Insert("evt_new", 2);
+  dedup.Insert("evt_new", 2, clock.Now());
   clock.Advance(absl::Minutes(29));
   EXPECT_THAT(dedup.Find("evt_old"), Optional(Eq(1u)));
 
@@ -53,10 +53,10 @@ TEST(DedupIndexTest, InsertExpiresOldIdsToo) {
   // Verifies that Insert, not only Find, forgets expired ids (size shrinks).
   FakeClock clock;
   DedupIndex dedup({.window = absl::Seconds(10), .max_ids = 10}, clock);
-  dedup.Insert("evt_1", 1);
-  dedup.Insert("evt_2", 2);
+  dedup.Insert("evt_1", 1, clock.Now());
+  dedup.Insert("evt_2", 2, clock.Now());
   clock.Advance(absl::Seconds(10));
-  dedup.Insert("evt_3", 3);
+  dedup.Insert("evt_3", 3, clock.Now());
   EXPECT_EQ(dedup.size(), 1u);
   EXPECT_THAT(dedup.Find("evt_3"), Optional(Eq(3u)));
 }
@@ -66,7 +66,7 @@ TEST(DedupIndexTest, CountCapForgetsOldestFirst) {
   FakeClock clock;
   DedupIndex dedup({.window = absl::Hours(72), .max_ids = 3}, clock);
   for (uint64_t i = 1; i <= 5; ++i) {
-    dedup.Insert("evt_" + std::to_string(i), i);
+    dedup.Insert("evt_" + std::to_string(i), i, clock.Now());
     EXPECT_LE(dedup.size(), 3u);
   }
   EXPECT_EQ(dedup.size(), 3u);
@@ -82,12 +82,12 @@ TEST(DedupIndexTest, SecondInsertOfSameIdKeepsTheFirstSequence) {
   // first sequence nor leaves a dangling key once the first entry expires.
   FakeClock clock;
   DedupIndex dedup({.window = absl::Hours(1), .max_ids = 2}, clock);
-  dedup.Insert("evt_a", 1);
-  dedup.Insert("evt_a", 2);
+  dedup.Insert("evt_a", 1, clock.Now());
+  dedup.Insert("evt_a", 2, clock.Now());
   EXPECT_THAT(dedup.Find("evt_a"), Optional(Eq(1u)));
   EXPECT_EQ(dedup.size(), 1u);
-  dedup.Insert("evt_b", 3);
-  dedup.Insert("evt_c", 4);  // evicts evt_a by count
+  dedup.Insert("evt_b", 3, clock.Now());
+  dedup.Insert("evt_c", 4, clock.Now());  // evicts evt_a by count
   EXPECT_EQ(dedup.Find("evt_a"), std::nullopt);
   EXPECT_THAT(dedup.Find("evt_b"), Optional(Eq(3u)));
   EXPECT_THAT(dedup.Find("evt_c"), Optional(Eq(4u)));
@@ -100,7 +100,7 @@ TEST(DedupIndexTest, KeepsLongIdsIntactAcrossManyInserts) {
   DedupIndex dedup({.window = absl::Hours(1), .max_ids = 1000}, clock);
   const std::string prefix(100, 'x');
   for (uint64_t i = 0; i < 1000; ++i) {
-    dedup.Insert(prefix + std::to_string(i), i);
+    dedup.Insert(prefix + std::to_string(i), i, clock.Now());
   }
   for (uint64_t i = 0; i < 1000; ++i) {
     EXPECT_THAT(dedup.Find(prefix + std::to_string(i)), Optional(Eq(i)));
@@ -115,7 +115,7 @@ TEST(DedupIndexTest, PinnedIdsOutliveTheWindowAndTheCount) {
   DedupIndex dedup({.window = absl::Hours(1), .max_ids = 2}, clock);
   dedup.KeepFrom(1);
   for (uint64_t i = 1; i <= 4; ++i) {
-    dedup.Insert("evt_" + std::to_string(i), i);
+    dedup.Insert("evt_" + std::to_string(i), i, clock.Now());
   }
   EXPECT_EQ(dedup.size(), 4u);  // max_ids is a floor the pinned ids exceed
   clock.Advance(absl::Hours(2));
@@ -140,18 +140,20 @@ TEST(DedupIndexTest, CountCapForgetsOnlyUnpinnedIds) {
   FakeClock clock;
   DedupIndex dedup({.window = absl::Hours(72), .max_ids = 2}, clock);
   dedup.KeepFrom(1);
-  dedup.Insert("evt_1", 1);
-  dedup.Insert("evt_2", 2);
-  dedup.Insert("evt_3", 3);
+  dedup.Insert("evt_1", 1, clock.Now());
+  dedup.Insert("evt_2", 2, clock.Now());
+  dedup.Insert("evt_3", 3, clock.Now());
   dedup.KeepFrom(2);
-  dedup.Insert("evt_4", 4);  // forgets evt_1, keeps the three pinned
+  dedup.Insert("evt_4", 4,
+               clock.Now());  // forgets evt_1, keeps the three pinned
   EXPECT_EQ(dedup.size(), 3u);
   EXPECT_EQ(dedup.Find("evt_1"), std::nullopt);
   EXPECT_THAT(dedup.Find("evt_2"), Optional(Eq(2u)));
   EXPECT_THAT(dedup.Find("evt_4"), Optional(Eq(4u)));
 
   dedup.KeepFrom(4);
-  dedup.Insert("evt_5", 5);  // 4 ids, 2 of them pinned: the 2 oldest go
+  dedup.Insert("evt_5", 5,
+               clock.Now());  // 4 ids, 2 of them pinned: the 2 oldest go
   EXPECT_EQ(dedup.size(), 2u);
   EXPECT_EQ(dedup.Find("evt_3"), std::nullopt);
   EXPECT_THAT(dedup.Find("evt_4"), Optional(Eq(4u)));
@@ -163,7 +165,7 @@ TEST(DedupIndexTest, PeekForgetsNothing) {
   // (it is const), while Find forgets them.
   FakeClock clock;
   DedupIndex dedup({.window = absl::Hours(1), .max_ids = 10}, clock);
-  dedup.Insert("evt_a", 7);
+  dedup.Insert("evt_a", 7, clock.Now());
   EXPECT_THAT(dedup.Peek("evt_a"), Optional(Eq(7u)));
   EXPECT_EQ(dedup.Peek("evt_b"), std::nullopt);
   clock.Advance(absl::Hours(1));
@@ -180,8 +182,8 @@ TEST(DedupIndexTest, ForgettingStopsAtTheFirstPinnedId) {
   FakeClock clock;
   DedupIndex dedup({.window = absl::Hours(1), .max_ids = 10}, clock);
   dedup.KeepFrom(5);
-  dedup.Insert("evt_pinned", 5);
-  dedup.Insert("evt_late", 1);
+  dedup.Insert("evt_pinned", 5, clock.Now());
+  dedup.Insert("evt_late", 1, clock.Now());
   clock.Advance(absl::Hours(2));
   EXPECT_THAT(dedup.Find("evt_pinned"), Optional(Eq(5u)));
   EXPECT_THAT(dedup.Find("evt_late"), Optional(Eq(1u)));

@@ -1,15 +1,19 @@
 #include "common/ring/event_ring.h"
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/backend/memory_backend.h"
+#include "common/store/stream_identity.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/memory_store.h"
 #include "tests/testing/status_matchers.h"
 
 namespace hookstream {
@@ -18,6 +22,7 @@ namespace {
 using ::google::protobuf::util::MessageDifferencer;
 using ::hookstream::testing::FakeClock;
 using ::hookstream::testing::IsOk;
+using ::hookstream::testing::MemoryStore;
 using ::hookstream::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::Eq;
@@ -37,8 +42,8 @@ v1::Event MakeEvent(absl::string_view id, absl::string_view raw_json = "{}",
   return event;
 }
 
-uint64_t MustAppend(EventRing& ring, v1::Event event) {
-  absl::StatusOr<EventRing::AppendResult> result = ring.Append(event);
+uint64_t MustAppend(MemoryStore& store, v1::Event event) {
+  absl::StatusOr<AppendResult> result = store.Append(event);
   EXPECT_THAT(result, IsOk());
   if (!result.ok()) return 0;
   EXPECT_FALSE(result->duplicate) << event.id();
@@ -56,17 +61,19 @@ std::vector<uint64_t> Sequences(const EventRing::ReadResult& result) {
 // The stored size of MakeEvent(id, raw_json) at a one-byte sequence.
 size_t StoredSize(absl::string_view id, absl::string_view raw_json) {
   FakeClock clock;
-  EventRing probe({}, clock, kEpoch);
-  EXPECT_THAT(probe.Append(MakeEvent(id, raw_json)), IsOk());
+  MemoryStore probe_store({}, clock, kEpoch);
+  EventRing& probe = probe_store.ring();
+  EXPECT_THAT(probe_store.Append(MakeEvent(id, raw_json)), IsOk());
   return probe.Get(1)->ByteSize();
 }
 
 TEST(EventRingTest, SequencesStartAtOneAndGrowByOne) {
   // Verifies that sequences start at 1 and grow by exactly 1 per append.
   FakeClock clock;
-  EventRing ring({}, clock, kEpoch);
+  MemoryStore store({}, clock, kEpoch);
+  EventRing& ring = store.ring();
   for (uint64_t i = 1; i <= 5; ++i) {
-    EXPECT_EQ(MustAppend(ring, MakeEvent(absl::StrCat("evt_", i))), i);
+    EXPECT_EQ(MustAppend(store, MakeEvent(absl::StrCat("evt_", i))), i);
   }
   EXPECT_EQ(ring.GetInfo().head_sequence, 5u);
 }
@@ -74,9 +81,10 @@ TEST(EventRingTest, SequencesStartAtOneAndGrowByOne) {
 TEST(EventRingTest, EvictsOldestWhenEventCountIsReached) {
   // Verifies that the ring never holds more than max_events, evicting oldest.
   FakeClock clock;
-  EventRing ring({.max_events = 3}, clock, kEpoch);
+  MemoryStore store({.max_events = 3}, clock, kEpoch);
+  EventRing& ring = store.ring();
   for (int i = 1; i <= 5; ++i)
-    MustAppend(ring, MakeEvent(absl::StrCat("e", i)));
+    MustAppend(store, MakeEvent(absl::StrCat("e", i)));
   const EventRing::Info info = ring.GetInfo();
   EXPECT_EQ(info.event_count, 3u);
   EXPECT_EQ(info.oldest_sequence, 3u);
@@ -90,10 +98,11 @@ TEST(EventRingTest, EvictsOldestWhenByteBudgetIsExceeded) {
   // Verifies that bytes never exceed max_bytes and the oldest events go.
   const size_t size = StoredSize("e1", "{\"a\":1}");
   FakeClock clock;
-  EventRing ring({.max_events = 100, .max_bytes = 3 * size + size / 2}, clock,
-                 kEpoch);
+  MemoryStore store({.max_events = 100, .max_bytes = 3 * size + size / 2},
+                    clock, kEpoch);
+  EventRing& ring = store.ring();
   for (int i = 1; i <= 4; ++i) {
-    MustAppend(ring, MakeEvent(absl::StrCat("e", i), "{\"a\":1}"));
+    MustAppend(store, MakeEvent(absl::StrCat("e", i), "{\"a\":1}"));
   }
   const EventRing::Info info = ring.GetInfo();
   EXPECT_EQ(info.event_count, 3u);
@@ -108,12 +117,13 @@ TEST(EventRingTest, OneEventLargerThanAllOthersEvictsThemAll) {
   const size_t small = StoredSize("e1", "{}");
   const size_t budget = 10 * small;
   FakeClock clock;
-  EventRing ring({.max_events = 100, .max_bytes = budget}, clock, kEpoch);
+  MemoryStore store({.max_events = 100, .max_bytes = budget}, clock, kEpoch);
+  EventRing& ring = store.ring();
   for (int i = 1; i <= 5; ++i)
-    MustAppend(ring, MakeEvent(absl::StrCat("e", i)));
+    MustAppend(store, MakeEvent(absl::StrCat("e", i)));
   // Leave room for less than one small event besides the big one.
   const std::string big_json(budget - small - 8, 'x');
-  const uint64_t big = MustAppend(ring, MakeEvent("big", big_json));
+  const uint64_t big = MustAppend(store, MakeEvent("big", big_json));
   EventRing::Info info = ring.GetInfo();
   EXPECT_EQ(info.event_count, 1u);
   EXPECT_EQ(info.oldest_sequence, big);
@@ -121,7 +131,7 @@ TEST(EventRingTest, OneEventLargerThanAllOthersEvictsThemAll) {
   ASSERT_NE(ring.GetById("big"), nullptr);
   EXPECT_EQ(ring.GetById("big")->RawJson(), big_json);
 
-  MustAppend(ring, MakeEvent("e7"));
+  MustAppend(store, MakeEvent("e7"));
   info = ring.GetInfo();
   EXPECT_EQ(info.event_count, 1u);
   EXPECT_EQ(info.oldest_sequence, big + 1);
@@ -132,20 +142,22 @@ TEST(EventRingTest, RefusesAnEventLargerThanTheByteBudget) {
   // Verifies RESOURCE_EXHAUSTED for an oversized event, and that it neither
   // consumes a sequence nor evicts anything.
   FakeClock clock;
-  EventRing ring({.max_events = 10, .max_bytes = 200}, clock, kEpoch);
-  MustAppend(ring, MakeEvent("e1"));
-  EXPECT_THAT(ring.Append(MakeEvent("huge", std::string(300, 'x'))),
+  MemoryStore store({.max_events = 10, .max_bytes = 200}, clock, kEpoch);
+  EventRing& ring = store.ring();
+  MustAppend(store, MakeEvent("e1"));
+  EXPECT_THAT(store.Append(MakeEvent("huge", std::string(300, 'x'))),
               StatusIs(absl::StatusCode::kResourceExhausted));
   EXPECT_EQ(ring.GetInfo().event_count, 1u);
-  EXPECT_EQ(MustAppend(ring, MakeEvent("e2")), 2u);
+  EXPECT_EQ(MustAppend(store, MakeEvent("e2")), 2u);
   EXPECT_EQ(ring.SequenceOfEventId("huge"), std::nullopt);
 }
 
 TEST(EventRingTest, RefusesAnEmptyId) {
   // Verifies INVALID_ARGUMENT for an event without an id.
   FakeClock clock;
-  EventRing ring({}, clock, kEpoch);
-  EXPECT_THAT(ring.Append(MakeEvent("")),
+  MemoryStore store({}, clock, kEpoch);
+  EventRing& ring = store.ring();
+  EXPECT_THAT(store.Append(MakeEvent("")),
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_EQ(ring.GetInfo().head_sequence, 0u);
 }
@@ -154,9 +166,10 @@ TEST(EventRingTest, LooksUpEventsBeforeAndAfterEviction) {
   // Verifies Get, GetById and SequenceOfEventId while held and once evicted
   // (the id's sequence is still known from the dedup index).
   FakeClock clock;
-  EventRing ring({.max_events = 2}, clock, kEpoch);
-  MustAppend(ring, MakeEvent("e1"));
-  MustAppend(ring, MakeEvent("e2"));
+  MemoryStore store({.max_events = 2}, clock, kEpoch);
+  EventRing& ring = store.ring();
+  MustAppend(store, MakeEvent("e1"));
+  MustAppend(store, MakeEvent("e2"));
   EXPECT_EQ(ring.Get(0), nullptr);
   EXPECT_EQ(ring.Get(3), nullptr);
   ASSERT_NE(ring.Get(1), nullptr);
@@ -165,7 +178,7 @@ TEST(EventRingTest, LooksUpEventsBeforeAndAfterEviction) {
   EXPECT_EQ(ring.GetById("e1")->sequence, 1u);
   EXPECT_THAT(ring.SequenceOfEventId("e1"), Optional(Eq(1u)));
 
-  MustAppend(ring, MakeEvent("e3"));  // evicts e1
+  MustAppend(store, MakeEvent("e3"));  // evicts e1
   EXPECT_EQ(ring.Get(1), nullptr);
   EXPECT_EQ(ring.GetById("e1"), nullptr);
   EXPECT_THAT(ring.SequenceOfEventId("e1"), Optional(Eq(1u)));
@@ -178,11 +191,12 @@ TEST(EventRingTest, DuplicateReturnsFirstSequenceAndAppendsNothing) {
   // Verifies that a retry of a held event reports the first sequence with
   // duplicate=true and stores nothing.
   FakeClock clock;
-  EventRing ring({}, clock, kEpoch);
-  MustAppend(ring, MakeEvent("e1", "{\"attempt\":1}"));
-  MustAppend(ring, MakeEvent("e2"));
-  absl::StatusOr<EventRing::AppendResult> retry =
-      ring.Append(MakeEvent("e1", "{\"attempt\":2}"));
+  MemoryStore store({}, clock, kEpoch);
+  EventRing& ring = store.ring();
+  MustAppend(store, MakeEvent("e1", "{\"attempt\":1}"));
+  MustAppend(store, MakeEvent("e2"));
+  absl::StatusOr<AppendResult> retry =
+      store.Append(MakeEvent("e1", "{\"attempt\":2}"));
   ASSERT_THAT(retry, IsOk());
   EXPECT_TRUE(retry->duplicate);
   EXPECT_EQ(retry->sequence, 1u);
@@ -194,14 +208,15 @@ TEST(EventRingTest, DuplicateOfAnEvictedEventWithinTheWindow) {
   // Verifies that a retry of an event evicted from the ring but still in the
   // dedup window is a duplicate with the first sequence.
   FakeClock clock;
-  EventRing ring({.max_events = 2, .dedup = {.window = absl::Hours(1)}}, clock,
-                 kEpoch);
-  MustAppend(ring, MakeEvent("e1"));
-  MustAppend(ring, MakeEvent("e2"));
-  MustAppend(ring, MakeEvent("e3"));
+  MemoryStore store({.max_events = 2, .dedup = {.window = absl::Hours(1)}},
+                    clock, kEpoch);
+  EventRing& ring = store.ring();
+  MustAppend(store, MakeEvent("e1"));
+  MustAppend(store, MakeEvent("e2"));
+  MustAppend(store, MakeEvent("e3"));
   ASSERT_EQ(ring.GetById("e1"), nullptr);
   clock.Advance(absl::Minutes(59));
-  absl::StatusOr<EventRing::AppendResult> retry = ring.Append(MakeEvent("e1"));
+  absl::StatusOr<AppendResult> retry = store.Append(MakeEvent("e1"));
   ASSERT_THAT(retry, IsOk());
   EXPECT_TRUE(retry->duplicate);
   EXPECT_EQ(retry->sequence, 1u);
@@ -212,13 +227,14 @@ TEST(EventRingTest, AppendsAgainOnceTheWindowPassedAndTheEventIsNotHeld) {
   // Verifies that an id forgotten by the dedup index and evicted from the
   // ring is appended again as a new event.
   FakeClock clock;
-  EventRing ring({.max_events = 2, .dedup = {.window = absl::Hours(1)}}, clock,
-                 kEpoch);
-  MustAppend(ring, MakeEvent("e1"));
-  MustAppend(ring, MakeEvent("e2"));
-  MustAppend(ring, MakeEvent("e3"));
+  MemoryStore store({.max_events = 2, .dedup = {.window = absl::Hours(1)}},
+                    clock, kEpoch);
+  EventRing& ring = store.ring();
+  MustAppend(store, MakeEvent("e1"));
+  MustAppend(store, MakeEvent("e2"));
+  MustAppend(store, MakeEvent("e3"));
   clock.Advance(absl::Hours(1));
-  EXPECT_EQ(MustAppend(ring, MakeEvent("e1")), 4u);
+  EXPECT_EQ(MustAppend(store, MakeEvent("e1")), 4u);
   EXPECT_EQ(ring.GetById("e1")->sequence, 4u);
 }
 
@@ -226,11 +242,11 @@ TEST(EventRingTest, HeldEventIsADuplicateEvenAfterTheWindow) {
   // Verifies that an id still held by the ring is a duplicate even when the
   // dedup index has forgotten it.
   FakeClock clock;
-  EventRing ring({.max_events = 10, .dedup = {.window = absl::Hours(1)}}, clock,
-                 kEpoch);
-  MustAppend(ring, MakeEvent("e1"));
+  MemoryStore store({.max_events = 10, .dedup = {.window = absl::Hours(1)}},
+                    clock, kEpoch);
+  MustAppend(store, MakeEvent("e1"));
   clock.Advance(absl::Hours(2));
-  absl::StatusOr<EventRing::AppendResult> retry = ring.Append(MakeEvent("e1"));
+  absl::StatusOr<AppendResult> retry = store.Append(MakeEvent("e1"));
   ASSERT_THAT(retry, IsOk());
   EXPECT_TRUE(retry->duplicate);
   EXPECT_EQ(retry->sequence, 1u);
@@ -241,9 +257,10 @@ TEST(EventRingTest, HeldEventsAreFoundByIdBeyondTheDedupCount) {
   // past its count cap: every held event is found by id and a retry of it is
   // a duplicate; once evicted, the cap applies again.
   FakeClock clock;
-  EventRing ring({.max_events = 5, .dedup = {.max_ids = 2}}, clock, kEpoch);
+  MemoryStore store({.max_events = 5, .dedup = {.max_ids = 2}}, clock, kEpoch);
+  EventRing& ring = store.ring();
   for (int i = 1; i <= 5; ++i) {
-    MustAppend(ring, MakeEvent(absl::StrCat("e", i)));
+    MustAppend(store, MakeEvent(absl::StrCat("e", i)));
   }
   EXPECT_EQ(ring.GetInfo().dedup_count, 5u);
   for (uint64_t i = 1; i <= 5; ++i) {
@@ -251,7 +268,7 @@ TEST(EventRingTest, HeldEventsAreFoundByIdBeyondTheDedupCount) {
     ASSERT_NE(ring.GetById(id), nullptr) << id;
     EXPECT_EQ(ring.GetById(id)->sequence, i);
     EXPECT_THAT(ring.SequenceOfEventId(id), Optional(Eq(i)));
-    absl::StatusOr<EventRing::AppendResult> retry = ring.Append(MakeEvent(id));
+    absl::StatusOr<AppendResult> retry = store.Append(MakeEvent(id));
     ASSERT_THAT(retry, IsOk());
     EXPECT_TRUE(retry->duplicate) << id;
     EXPECT_EQ(retry->sequence, i);
@@ -259,12 +276,12 @@ TEST(EventRingTest, HeldEventsAreFoundByIdBeyondTheDedupCount) {
   EXPECT_EQ(ring.GetInfo().head_sequence, 5u);
 
   // e6 evicts e1: no longer pinned, and 5 ids > max_ids, so it goes.
-  MustAppend(ring, MakeEvent("e6"));
+  MustAppend(store, MakeEvent("e6"));
   EXPECT_EQ(ring.GetById("e1"), nullptr);
   EXPECT_EQ(ring.SequenceOfEventId("e1"), std::nullopt);
   EXPECT_EQ(ring.GetInfo().dedup_count, 5u);
   // A forgotten, evicted id is appended again as a new event.
-  EXPECT_EQ(MustAppend(ring, MakeEvent("e1")), 7u);
+  EXPECT_EQ(MustAppend(store, MakeEvent("e1")), 7u);
   EXPECT_EQ(ring.GetById("e1")->sequence, 7u);
 }
 
@@ -272,16 +289,17 @@ TEST(EventRingTest, EvictedIdsAreRememberedUpToTheDedupCount) {
   // Verifies that evicted ids fill what the held ones leave of max_ids,
   // newest first: with 3 held and max_ids = 4, one evicted id is remembered.
   FakeClock clock;
-  EventRing ring({.max_events = 3, .dedup = {.max_ids = 4}}, clock, kEpoch);
+  MemoryStore store({.max_events = 3, .dedup = {.max_ids = 4}}, clock, kEpoch);
+  EventRing& ring = store.ring();
   for (int i = 1; i <= 4; ++i) {
-    MustAppend(ring, MakeEvent(absl::StrCat("e", i)));  // e4 evicts e1
+    MustAppend(store, MakeEvent(absl::StrCat("e", i)));  // e4 evicts e1
   }
   EXPECT_EQ(ring.GetById("e1"), nullptr);
   EXPECT_THAT(ring.SequenceOfEventId("e1"), Optional(Eq(1u)));
-  MustAppend(ring, MakeEvent("e5"));  // evicts e2; e1 is one too many
+  MustAppend(store, MakeEvent("e5"));  // evicts e2; e1 is one too many
   EXPECT_EQ(ring.SequenceOfEventId("e1"), std::nullopt);
   EXPECT_THAT(ring.SequenceOfEventId("e2"), Optional(Eq(2u)));
-  absl::StatusOr<EventRing::AppendResult> retry = ring.Append(MakeEvent("e2"));
+  absl::StatusOr<AppendResult> retry = store.Append(MakeEvent("e2"));
   ASSERT_THAT(retry, IsOk());
   EXPECT_TRUE(retry->duplicate);
   EXPECT_EQ(retry->sequence, 2u);
@@ -292,28 +310,29 @@ TEST(EventRingTest, HeldEventOutlivesTheWindowUntilEvicted) {
   // Verifies that a held event past the dedup window stays found by id and a
   // duplicate, and that its id is forgotten once it is evicted.
   FakeClock clock;
-  EventRing ring({.max_events = 2, .dedup = {.window = absl::Hours(1)}}, clock,
-                 kEpoch);
-  MustAppend(ring, MakeEvent("e1"));
+  MemoryStore store({.max_events = 2, .dedup = {.window = absl::Hours(1)}},
+                    clock, kEpoch);
+  EventRing& ring = store.ring();
+  MustAppend(store, MakeEvent("e1"));
   clock.Advance(absl::Hours(3));
   ASSERT_NE(ring.GetById("e1"), nullptr);
   EXPECT_THAT(ring.SequenceOfEventId("e1"), Optional(Eq(1u)));
-  MustAppend(ring, MakeEvent("e2"));
+  MustAppend(store, MakeEvent("e2"));
   ASSERT_NE(ring.GetById("e1"), nullptr);  // still held: 2 events
-  MustAppend(ring, MakeEvent("e3"));       // evicts e1, 3 h old
+  MustAppend(store, MakeEvent("e3"));      // evicts e1, 3 h old
   EXPECT_EQ(ring.GetById("e1"), nullptr);
   EXPECT_EQ(ring.SequenceOfEventId("e1"), std::nullopt);
-  EXPECT_EQ(MustAppend(ring, MakeEvent("e1")), 4u);
+  EXPECT_EQ(MustAppend(store, MakeEvent("e1")), 4u);
 }
 
 TEST(EventRingTest, OversizedRetryOfAHeldEventIsADuplicate) {
   // Verifies that the duplicate check comes before the size check: a retry
   // larger than the budget is still answered with the first sequence.
   FakeClock clock;
-  EventRing ring({.max_events = 10, .max_bytes = 200}, clock, kEpoch);
-  MustAppend(ring, MakeEvent("e1"));
-  absl::StatusOr<EventRing::AppendResult> retry =
-      ring.Append(MakeEvent("e1", std::string(300, 'x')));
+  MemoryStore store({.max_events = 10, .max_bytes = 200}, clock, kEpoch);
+  MustAppend(store, MakeEvent("e1"));
+  absl::StatusOr<AppendResult> retry =
+      store.Append(MakeEvent("e1", std::string(300, 'x')));
   ASSERT_THAT(retry, IsOk());
   EXPECT_TRUE(retry->duplicate);
   EXPECT_EQ(retry->sequence, 1u);
@@ -323,9 +342,10 @@ TEST(EventRingTest, ReadReportsMissedEventsAndOldest) {
   // Verifies that a read from an evicted position starts at the oldest held
   // event and reports exactly how many were missed, once.
   FakeClock clock;
-  EventRing ring({.max_events = 3}, clock, kEpoch);
+  MemoryStore store({.max_events = 3}, clock, kEpoch);
+  EventRing& ring = store.ring();
   for (int i = 1; i <= 5; ++i)
-    MustAppend(ring, MakeEvent(absl::StrCat("e", i)));
+    MustAppend(store, MakeEvent(absl::StrCat("e", i)));
 
   EventRing::ReadResult r = ring.Read(0, {});
   EXPECT_EQ(r.missed, 2u);
@@ -354,14 +374,15 @@ TEST(EventRingTest, ReadAtOrPastTheHeadReturnsNothing) {
   // Verifies that reading at the head (or beyond) returns no events and
   // leaves the position where it was.
   FakeClock clock;
-  EventRing ring({}, clock, kEpoch);
+  MemoryStore store({}, clock, kEpoch);
+  EventRing& ring = store.ring();
   EventRing::ReadResult r = ring.Read(0, {});
   EXPECT_THAT(r.events, IsEmpty());
   EXPECT_EQ(r.position, 0u);
   EXPECT_EQ(r.head_sequence, 0u);
   EXPECT_EQ(r.oldest_sequence, 1u);
 
-  MustAppend(ring, MakeEvent("e1"));
+  MustAppend(store, MakeEvent("e1"));
   r = ring.Read(1, {});
   EXPECT_THAT(r.events, IsEmpty());
   EXPECT_EQ(r.position, 1u);
@@ -375,9 +396,10 @@ TEST(EventRingTest, ReadWithFilterAndMaxScanAdvancesPosition) {
   // Verifies that non-matching events advance the position, and that
   // max_scan bounds how many are examined per read.
   FakeClock clock;
-  EventRing ring({}, clock, kEpoch);
+  MemoryStore store({}, clock, kEpoch);
+  EventRing& ring = store.ring();
   for (int i = 1; i <= 10; ++i) {
-    MustAppend(ring,
+    MustAppend(store,
                MakeEvent(absl::StrCat("e", i), "{}",
                          i == 10 ? "refund.pending" : "customer.created"));
   }
@@ -405,9 +427,10 @@ TEST(EventRingTest, ReadLimitsByCountAndBytes) {
   // with the position stopping after the last returned event.
   const size_t size = StoredSize("e1", "{}");
   FakeClock clock;
-  EventRing ring({}, clock, kEpoch);
+  MemoryStore store({}, clock, kEpoch);
+  EventRing& ring = store.ring();
   for (int i = 1; i <= 5; ++i)
-    MustAppend(ring, MakeEvent(absl::StrCat("e", i)));
+    MustAppend(store, MakeEvent(absl::StrCat("e", i)));
 
   EventRing::ReadResult r = ring.Read(0, {.max_events = 2});
   EXPECT_THAT(Sequences(r), ElementsAre(1, 2));
@@ -438,17 +461,19 @@ v1::Event EventReceivedAt(absl::string_view id, absl::Time t) {
   return event;
 }
 
-TEST(EventRingTest, FirstSequenceAtOrAfterSearchesAppendTime) {
+TEST(EventRingTest, FirstSequenceAtOrAfterSearchesLogTime) {
   // Verifies the time search, including a received_at that goes backwards
-  // (append_time is clamped to stay sorted) and eviction.
+  // (log_time is clamped to stay sorted) and eviction.
   FakeClock clock;
-  EventRing ring({.max_events = 4}, clock, kEpoch);
-  MustAppend(ring, EventReceivedAt("e1", T(0)));
-  MustAppend(ring, EventReceivedAt("e2", T(10)));
-  MustAppend(ring, EventReceivedAt("e3", T(5)));  // append_time T(10)
-  MustAppend(ring, EventReceivedAt("e4", T(20)));
-  EXPECT_EQ(ring.Get(3)->append_time, T(10));
-  EXPECT_EQ(ring.Get(3)->received_at, T(5));
+  MemoryStore store({.max_events = 4}, clock, kEpoch);
+  EventRing& ring = store.ring();
+  MustAppend(store, EventReceivedAt("e1", T(0)));
+  MustAppend(store, EventReceivedAt("e2", T(10)));
+  MustAppend(store, EventReceivedAt("e3", T(5)));  // log_time T(10)
+  MustAppend(store, EventReceivedAt("e4", T(20)));
+  EXPECT_EQ(ring.Get(3)->log_time, T(10));
+  EXPECT_EQ(ring.Get(3)->ToEvent(false).received_at().seconds(),
+            absl::ToUnixSeconds(T(5)));
 
   EXPECT_EQ(ring.FirstSequenceAtOrAfter(T(-100)), 1u);
   EXPECT_EQ(ring.FirstSequenceAtOrAfter(T(0)), 1u);
@@ -457,22 +482,25 @@ TEST(EventRingTest, FirstSequenceAtOrAfterSearchesAppendTime) {
   EXPECT_EQ(ring.FirstSequenceAtOrAfter(T(11)), 4u);
   EXPECT_EQ(ring.FirstSequenceAtOrAfter(T(21)), 5u);  // head + 1
 
-  MustAppend(ring, EventReceivedAt("e5", T(30)));  // evicts e1
+  MustAppend(store, EventReceivedAt("e5", T(30)));  // evicts e1
   EXPECT_EQ(ring.FirstSequenceAtOrAfter(T(0)), 2u);
 }
 
-TEST(EventRingTest, AppendTimeDefaultsToTheClock) {
-  // Verifies that an event without received_at is timed by the ring's clock.
+TEST(EventRingTest, LogTimeDefaultsToTheClock) {
+  // Verifies that an event without received_at is timed by the backend's
+  // clock.
   FakeClock clock(T(100));
-  EventRing ring({}, clock, kEpoch);
-  MustAppend(ring, MakeEvent("e1"));
-  EXPECT_EQ(ring.Get(1)->append_time, T(100));
+  MemoryStore store({}, clock, kEpoch);
+  EventRing& ring = store.ring();
+  MustAppend(store, MakeEvent("e1"));
+  EXPECT_EQ(ring.Get(1)->log_time, T(100));
 }
 
 TEST(EventRingTest, GetInfoDescribesTheRing) {
   // Verifies every field of GetInfo on an empty and a filled ring.
   FakeClock clock(T(0));
-  EventRing ring({.max_events = 2, .max_bytes = 10'000}, clock, kEpoch);
+  MemoryStore store({.max_events = 2, .max_bytes = 10'000}, clock, kEpoch);
+  EventRing& ring = store.ring();
   EventRing::Info info = ring.GetInfo();
   EXPECT_EQ(info.stream_epoch, kEpoch);
   EXPECT_EQ(info.start_time, T(0));
@@ -485,7 +513,7 @@ TEST(EventRingTest, GetInfoDescribesTheRing) {
   EXPECT_EQ(info.dedup_count, 0u);
 
   for (int i = 1; i <= 3; ++i)
-    MustAppend(ring, MakeEvent(absl::StrCat("e", i)));
+    MustAppend(store, MakeEvent(absl::StrCat("e", i)));
   info = ring.GetInfo();
   EXPECT_EQ(info.oldest_sequence, 2u);
   EXPECT_EQ(info.head_sequence, 3u);
@@ -528,10 +556,11 @@ TEST(EventRingTest, StoredEventRoundTripsWithAndWithoutRawJson) {
   // event without raw_json is the event with it minus the leading raw_json
   // field.
   FakeClock clock;
-  EventRing ring({}, clock, kEpoch);
-  MustAppend(ring, MakeEvent("e1"));
+  MemoryStore store({}, clock, kEpoch);
+  EventRing& ring = store.ring();
+  MustAppend(store, MakeEvent("e1"));
   const v1::Event input = RichEvent();
-  ASSERT_EQ(MustAppend(ring, input), 2u);
+  ASSERT_EQ(MustAppend(store, input), 2u);
   const StoredEventPtr stored = ring.Get(2);
   ASSERT_NE(stored, nullptr);
 
@@ -560,7 +589,7 @@ TEST(EventRingTest, StoredEventRoundTripsWithAndWithoutRawJson) {
   EXPECT_EQ(stored->id, "evt_rich");
   EXPECT_EQ(stored->type, "customer.updated");
   EXPECT_EQ(stored->account, "acm_1");
-  EXPECT_EQ(stored->received_at,
+  EXPECT_EQ(stored->log_time,
             absl::FromUnixSeconds(1'733'267'345) + absl::Nanoseconds(500));
   EXPECT_EQ(stored->ByteSize(), expected.ByteSizeLong());
   EXPECT_EQ(stored->ByteSize(), stored->WithRawJson().size());
@@ -581,8 +610,9 @@ TEST(EventRingTest, StoredEventFieldsViewItsOwnBytesAfterCopyAndMove) {
   FakeClock clock;
   std::optional<StoredEvent> copy;
   {
-    EventRing ring({}, clock, kEpoch);
-    MustAppend(ring, RichEvent());
+    MemoryStore store({}, clock, kEpoch);
+    EventRing& ring = store.ring();
+    MustAppend(store, RichEvent());
     const StoredEventPtr stored = ring.Get(1);
     ASSERT_NE(stored, nullptr);
     EXPECT_TRUE(ViewsOwnBytes(*stored, stored->id));
@@ -625,10 +655,11 @@ TEST(EventRingTest, StoredEventWithoutRawJson) {
   // Verifies that an event without raw JSON stores no raw_json field and
   // still round-trips.
   FakeClock clock;
-  EventRing ring({}, clock, kEpoch);
+  MemoryStore store({}, clock, kEpoch);
+  EventRing& ring = store.ring();
   v1::Event input = RichEvent();
   input.clear_raw_json();
-  MustAppend(ring, input);
+  MustAppend(store, input);
   const StoredEventPtr stored = ring.Get(1);
   EXPECT_THAT(stored->RawJsonField(), IsEmpty());
   EXPECT_THAT(stored->RawJson(), IsEmpty());
@@ -645,11 +676,12 @@ TEST(EventRingTest, LargeSequencesAndLargeRawJsonRoundTrip) {
   // Verifies multi-byte varints: sequences past 127 and 16383, and a raw
   // body whose length needs three length bytes.
   FakeClock clock;
-  EventRing ring({.max_events = 4}, clock, kEpoch);
+  MemoryStore store({.max_events = 4}, clock, kEpoch);
+  EventRing& ring = store.ring();
   for (int i = 1; i < 20'000; ++i)
-    MustAppend(ring, MakeEvent(absl::StrCat("e", i)));
+    MustAppend(store, MakeEvent(absl::StrCat("e", i)));
   const std::string big(70'000, 'j');
-  ASSERT_EQ(MustAppend(ring, MakeEvent("big", big)), 20'000u);
+  ASSERT_EQ(MustAppend(store, MakeEvent("big", big)), 20'000u);
   const v1::Event event = ring.Get(20'000)->ToEvent(true);
   EXPECT_EQ(event.sequence(), 20'000u);
   EXPECT_EQ(event.stream_epoch(), kEpoch);
@@ -661,50 +693,232 @@ TEST(EventRingTest, WaitIsWokenByTheNextAppend) {
   // Verifies that Wait through the ring runs its callback on the append
   // after the position, and returns nullopt when events are already there.
   FakeClock clock;
-  EventRing ring({}, clock, kEpoch);
+  MemoryStore store({}, clock, kEpoch);
+  EventRing& ring = store.ring();
   int runs = 0;
   std::optional<AppendNotifier::Token> token =
       ring.Wait(0, [&runs] { ++runs; });
   ASSERT_NE(token, std::nullopt);
-  MustAppend(ring, MakeEvent("e1"));
+  MustAppend(store, MakeEvent("e1"));
   EXPECT_EQ(runs, 1);
   EXPECT_EQ(ring.Wait(0, [] {}), std::nullopt);
   token = ring.Wait(1, [&runs] { ++runs; });
   ASSERT_NE(token, std::nullopt);
   EXPECT_TRUE(ring.CancelWait(*token));
-  MustAppend(ring, MakeEvent("e2"));
+  MustAppend(store, MakeEvent("e2"));
   EXPECT_EQ(runs, 1);
 }
 
 TEST(EventRingTest, DuplicateDoesNotWakeReaders) {
   // Verifies that a duplicate append does not run waiting callbacks.
   FakeClock clock;
-  EventRing ring({}, clock, kEpoch);
-  MustAppend(ring, MakeEvent("e1"));
+  MemoryStore store({}, clock, kEpoch);
+  EventRing& ring = store.ring();
+  MustAppend(store, MakeEvent("e1"));
   int runs = 0;
   ASSERT_NE(ring.Wait(1, [&runs] { ++runs; }), std::nullopt);
-  ASSERT_THAT(ring.Append(MakeEvent("e1")), IsOk());
+  ASSERT_THAT(store.Append(MakeEvent("e1")), IsOk());
   EXPECT_EQ(runs, 0);
 }
 
 TEST(EventRingTest, StreamEpochHasTheDocumentedFormat) {
   // Verifies the epoch format (UTC start time, 16 hex digits), that two
-  // epochs differ, and that a ring without an epoch makes one from its clock.
+  // identities differ, and that a ring serves the identity it was given.
   const absl::Time t = absl::FromUnixSeconds(1733267345);
-  const std::string a = NewStreamEpoch(t);
-  const std::string b = NewStreamEpoch(t);
-  EXPECT_THAT(a, MatchesRegex("20241203T230905Z-[0-9a-f]{16}"));
-  EXPECT_NE(a, b);
+  const StreamIdentity a = NewStreamIdentity(t);
+  const StreamIdentity b = NewStreamIdentity(t);
+  EXPECT_THAT(a.epoch, MatchesRegex("20241203T230905Z-[0-9a-f]{16}"));
+  EXPECT_NE(a.epoch, b.epoch);
+  EXPECT_EQ(a.start_time, t);
 
-  FakeClock clock(t);
-  EventRing ring({}, clock);
-  EXPECT_THAT(ring.stream_epoch(),
-              MatchesRegex("20241203T230905Z-[0-9a-f]{16}"));
-  MustAppend(ring, MakeEvent("e1"));
-  EXPECT_EQ(ring.Get(1)->ToEvent(false).stream_epoch(), ring.stream_epoch());
+  FakeClock clock(t + absl::Hours(1));
+  EventRing ring({}, clock, a);
+  EXPECT_EQ(ring.stream_epoch(), a.epoch);
+  EXPECT_EQ(ring.GetInfo().start_time, t);
+  MemoryBackend backend(ring, clock);
+  std::optional<absl::StatusOr<AppendResult>> appended;
+  backend.Append(MakeEvent("e1"), [&](absl::StatusOr<AppendResult> r) {
+    appended = std::move(r);
+  });
+  ASSERT_TRUE(appended.has_value());
+  EXPECT_THAT(*appended, IsOk());
+  EXPECT_EQ(ring.Get(1)->ToEvent(false).stream_epoch(), a.epoch);
+}
 
-  EventRing named({}, clock, kEpoch);
-  EXPECT_EQ(named.stream_epoch(), kEpoch);
+// ---------------------------------------------------------------------------
+// The ring as a follower fills it: events applied at given sequences.
+
+// An event encoded in `epoch` at `sequence`, timed `log_time`.
+std::shared_ptr<StoredEvent> AtSequence(absl::string_view id, uint64_t sequence,
+                                        absl::Time log_time = T(0),
+                                        absl::string_view epoch = kEpoch) {
+  v1::Event event = MakeEvent(id);
+  auto stored = std::make_shared<StoredEvent>();
+  stored->Encode(event, epoch);
+  stored->SetSequence(sequence);
+  stored->log_time = log_time;
+  return stored;
+}
+
+StreamIdentity Identity() {
+  return StreamIdentity{.epoch = kEpoch, .start_time = T(-3600)};
+}
+
+TEST(EventRingFollowerTest, StartsAboveOneWithTheGivenIdentity) {
+  // Verifies that a restored ring reports its identity, a head just below
+  // its first sequence, and accepts that first sequence.
+  FakeClock clock(T(0));
+  EventRing ring({}, clock, Identity(), /*first_sequence=*/1000);
+  EventRing::Info info = ring.GetInfo();
+  EXPECT_EQ(info.stream_epoch, kEpoch);
+  EXPECT_EQ(info.start_time, T(-3600));
+  EXPECT_EQ(info.head_sequence, 999u);
+  EXPECT_EQ(info.oldest_sequence, 1000u);
+  EXPECT_EQ(ring.Wait(999, [] {}).has_value(), true);  // nothing to read yet
+  ASSERT_THAT(ring.Apply(AtSequence("e1000", 1000)), IsOk());
+  info = ring.GetInfo();
+  EXPECT_EQ(info.head_sequence, 1000u);
+  EXPECT_EQ(info.oldest_sequence, 1000u);
+  EXPECT_EQ(ring.Get(1000)->id, "e1000");
+  // A reader from the very beginning missed the 999 sequences before it.
+  const EventRing::ReadResult r = ring.Read(0, {});
+  EXPECT_EQ(r.missed, 999u);
+  EXPECT_THAT(Sequences(r), ElementsAre(1000));
+}
+
+TEST(EventRingFollowerTest, RefusesASequenceNotAboveTheHead) {
+  // Verifies that Apply refuses a sequence at or below the head and a
+  // non-encoded or id-less event, changing nothing.
+  FakeClock clock(T(0));
+  EventRing ring({}, clock, Identity());
+  ASSERT_THAT(ring.Apply(AtSequence("e5", 5)), IsOk());
+  EXPECT_THAT(ring.Apply(AtSequence("e5b", 5)),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ring.Apply(AtSequence("e4", 4)),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ring.Apply(std::make_shared<StoredEvent>()),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(ring.Apply(AtSequence("", 6)),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(ring.GetInfo().head_sequence, 5u);
+  EXPECT_EQ(ring.GetInfo().event_count, 1u);
+  EXPECT_EQ(ring.GetById("e5b"), nullptr);
+}
+
+TEST(EventRingFollowerTest, HolesAreSkippedByReadsAndLookups) {
+  // Verifies that sequences with holes are read in order, that "after N"
+  // is the first sequence greater than N, and that Get/GetById/time search
+  // work across holes.
+  FakeClock clock(T(0));
+  EventRing ring({}, clock, Identity());
+  for (uint64_t seq : {2, 3, 7, 8, 20}) {
+    ASSERT_THAT(ring.Apply(AtSequence(absl::StrCat("e", seq), seq,
+                                      T(static_cast<int>(seq)))),
+                IsOk());
+  }
+  EXPECT_THAT(Sequences(ring.Read(0, {})), ElementsAre(2, 3, 7, 8, 20));
+  EXPECT_THAT(Sequences(ring.Read(3, {})), ElementsAre(7, 8, 20));
+  EXPECT_THAT(Sequences(ring.Read(5, {})), ElementsAre(7, 8, 20));
+  EventRing::ReadResult r = ring.Read(8, {});
+  EXPECT_THAT(Sequences(r), ElementsAre(20));
+  EXPECT_EQ(r.position, 20u);
+  EXPECT_EQ(r.missed, 0u);
+  r = ring.Read(0, {.max_events = 2});
+  EXPECT_THAT(Sequences(r), ElementsAre(2, 3));
+  EXPECT_EQ(r.position, 3u);
+  r = ring.Read(0, {}, [](const StoredEvent& e) { return e.sequence == 20; });
+  EXPECT_THAT(Sequences(r), ElementsAre(20));
+  EXPECT_EQ(ring.Read(20, {}).position, 20u);
+
+  EXPECT_EQ(ring.Get(4), nullptr);
+  EXPECT_EQ(ring.Get(1), nullptr);
+  EXPECT_EQ(ring.Get(21), nullptr);
+  ASSERT_NE(ring.Get(7), nullptr);
+  EXPECT_EQ(ring.Get(7)->id, "e7");
+  ASSERT_NE(ring.GetById("e8"), nullptr);
+  EXPECT_EQ(ring.GetById("e8")->sequence, 8u);
+  EXPECT_THAT(ring.SequenceOfEventId("e20"), Optional(Eq(20u)));
+  EXPECT_EQ(ring.FirstSequenceAtOrAfter(T(4)), 7u);
+  EXPECT_EQ(ring.FirstSequenceAtOrAfter(T(21)), 21u);
+  const EventRing::Info info = ring.GetInfo();
+  EXPECT_EQ(info.head_sequence, 20u);
+  EXPECT_EQ(info.oldest_sequence, 1u);
+  EXPECT_EQ(info.event_count, 5u);
+}
+
+TEST(EventRingFollowerTest, GapContractAcrossHoles) {
+  // Verifies that eviction moves the floor to the last evicted sequence, so
+  // that a reader positioned in a hole below the first held event misses
+  // nothing, and one below the floor learns how many sequences it missed.
+  FakeClock clock(T(0));
+  EventRing ring({.max_events = 2}, clock, Identity());
+  for (uint64_t seq : {2, 5, 9, 10}) {
+    ASSERT_THAT(ring.Apply(AtSequence(absl::StrCat("e", seq), seq)), IsOk());
+  }
+  // 2 and 5 were evicted: the floor is 5; 9 and 10 are held.
+  EXPECT_EQ(ring.GetInfo().oldest_sequence, 6u);
+  EventRing::ReadResult r = ring.Read(5, {});
+  EXPECT_EQ(r.missed, 0u);
+  EXPECT_THAT(Sequences(r), ElementsAre(9, 10));
+  r = ring.Read(7, {});  // a position inside the hole 6..8
+  EXPECT_EQ(r.missed, 0u);
+  EXPECT_THAT(Sequences(r), ElementsAre(9, 10));
+  r = ring.Read(2, {});  // saw 2, missed 5 (and the holes 3, 4)
+  EXPECT_EQ(r.missed, 3u);
+  EXPECT_EQ(r.oldest_sequence, 6u);
+  EXPECT_THAT(Sequences(r), ElementsAre(9, 10));
+  // The ids of evicted events are still remembered, no longer held.
+  EXPECT_THAT(ring.SequenceOfEventId("e5"), Optional(Eq(5u)));
+  EXPECT_EQ(ring.GetById("e5"), nullptr);
+}
+
+TEST(EventRingFollowerTest, DedupWindowCountsFromTheEventsLogTime) {
+  // Verifies that an id is forgotten `window` after its event's log time,
+  // not after the moment it was applied: a ring rebuilt from a log keeps the
+  // original windows.
+  FakeClock clock(T(0));
+  EventRing ring({.max_events = 1, .dedup = {.window = absl::Hours(1)}}, clock,
+                 Identity());
+  // Logged 50 minutes ago, applied now (a restart): 10 minutes left.
+  ASSERT_THAT(ring.Apply(AtSequence("old", 1, T(-50 * 60))), IsOk());
+  ASSERT_THAT(ring.Apply(AtSequence("new", 2, T(0))), IsOk());  // evicts 1
+  EXPECT_THAT(ring.SequenceOfEventId("old"), Optional(Eq(1u)));
+  clock.Advance(absl::Minutes(11));
+  EXPECT_EQ(ring.SequenceOfEventId("old"), std::nullopt);
+  EXPECT_THAT(ring.SequenceOfEventId("new"), Optional(Eq(2u)));
+}
+
+TEST(EventRingFollowerTest, RemembersEvictedIdsBeforeItsEvents) {
+  // Verifies RememberEvictedId: carried-over ids of events that are gone are
+  // answered until their own window ends, and are never "held".
+  FakeClock clock(T(0));
+  EventRing ring({.dedup = {.window = absl::Hours(1)}}, clock, Identity(),
+                 /*first_sequence=*/100);
+  ring.RememberEvictedId("gone1", 10, T(-3000));
+  ring.RememberEvictedId("gone2", 50, T(-60));
+  ring.RememberEvictedId("too_new", 100, T(0));  // above the floor: ignored
+  ASSERT_THAT(ring.Apply(AtSequence("e100", 100)), IsOk());
+  EXPECT_THAT(ring.SequenceOfEventId("gone1"), Optional(Eq(10u)));
+  EXPECT_THAT(ring.SequenceOfEventId("gone2"), Optional(Eq(50u)));
+  EXPECT_EQ(ring.SequenceOfEventId("too_new"), std::nullopt);
+  EXPECT_EQ(ring.GetById("gone2"), nullptr);
+  EXPECT_EQ(ring.GetInfo().dedup_count, 3u);
+  clock.Advance(absl::Minutes(11));  // gone1's window (from T(-3000)) ended
+  EXPECT_EQ(ring.SequenceOfEventId("gone1"), std::nullopt);
+  EXPECT_THAT(ring.SequenceOfEventId("gone2"), Optional(Eq(50u)));
+}
+
+TEST(EventRingFollowerTest, ApplyWakesReadersWaitingBelowTheSequence) {
+  // Verifies that an apply with a hole wakes a reader waiting at the head.
+  FakeClock clock(T(0));
+  EventRing ring({}, clock, Identity(), /*first_sequence=*/10);
+  int runs = 0;
+  ASSERT_TRUE(ring.Wait(9, [&runs] { ++runs; }).has_value());
+  ASSERT_THAT(ring.Apply(AtSequence("e15", 15)), IsOk());
+  EXPECT_EQ(runs, 1);
+  EXPECT_FALSE(ring.Wait(9, [] {}).has_value());
+  EXPECT_FALSE(ring.Wait(14, [] {}).has_value());
+  EXPECT_TRUE(ring.Wait(15, [] {}).has_value());
 }
 
 }  // namespace

@@ -14,11 +14,13 @@
 #include "gtest/gtest.h"
 #include "tests/common/ring/tsan_visible_sync.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/memory_store.h"
 
 namespace hookstream {
 namespace {
 
 using ::hookstream::testing::FakeClock;
+using ::hookstream::testing::MemoryStore;
 
 constexpr int kAppenders = 4;  // in pairs that append the same ids
 constexpr int kIdsPerPair = 600;
@@ -31,7 +33,7 @@ struct AppendLog {
 };
 
 // Appender `a` appends ids evt_<a/2>_<i>: two appenders race on each id.
-void AppendAll(EventRing& ring, int a, AppendLog& log) {
+void AppendAll(MemoryStore& store, int a, AppendLog& log) {
   log.sequences.resize(kIdsPerPair);
   log.duplicate.resize(kIdsPerPair);
   for (int i = 0; i < kIdsPerPair; ++i) {
@@ -39,7 +41,7 @@ void AppendAll(EventRing& ring, int a, AppendLog& log) {
     event.set_id(absl::StrCat("evt_", a / 2, "_", i));
     event.set_type("customer.created");
     event.set_raw_json(absl::StrCat("{\"i\":", i, "}"));
-    absl::StatusOr<EventRing::AppendResult> result = ring.Append(event);
+    absl::StatusOr<AppendResult> result = store.Append(event);
     ASSERT_TRUE(result.ok()) << result.status();
     log.sequences[i] = result->sequence;
     log.duplicate[i] = result->duplicate;
@@ -113,7 +115,9 @@ void FollowStream(EventRing& ring, ReaderLog& log) {
   }
 }
 
-void RunAppendersAndReaders(EventRing& ring, std::vector<ReaderLog>& readers) {
+void RunAppendersAndReaders(MemoryStore& store,
+                            std::vector<ReaderLog>& readers) {
+  EventRing& ring = store.ring();
   std::vector<AppendLog> append_logs(kAppenders);
   std::latch ready(kAppenders + kReaders);
   testing::Notification go;
@@ -129,7 +133,7 @@ void RunAppendersAndReaders(EventRing& ring, std::vector<ReaderLog>& readers) {
     threads.emplace_back([&, a] {
       ready.count_down();
       go.WaitForNotification();
-      AppendAll(ring, a, append_logs[a]);
+      AppendAll(store, a, append_logs[a]);
     });
   }
   ready.wait();
@@ -144,9 +148,9 @@ TEST(RingConcurrencyTest, ReadersSeeEverySequenceOnceInOrder) {
   // reader sees 1..N exactly once, in order, with no gap, while racing
   // appenders (and duplicate appends) run.
   FakeClock clock;
-  EventRing ring({.max_events = 100'000}, clock);
+  MemoryStore store({.max_events = 100'000}, clock);
   std::vector<ReaderLog> readers(kReaders);
-  RunAppendersAndReaders(ring, readers);
+  RunAppendersAndReaders(store, readers);
   for (const ReaderLog& log : readers) {
     EXPECT_EQ(log.seen, kUniqueIds);
     EXPECT_EQ(log.missed, 0u);
@@ -157,9 +161,9 @@ TEST(RingConcurrencyTest, SmallRingReadersSeeOnlyReportedGaps) {
   // Verifies that with a tiny ring, readers may miss events but only as
   // reported gaps: never reordered or duplicated, and seen + missed == N.
   FakeClock clock;
-  EventRing ring({.max_events = 8}, clock);
+  MemoryStore store({.max_events = 8}, clock);
   std::vector<ReaderLog> readers(kReaders);
-  RunAppendersAndReaders(ring, readers);
+  RunAppendersAndReaders(store, readers);
   for (const ReaderLog& log : readers) {
     EXPECT_EQ(log.seen + log.missed, kUniqueIds);
   }
@@ -170,7 +174,8 @@ TEST(RingConcurrencyTest, LookupsByIdRaceAppendsAndEvictions) {
   // ring that evicts all the time, only ever answer with the event of that
   // id and one stable sequence per id: the one its appenders were told.
   FakeClock clock;
-  EventRing ring({.max_events = 8}, clock);
+  MemoryStore store({.max_events = 8}, clock);
+  EventRing& ring = store.ring();
   std::vector<AppendLog> append_logs(kAppenders);
   std::vector<uint64_t> looked_up(kUniqueIds, 0);  // by pair * kIdsPerPair + i
   testing::Notification appended;
@@ -200,7 +205,7 @@ TEST(RingConcurrencyTest, LookupsByIdRaceAppendsAndEvictions) {
   });
   std::vector<std::thread> appenders;
   for (int a = 0; a < kAppenders; ++a) {
-    appenders.emplace_back([&, a] { AppendAll(ring, a, append_logs[a]); });
+    appenders.emplace_back([&, a] { AppendAll(store, a, append_logs[a]); });
   }
   for (std::thread& t : appenders) t.join();
   appended.Notify();
@@ -265,7 +270,8 @@ TEST(RingConcurrencyTest, CallbackDrivenReadersFollowTheStream) {
   // Verifies that readers that only read from their wake-up callbacks (and
   // re-arm there) see every sequence once, in order, with no gap.
   FakeClock clock;
-  EventRing ring({.max_events = 100'000}, clock);
+  MemoryStore store({.max_events = 100'000}, clock);
+  EventRing& ring = store.ring();
   std::vector<std::unique_ptr<CallbackReader>> readers;
   for (int r = 0; r < kReaders; ++r) {
     readers.push_back(std::make_unique<CallbackReader>(ring));
@@ -274,7 +280,7 @@ TEST(RingConcurrencyTest, CallbackDrivenReadersFollowTheStream) {
   std::vector<AppendLog> append_logs(kAppenders);
   std::vector<std::thread> appenders;
   for (int a = 0; a < kAppenders; ++a) {
-    appenders.emplace_back([&, a] { AppendAll(ring, a, append_logs[a]); });
+    appenders.emplace_back([&, a] { AppendAll(store, a, append_logs[a]); });
   }
   for (std::thread& t : appenders) t.join();
   CheckAppendLogs(append_logs);

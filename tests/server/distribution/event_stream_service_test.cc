@@ -8,13 +8,13 @@
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "common/base/proto_time.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/client_callback.h"
 #include "gtest/gtest.h"
-#include "server/distribution/proto_time.h"
 #include "tests/server/distribution/test_events.h"
 #include "tests/server/distribution/test_server.h"
 
@@ -74,8 +74,8 @@ std::vector<uint64_t> Sequences(const v1::ListEventsResponse& response) {
 // raw JSON.
 TEST_F(EventStreamServiceTest, GetEventBySequenceAndId) {
   const v1::Event appended = MakeEvent(1);
-  AppendOrDie(server_.ring(), appended);
-  AppendOrDie(server_.ring(), MakeEvent(2));
+  AppendOrDie(server_.store(), appended);
+  AppendOrDie(server_.store(), MakeEvent(2));
   const v1::Event want = Expected(appended, 1, kTestEpoch, true);
 
   v1::GetEventRequest by_sequence;
@@ -95,7 +95,7 @@ TEST_F(EventStreamServiceTest, GetEventBySequenceAndId) {
 // Verifies GetEvent is NOT_FOUND for a sequence or id not held (evicted or
 // never appended), and INVALID_ARGUMENT without a key.
 TEST_F(EventStreamServiceTest, GetEventNotFound) {
-  AppendOrDie(server_.ring(), MakeEvent(1));
+  AppendOrDie(server_.store(), MakeEvent(1));
   v1::GetEventRequest request;
   v1::GetEventResponse response;
   request.set_sequence(2);
@@ -112,7 +112,7 @@ TEST_F(EventStreamServiceTest, GetEventNotFound) {
 // Verifies ListEvents pages through held events in order with the default
 // page size, and next_after_sequence resumes exactly and ends at the head.
 TEST_F(EventStreamServiceTest, ListEventsPages) {
-  for (int n = 1; n <= 250; ++n) AppendOrDie(server_.ring(), MakeEvent(n));
+  for (int n = 1; n <= 250; ++n) AppendOrDie(server_.store(), MakeEvent(n));
   v1::ListEventsRequest request;
   std::vector<uint64_t> seen;
   for (int page = 0; page < 10; ++page) {
@@ -136,7 +136,7 @@ TEST_F(EventStreamServiceTest, ListEventsPages) {
 
 // Verifies page_size is clamped to 1,000 and raw JSON is included on request.
 TEST_F(EventStreamServiceTest, ListEventsClampsPageSizeAndIncludesRawJson) {
-  for (int n = 1; n <= 1100; ++n) AppendOrDie(server_.ring(), MakeEvent(n));
+  for (int n = 1; n <= 1100; ++n) AppendOrDie(server_.store(), MakeEvent(n));
   v1::ListEventsRequest request;
   request.set_page_size(5000);
   request.set_include_raw_json(true);
@@ -153,8 +153,8 @@ TEST_F(EventStreamServiceTest, ListEventsClampsPageSizeAndIncludesRawJson) {
 // the page is not full, and rejects a bad pattern.
 TEST_F(EventStreamServiceTest, ListEventsFilters) {
   for (int n = 1; n <= 20; ++n) {
-    AppendOrDie(server_.ring(), MakeEvent(n, n % 5 == 0 ? "refund.created"
-                                                        : "customer.created"));
+    AppendOrDie(server_.store(), MakeEvent(n, n % 5 == 0 ? "refund.created"
+                                                         : "customer.created"));
   }
   v1::ListEventsRequest request;
   request.mutable_filter()->add_types("refund.*");
@@ -176,7 +176,7 @@ TEST_F(EventStreamServiceTest, ListEventsFilters) {
 
 // Verifies GetStreamInfo reports the ring's state and live subscribers.
 TEST_F(EventStreamServiceTest, GetStreamInfo) {
-  for (int n = 1; n <= 3; ++n) AppendOrDie(server_.ring(), MakeEvent(n));
+  for (int n = 1; n <= 3; ++n) AppendOrDie(server_.store(), MakeEvent(n));
   v1::GetStreamInfoResponse info = Info();
   EXPECT_EQ(info.stream_epoch(), kTestEpoch);
   EXPECT_EQ(info.oldest_sequence(), 1u);
@@ -231,7 +231,8 @@ TEST_F(EventStreamServiceTest, HealthServing) {
 // many) before listening.
 TEST(DistributionServerTest, RejectsStreamThreadsOutOfRange) {
   ::hookstream::testing::FakeClock clock;
-  EventRing ring({.max_events = 16, .max_bytes = 1 << 20}, clock, kTestEpoch);
+  EventRing ring({.max_events = 16, .max_bytes = 1 << 20}, clock,
+                 {.epoch = kTestEpoch});
   for (const int threads : {0, 257}) {
     const absl::StatusOr<std::unique_ptr<DistributionServer>> server =
         DistributionServer::Start(

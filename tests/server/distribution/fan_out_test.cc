@@ -40,12 +40,12 @@ TEST(FanOutTest, ThousandSubscribersReceiveEveryEventInOrderOnce) {
     stubs.push_back(v1::EventStream::NewStub(server.NewChannel(c + 1)));
   }
   for (int n = 1; n <= kEvents / 2; ++n)
-    AppendOrDie(server.ring(), MakeEvent(n));
+    AppendOrDie(server.store(), MakeEvent(n));
 
   // The second half is appended while subscribers are still starting.
   std::thread appender([&server] {
     for (int n = kEvents / 2 + 1; n <= kEvents; ++n) {
-      AppendOrDie(server.ring(), MakeEvent(n));
+      AppendOrDie(server.store(), MakeEvent(n));
     }
   });
   std::vector<std::unique_ptr<CheckingReader>> readers;
@@ -95,7 +95,7 @@ TEST_P(StalledSubscriberTest, OthersUnaffectedAndStalledGetsItsGap) {
   for (uint64_t n = 1; n <= kEvents; ++n) {
     v1::Event event = MakeEvent(static_cast<int>(n));
     event.mutable_customer()->set_description(padding);
-    ASSERT_EQ(AppendOrDie(server.ring(), std::move(event)), n);
+    ASSERT_EQ(AppendOrDie(server.store(), std::move(event)), n);
     if (n % kChunk == 0) {
       // Pace the appender by the active subscribers only, so they never
       // fall a ring behind; the stalled one is not waited for.
@@ -173,7 +173,7 @@ TEST(FanOutTest, SubscribersComingAndGoingWhileAppending) {
   std::atomic<int> appended{0};
   std::thread appender([&] {
     for (int n = 1; !stop.load(); ++n) {
-      AppendOrDie(server.ring(), MakeEvent(n));
+      AppendOrDie(server.store(), MakeEvent(n));
       appended.store(n);
     }
   });
@@ -224,7 +224,7 @@ TEST(FanOutTest, ShutdownWhileAppendingWithAStalledStream) {
     for (int n = 1; !stop.load(); ++n) {
       v1::Event event = MakeEvent(n);
       event.mutable_customer()->set_description(padding);
-      AppendOrDie(server.ring(), std::move(event));
+      AppendOrDie(server.store(), std::move(event));
       // Keep the readers within the ring so they see no gap.
       if (n % 50 == 0) {
         for (auto& r : readers) r->AwaitSequence(n, absl::Seconds(30));

@@ -17,6 +17,7 @@ using ::hookstream::distribution::testing::AppendOrDie;
 using ::hookstream::distribution::testing::Expected;
 using ::hookstream::distribution::testing::MakeEvent;
 using ::hookstream::testing::FakeClock;
+using ::hookstream::testing::MemoryStore;
 
 v1::SubscribeResponse Decode(const grpc::ByteBuffer& buffer) {
   std::vector<grpc::Slice> slices;
@@ -35,17 +36,18 @@ v1::SubscribeResponse Decode(const grpc::ByteBuffer& buffer) {
 // the stored bytes outlive the ring's eviction while a buffer holds them.
 TEST(ResponseEncoderTest, BatchDecodesWithGeneratedTypes) {
   FakeClock clock;
-  EventRing ring({.max_events = 3, .max_bytes = 1 << 20}, clock, "e1");
+  MemoryStore store({.max_events = 3, .max_bytes = 1 << 20}, clock, "e1");
+  EventRing& ring = store.ring();
   std::vector<v1::Event> appended;
   for (int n = 1; n <= 3; ++n) {
     appended.push_back(MakeEvent(n, n == 2 ? "refund.created" : "customer.x"));
-    AppendOrDie(ring, appended.back());
+    AppendOrDie(store, appended.back());
   }
   // A larger event: its length needs a 2-byte varint.
   v1::Event big = MakeEvent(4);
   big.mutable_customer()->set_description(std::string(300, 'd'));
   appended.push_back(big);
-  AppendOrDie(ring, big);
+  AppendOrDie(store, big);
 
   EventRing::ReadResult read = ring.Read(0, {.max_events = 10});
   ASSERT_EQ(read.events.size(), 3u);  // 2..4 held
@@ -55,7 +57,7 @@ TEST(ResponseEncoderTest, BatchDecodesWithGeneratedTypes) {
     // Drop every other reference (the ring's by eviction; the read's after
     // the last use): the buffer's slices must keep the bytes alive.
     if (raw) read.events.clear();
-    for (int i = 0; i < 4; ++i) AppendOrDie(ring, MakeEvent(next_id++));
+    for (int i = 0; i < 4; ++i) AppendOrDie(store, MakeEvent(next_id++));
     const v1::SubscribeResponse response = Decode(buffer);
     ASSERT_TRUE(response.has_events());
     ASSERT_EQ(response.events().events_size(), 3);

@@ -3,10 +3,10 @@
 #include <optional>
 
 #include "absl/status/status.h"
+#include "common/base/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/distribution/gap_status.h"
-#include "server/distribution/proto_time.h"
 #include "tests/server/distribution/test_events.h"
 #include "tests/testing/fake_clock.h"
 #include "tests/testing/status_matchers.h"
@@ -18,6 +18,7 @@ using ::hookstream::distribution::testing::AppendOrDie;
 using ::hookstream::distribution::testing::MakeEvent;
 using ::hookstream::testing::FakeClock;
 using ::hookstream::testing::IsOk;
+using ::hookstream::testing::MemoryStore;
 using ::hookstream::testing::StatusIs;
 using ::testing::HasSubstr;
 
@@ -33,8 +34,9 @@ class StartPositionTest : public ::testing::Test {
  protected:
   // A ring of 4 that has seen events 1..10: holds 7..10.
   StartPositionTest()
-      : ring_({.max_events = 4, .max_bytes = 1 << 20}, clock_, kEpoch) {
-    for (int n = 1; n <= 10; ++n) AppendOrDie(ring_, MakeEvent(n));
+      : store_({.max_events = 4, .max_bytes = 1 << 20}, clock_, kEpoch),
+        ring_(store_.ring()) {
+    for (int n = 1; n <= 10; ++n) AppendOrDie(store_, MakeEvent(n));
   }
 
   absl::StatusOr<StartPosition> Resolve(const v1::SubscribeRequest& r) {
@@ -46,7 +48,8 @@ class StartPositionTest : public ::testing::Test {
   }
 
   FakeClock clock_;
-  EventRing ring_;
+  MemoryStore store_;
+  EventRing& ring_;
 };
 
 void ExpectGap(const v1::Gap& gap, uint64_t requested, uint64_t oldest,
@@ -186,11 +189,12 @@ TEST_F(StartPositionTest, AfterEventIdEvicted) {
 // time, and at the head when there is none.
 TEST(StartPositionFromTimeTest, FirstEventAtOrAfter) {
   FakeClock clock;
-  EventRing ring({.max_events = 100, .max_bytes = 1 << 20}, clock, kEpoch);
+  MemoryStore store({.max_events = 100, .max_bytes = 1 << 20}, clock, kEpoch);
+  EventRing& ring = store.ring();
   const absl::Time t0 = absl::FromUnixSeconds(1'800'000'000);
   for (int n = 1; n <= 6; ++n) {
-    AppendOrDie(ring, MakeEvent(n, "customer.created", "acm_1",
-                                t0 + absl::Seconds(10 * n)));
+    AppendOrDie(store, MakeEvent(n, "customer.created", "acm_1",
+                                 t0 + absl::Seconds(10 * n)));
   }
   auto from = [&](absl::Time t) {
     v1::SubscribeRequest r;
@@ -267,7 +271,8 @@ TEST_F(StartPositionTest, UnknownGapPolicyIsInvalid) {
 // Verifies starts on an empty ring: everything is position 0, no gap.
 TEST(StartPositionEmptyRingTest, AllStartsAtZero) {
   FakeClock clock;
-  EventRing ring({.max_events = 4, .max_bytes = 1 << 20}, clock, kEpoch);
+  EventRing ring({.max_events = 4, .max_bytes = 1 << 20}, clock,
+                 {.epoch = kEpoch});
   v1::SubscribeRequest latest, oldest, zero;
   oldest.set_origin(v1::ORIGIN_OLDEST);
   zero.set_after_sequence(0);

@@ -7,11 +7,11 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "common/base/proto_time.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
-#include "server/distribution/proto_time.h"
 #include "tests/server/distribution/test_events.h"
 #include "tests/server/distribution/test_server.h"
 
@@ -24,6 +24,7 @@ using testing::Expected;
 using ::testing::HasSubstr;
 using testing::kTestEpoch;
 using testing::MakeEvent;
+using testing::MemoryStore;
 using testing::Stream;
 using testing::TestServer;
 
@@ -40,11 +41,11 @@ v1::SubscribeRequest FromOrigin(v1::Origin origin) {
 }
 
 // Appends evt_<first>..evt_<last> and returns them as appended.
-std::vector<v1::Event> AppendRange(EventRing& ring, int first, int last) {
+std::vector<v1::Event> AppendRange(MemoryStore& store, int first, int last) {
   std::vector<v1::Event> events;
   for (int n = first; n <= last; ++n) {
     events.push_back(MakeEvent(n));
-    AppendOrDie(ring, events.back());
+    AppendOrDie(store, events.back());
   }
   return events;
 }
@@ -92,7 +93,7 @@ TEST(SubscribeStreamTest, FirstMessageIsHeartbeatOnEmptyRing) {
 // event as appended (typed), without raw JSON by default.
 TEST(SubscribeStreamTest, StartAfterSequence) {
   TestServer server;
-  const std::vector<v1::Event> appended = AppendRange(server.ring(), 1, 5);
+  const std::vector<v1::Event> appended = AppendRange(server.store(), 1, 5);
   Stream stream(server.stub(), After(2));
   const v1::Heartbeat hb = stream.NextHeartbeat();
   EXPECT_EQ(hb.position(), 2u);
@@ -110,7 +111,7 @@ TEST(SubscribeStreamTest, StartAfterSequence) {
 // Verifies after_event_id delivers the events that follow that event.
 TEST(SubscribeStreamTest, StartAfterEventId) {
   TestServer server;
-  AppendRange(server.ring(), 1, 5);
+  AppendRange(server.store(), 1, 5);
   v1::SubscribeRequest r;
   r.set_after_event_id("evt_3");
   Stream stream(server.stub(), r);
@@ -121,7 +122,7 @@ TEST(SubscribeStreamTest, StartAfterEventId) {
 // Verifies ORIGIN_OLDEST delivers everything held, from the oldest.
 TEST(SubscribeStreamTest, StartOriginOldest) {
   TestServer server({.max_events = 4, .max_bytes = 1 << 20});
-  AppendRange(server.ring(), 1, 10);  // holds 7..10
+  AppendRange(server.store(), 1, 10);  // holds 7..10
   Stream stream(server.stub(), FromOrigin(v1::ORIGIN_OLDEST));
   const v1::Heartbeat hb = stream.NextHeartbeat();
   EXPECT_EQ(hb.position(), 6u);
@@ -133,13 +134,13 @@ TEST(SubscribeStreamTest, StartOriginOldest) {
 // subscription (live delivery: subscribe, then Append, then receive).
 TEST(SubscribeStreamTest, StartLatestAndNoneDeliverLiveEvents) {
   TestServer server;
-  AppendRange(server.ring(), 1, 3);
+  AppendRange(server.store(), 1, 3);
   Stream latest(server.stub(), FromOrigin(v1::ORIGIN_LATEST));
   Stream none(server.stub(), v1::SubscribeRequest());
   EXPECT_EQ(latest.NextHeartbeat().position(), 3u);
   EXPECT_EQ(none.NextHeartbeat().position(), 3u);
   const v1::Event live = MakeEvent(4);
-  AppendOrDie(server.ring(), live);
+  AppendOrDie(server.store(), live);
   for (Stream* s : {&latest, &none}) {
     const std::vector<v1::Event> got = s->ReadEvents(1);
     ASSERT_EQ(got.size(), 1u);
@@ -153,8 +154,8 @@ TEST(SubscribeStreamTest, StartFromTime) {
   TestServer server;
   const absl::Time t0 = absl::FromUnixSeconds(1'800'000'000);
   for (int n = 1; n <= 5; ++n) {
-    AppendOrDie(server.ring(), MakeEvent(n, "customer.created", "acm_1",
-                                         t0 + absl::Seconds(n)));
+    AppendOrDie(server.store(), MakeEvent(n, "customer.created", "acm_1",
+                                          t0 + absl::Seconds(n)));
   }
   v1::SubscribeRequest r;
   *r.mutable_from_time() = ToProtoTimestamp(t0 + absl::Milliseconds(3500));
@@ -169,8 +170,8 @@ TEST(SubscribeStreamTest, TypePatternAndAccountFilters) {
   const char* types[] = {"customer.created", "refund.created", "refund.updated",
                          "customer.updated"};
   for (int n = 1; n <= 16; ++n) {
-    AppendOrDie(server.ring(), MakeEvent(n, types[n % 4],
-                                         n % 2 == 0 ? "acm_even" : "acm_odd"));
+    AppendOrDie(server.store(), MakeEvent(n, types[n % 4],
+                                          n % 2 == 0 ? "acm_even" : "acm_odd"));
   }
   v1::SubscribeRequest r = FromOrigin(v1::ORIGIN_OLDEST);
   r.mutable_filter()->add_types("refund.*");
@@ -217,7 +218,7 @@ TEST(SubscribeStreamTest, InvalidArgumentsEndTheStream) {
 // keep coming when idle (1 s interval; asserts on positions, not on time).
 TEST(SubscribeStreamTest, HeartbeatsAdvancePositionUnderFilter) {
   TestServer server;
-  AppendRange(server.ring(), 1, 5);  // customer.created
+  AppendRange(server.store(), 1, 5);  // customer.created
   v1::SubscribeRequest r = FromOrigin(v1::ORIGIN_OLDEST);
   r.mutable_filter()->add_types("refund.*");
   r.mutable_heartbeat_interval()->set_seconds(1);
@@ -228,13 +229,13 @@ TEST(SubscribeStreamTest, HeartbeatsAdvancePositionUnderFilter) {
   EXPECT_EQ(hb.position(), 5u);
   EXPECT_EQ(hb.head_sequence(), 5u);
 
-  AppendOrDie(server.ring(), MakeEvent(6, "refund.created"));
+  AppendOrDie(server.store(), MakeEvent(6, "refund.created"));
   const std::vector<v1::Event> got = stream.ReadEvents(1);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got[0].sequence(), 6u);
 
-  AppendOrDie(server.ring(), MakeEvent(7, "customer.updated"));
-  AppendOrDie(server.ring(), MakeEvent(8, "customer.updated"));
+  AppendOrDie(server.store(), MakeEvent(7, "customer.updated"));
+  AppendOrDie(server.store(), MakeEvent(8, "customer.updated"));
   // Heartbeats may report 6 or 7 while the appends race the alarm; the
   // position reaches 8 and never goes back.
   uint64_t position = 6;
@@ -250,7 +251,7 @@ TEST(SubscribeStreamTest, HeartbeatsAdvancePositionUnderFilter) {
 // Verifies raw JSON is delivered only to subscribers that ask for it.
 TEST(SubscribeStreamTest, RawJsonOnlyWhenAsked) {
   TestServer server;
-  const std::vector<v1::Event> appended = AppendRange(server.ring(), 1, 3);
+  const std::vector<v1::Event> appended = AppendRange(server.store(), 1, 3);
   v1::SubscribeRequest with_raw = FromOrigin(v1::ORIGIN_OLDEST);
   with_raw.set_include_raw_json(true);
   Stream raw(server.stub(), with_raw);
@@ -275,7 +276,7 @@ TEST(SubscribeStreamTest, RawJsonOnlyWhenAsked) {
 // into fewer than 1,000 messages.
 TEST(SubscribeStreamTest, BatchesWhenBehind) {
   TestServer server;
-  AppendRange(server.ring(), 1, 1000);
+  AppendRange(server.store(), 1, 1000);
   Stream stream(server.stub(), FromOrigin(v1::ORIGIN_OLDEST));
   stream.NextHeartbeat();
   int messages = 0;
@@ -289,7 +290,7 @@ TEST(SubscribeStreamTest, BatchesWhenBehind) {
 // the Gap.
 TEST(SubscribeStreamTest, EvictedStartFails) {
   TestServer server({.max_events = 4, .max_bytes = 1 << 20});
-  AppendRange(server.ring(), 1, 10);
+  AppendRange(server.store(), 1, 10);
   v1::SubscribeRequest r = After(2);
   r.set_gap_policy(v1::GAP_POLICY_FAIL);
   Stream stream(server.stub(), r);
@@ -310,7 +311,7 @@ TEST(SubscribeStreamTest, EvictedStartFails) {
 // every held event from the oldest.
 TEST(SubscribeStreamTest, EvictedStartResumesFromOldest) {
   TestServer server({.max_events = 4, .max_bytes = 1 << 20});
-  AppendRange(server.ring(), 1, 10);
+  AppendRange(server.store(), 1, 10);
   v1::SubscribeRequest r = After(2);
   r.set_gap_policy(v1::GAP_POLICY_RESUME_FROM_OLDEST);
   Stream stream(server.stub(), r);
@@ -327,7 +328,7 @@ TEST(SubscribeStreamTest, EvictedStartResumesFromOldest) {
 // FAIL; a Gap{EPOCH_CHANGED} then everything from the oldest under RESUME.
 TEST(SubscribeStreamTest, EpochMismatchUnderBothPolicies) {
   TestServer server({.max_events = 4, .max_bytes = 1 << 20});
-  AppendRange(server.ring(), 1, 6);  // holds 3..6
+  AppendRange(server.store(), 1, 6);  // holds 3..6
   v1::SubscribeRequest r = After(5);
   r.set_stream_epoch("an-older-epoch");
   Stream failing(server.stub(), r);
@@ -354,7 +355,7 @@ TEST(SubscribeStreamTest, EpochMismatchUnderBothPolicies) {
 // an evicted position (OUT_OF_RANGE with a Gap).
 TEST(SubscribeStreamTest, UnknownAndEvictedEventIds) {
   TestServer server({.max_events = 4, .max_bytes = 1 << 20});
-  AppendRange(server.ring(), 1, 10);
+  AppendRange(server.store(), 1, 10);
   v1::SubscribeRequest r;
   r.set_after_event_id("evt_never");
   Stream unknown(server.stub(), r);
@@ -371,7 +372,7 @@ TEST(SubscribeStreamTest, UnknownAndEvictedEventIds) {
 // Verifies a position beyond the head in the same epoch is OUT_OF_RANGE.
 TEST(SubscribeStreamTest, PositionBeyondHead) {
   TestServer server;
-  AppendRange(server.ring(), 1, 3);
+  AppendRange(server.store(), 1, 3);
   v1::SubscribeRequest r = After(9);
   r.set_stream_epoch(kTestEpoch);
   Stream stream(server.stub(), r);
@@ -389,7 +390,7 @@ TEST(SubscribeStreamTest, ShutdownSendsLastHeartbeatThenUnavailable) {
   Stream reading(server.stub(), FromOrigin(v1::ORIGIN_OLDEST));
   idle.NextHeartbeat();
   reading.NextHeartbeat();
-  AppendRange(server.ring(), 1, 3);
+  AppendRange(server.store(), 1, 3);
   EXPECT_EQ(Sequences(reading.ReadEvents(3)), Range(1, 3));
   EXPECT_EQ(Sequences(idle.ReadEvents(3)), Range(1, 3));
 

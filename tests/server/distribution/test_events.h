@@ -1,4 +1,5 @@
-// Events and a ring for distribution tests: real EventRing at small sizes.
+// Events for distribution tests (appended through tests/testing/memory_store.h:
+// a real EventRing filled by the real memory backend, at small sizes).
 #pragma once
 
 #include <cstdint>
@@ -6,12 +7,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "common/ring/event_ring.h"
+#include "common/base/proto_time.h"
 #include "gtest/gtest.h"
 #include "hookstream/v1/event.pb.h"
-#include "server/distribution/proto_time.h"
+#include "tests/testing/memory_store.h"
 
 namespace hookstream::distribution::testing {
+
+using ::hookstream::testing::AppendOrDie;
+using ::hookstream::testing::MemoryStore;
 
 // A fully populated customer event `evt_<n>` (every envelope field set, a
 // typed payload, previous attributes and a raw body), as the ingress would
@@ -43,15 +47,6 @@ inline v1::Event MakeEvent(
                                   R"(","data":{"object":{"id":"cus_)", n,
                                   R"("}}})"));
   return event;
-}
-
-// Appends and returns the sequence (failing the test on error).
-inline uint64_t AppendOrDie(EventRing& ring, v1::Event event) {
-  absl::StatusOr<EventRing::AppendResult> result =
-      ring.Append(std::move(event));
-  EXPECT_TRUE(result.ok()) << result.status();
-  EXPECT_FALSE(result.ok() && result->duplicate);
-  return result.ok() ? result->sequence : 0;
 }
 
 // What a subscriber should receive for `event` appended at `sequence`.

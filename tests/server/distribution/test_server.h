@@ -1,6 +1,7 @@
 // An in-process DistributionServer on 127.0.0.1:0 over a real, small
-// EventRing, with a generated client stub over a real channel, and a blocking
-// stream reader bounded by a context deadline (no sleeps).
+// EventRing filled by the real memory backend, with a generated client stub
+// over a real channel, and a blocking stream reader bounded by a context
+// deadline (no sleeps).
 #pragma once
 
 #include <chrono>
@@ -21,6 +22,7 @@
 #include "hookstream/v1/event_stream.grpc.pb.h"
 #include "server/distribution/distribution_server.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/memory_store.h"
 
 namespace hookstream::distribution::testing {
 
@@ -30,9 +32,10 @@ class TestServer {
  public:
   explicit TestServer(EventRing::Options ring_options = {.max_events = 4096,
                                                          .max_bytes = 64 << 20})
-      : ring_(ring_options, clock_, kTestEpoch) {
+      : store_(ring_options, clock_, kTestEpoch) {
     absl::StatusOr<std::unique_ptr<DistributionServer>> server =
-        DistributionServer::Start({.address = "127.0.0.1:0"}, ring_, clock_);
+        DistributionServer::Start({.address = "127.0.0.1:0"}, store_.ring(),
+                                  clock_);
     EXPECT_TRUE(server.ok()) << server.status();
     if (server.ok()) server_ = *std::move(server);
     channel_ = NewChannel(0);
@@ -60,14 +63,16 @@ class TestServer {
   }
 
   ::hookstream::testing::FakeClock& clock() { return clock_; }
-  EventRing& ring() { return ring_; }
+  EventRing& ring() { return store_.ring(); }
+  // Appends the way the server does (AppendOrDie(server.store(), event)).
+  ::hookstream::testing::MemoryStore& store() { return store_; }
   DistributionServer& server() { return *server_; }
   v1::EventStream::Stub& stub() { return *stub_; }
   grpc::Channel& channel() { return *channel_; }
 
  private:
   ::hookstream::testing::FakeClock clock_;
-  EventRing ring_;
+  ::hookstream::testing::MemoryStore store_;
   std::unique_ptr<DistributionServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::EventStream::Stub> stub_;

@@ -25,6 +25,7 @@
 #include "gtest/gtest.h"
 #include "tests/server/ingress/test_clients.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/memory_store.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/test_certs.h"
 
@@ -89,7 +90,8 @@ class IngressServerTest : public ::testing::Test {
   }
 
   IngressServerTest()
-      : ring_({.max_events = 4096, .max_bytes = 64 << 20}, clock_) {}
+      : store_({.max_events = 4096, .max_bytes = 64 << 20}, clock_),
+        ring_(store_.ring()) {}
 
   // Generous deadlines by default (a loaded CI machine must not turn a
   // handshake into a 408); the timeout tests shorten them.
@@ -111,8 +113,8 @@ class IngressServerTest : public ::testing::Test {
     ASSERT_TRUE(gettrx.ok()) << gettrx.status();
     ASSERT_TRUE(sources.Add(*std::move(gettrx)).ok());
     absl::StatusOr<std::unique_ptr<IngressServer>> server =
-        IngressServer::Start(std::move(options), std::move(sources), ring_,
-                             clock_);
+        IngressServer::Start(std::move(options), std::move(sources),
+                             store_.backend(), clock_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     ASSERT_NE(server_->port(), 0);
@@ -159,7 +161,8 @@ class IngressServerTest : public ::testing::Test {
 
   static TestCertificate* cert_;
   FakeClock clock_;
-  EventRing ring_;
+  ::hookstream::testing::MemoryStore store_;
+  EventRing& ring_;
   std::unique_ptr<IngressServer> server_;
   int next_id_ = 0;
 };
@@ -668,22 +671,24 @@ TEST_F(IngressServerTest, StartErrors) {
   };
   IngressOptions bad_cert = Options();
   bad_cert.cert_file = "/nonexistent.pem";
-  EXPECT_THAT(IngressServer::Start(bad_cert, sources(), ring_, clock_),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("/nonexistent.pem")));
+  EXPECT_THAT(
+      IngressServer::Start(bad_cert, sources(), store_.backend(), clock_),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("/nonexistent.pem")));
   IngressOptions no_threads = Options();
   no_threads.io_threads = 0;
   EXPECT_THAT(
-      IngressServer::Start(no_threads, sources(), ring_, clock_),
+      IngressServer::Start(no_threads, sources(), store_.backend(), clock_),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("io_threads")));
-  EXPECT_THAT(IngressServer::Start(Options(), SourceRegistry(), ring_, clock_),
+  EXPECT_THAT(IngressServer::Start(Options(), SourceRegistry(),
+                                   store_.backend(), clock_),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("no webhook source")));
   Start();
   IngressOptions same_port = Options();
   same_port.port = server_->port();
   EXPECT_THAT(
-      IngressServer::Start(same_port, sources(), ring_, clock_),
+      IngressServer::Start(same_port, sources(), store_.backend(), clock_),
       StatusIs(absl::StatusCode::kUnavailable, HasSubstr("cannot listen")));
   ExpectStillServes();
 }

@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "server/ingress/source_registry.h"
 #include "tests/testing/fake_clock.h"
+#include "tests/testing/memory_store.h"
 #include "tests/testing/status_matchers.h"
 
 namespace hookstream::ingress {
@@ -36,7 +37,8 @@ std::string Sign(absl::string_view body, absl::string_view key = kSecret) {
 class WebhookHandlerTest : public ::testing::Test {
  protected:
   WebhookHandlerTest()
-      : ring_({.max_events = 16, .max_bytes = 1 << 20}, clock_) {}
+      : store_({.max_events = 16, .max_bytes = 1 << 20}, clock_),
+        ring_(store_.ring()) {}
 
   void SetUp() override { handler_ = MakeHandler(MakeSources()); }
 
@@ -52,7 +54,21 @@ class WebhookHandlerTest : public ::testing::Test {
   std::unique_ptr<WebhookHandler> MakeHandler(SourceRegistry sources) {
     return std::make_unique<WebhookHandler>(
         WebhookHandler::Options{.max_body_bytes = 4096}, std::move(sources),
-        ring_, metrics_);
+        store_.backend(), metrics_);
+  }
+
+  // Runs the handler to its answer: the memory backend completes inline, so
+  // the answer is there when Handle returns.
+  static WebhookResponse Handle(const WebhookHandler& handler,
+                                WebhookRequest request) {
+    std::optional<WebhookResponse> response;
+    handler.Handle(std::move(request),
+                   [&response](WebhookResponse r) { response = std::move(r); });
+    EXPECT_TRUE(response.has_value()) << "no answer before Handle returned";
+    return response.value_or(WebhookResponse());
+  }
+  WebhookResponse Handle(WebhookRequest request) {
+    return Handle(*handler_, std::move(request));
   }
 
   WebhookRequest Request(std::string body,
@@ -79,7 +95,8 @@ class WebhookHandlerTest : public ::testing::Test {
   size_t RingCount() const { return ring_.GetInfo().event_count; }
 
   FakeClock clock_;
-  EventRing ring_;
+  ::hookstream::testing::MemoryStore store_;
+  EventRing& ring_;
   IngressMetrics metrics_;
   std::unique_ptr<WebhookHandler> handler_;
 };
@@ -88,7 +105,7 @@ class WebhookHandlerTest : public ::testing::Test {
 // sequence, and the ring holds the raw bytes.
 TEST_F(WebhookHandlerTest, NewEventIsAppendedAnd200) {
   const std::string body = Body("evt_1");
-  const WebhookResponse r = handler_->Handle(Signed(body));
+  const WebhookResponse r = Handle(Signed(body));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.outcome, Outcome::kAccepted);
   EXPECT_EQ(r.body, R"({"sequence":1,"duplicate":false})");
@@ -109,10 +126,9 @@ TEST_F(WebhookHandlerTest, NewEventIsAppendedAnd200) {
 // Verifies a redelivery (same id, new attemptId) answers 200 with the first
 // sequence and duplicate:true, appending nothing.
 TEST_F(WebhookHandlerTest, DuplicateAnswersFirstSequenceAndAppendsNothing) {
-  ASSERT_EQ(handler_->Handle(Signed(Body("evt_0"))).status, 200);
-  ASSERT_EQ(handler_->Handle(Signed(Body("evt_1", "wha_1"))).sequence, 2u);
-  const WebhookResponse again =
-      handler_->Handle(Signed(Body("evt_1", "wha_2")));
+  ASSERT_EQ(Handle(Signed(Body("evt_0"))).status, 200);
+  ASSERT_EQ(Handle(Signed(Body("evt_1", "wha_1"))).sequence, 2u);
+  const WebhookResponse again = Handle(Signed(Body("evt_1", "wha_2")));
   EXPECT_EQ(again.status, 200);
   EXPECT_EQ(again.outcome, Outcome::kDuplicate);
   EXPECT_EQ(again.body, R"({"sequence":2,"duplicate":true})");
@@ -126,7 +142,7 @@ TEST_F(WebhookHandlerTest, MalformedJsonIs400) {
   for (const std::string& body :
        {std::string(R"({"id":)"), std::string("[1,2]"),
         std::string("{\"id\":\"evt_\xff\",\"type\":\"t\"}"), std::string("")}) {
-    const WebhookResponse r = handler_->Handle(Signed(body));
+    const WebhookResponse r = Handle(Signed(body));
     EXPECT_EQ(r.status, 400) << body;
     EXPECT_EQ(r.outcome, Outcome::kMalformedJson) << body;
     EXPECT_EQ(r.body, R"({"error":"bad_request"})");
@@ -140,7 +156,7 @@ TEST_F(WebhookHandlerTest, MissingIdOrTypeIs422) {
        {std::string(R"({"type":"customer.created"})"),
         std::string(R"({"id":"evt_1"})"),
         std::string(R"({"id":7,"type":"customer.created"})")}) {
-    const WebhookResponse r = handler_->Handle(Signed(body));
+    const WebhookResponse r = Handle(Signed(body));
     EXPECT_EQ(r.status, 422) << body;
     EXPECT_EQ(r.outcome, Outcome::kMissingFields);
     EXPECT_EQ(r.body, R"({"error":"unprocessable"})");
@@ -152,20 +168,20 @@ TEST_F(WebhookHandlerTest, MissingIdOrTypeIs422) {
 // body, and that the signature is checked before the JSON is looked at.
 TEST_F(WebhookHandlerTest, SignatureFailuresAre401) {
   const std::string body = Body("evt_1");
-  const WebhookResponse missing = handler_->Handle(Request(body, std::nullopt));
+  const WebhookResponse missing = Handle(Request(body, std::nullopt));
   EXPECT_EQ(missing.status, 401);
   EXPECT_EQ(missing.outcome, Outcome::kMissingSignature);
-  const WebhookResponse garbled = handler_->Handle(Request(body, "zzz"));
+  const WebhookResponse garbled = Handle(Request(body, "zzz"));
   EXPECT_EQ(garbled.status, 401);
   EXPECT_EQ(garbled.outcome, Outcome::kBadSignature);
   const WebhookResponse wrong =
-      handler_->Handle(Request(body, Sign(body, "other-secret")));
+      Handle(Request(body, Sign(body, "other-secret")));
   EXPECT_EQ(wrong.status, 401);
   EXPECT_EQ(wrong.outcome, Outcome::kBadSignature);
   EXPECT_THAT(wrong.detail, HasSubstr("none of 1"));
   // Malformed JSON with a bad signature: authentication comes first.
   const WebhookResponse unauthenticated_garbage =
-      handler_->Handle(Request("{", Sign("}")));
+      Handle(Request("{", Sign("}")));
   EXPECT_EQ(unauthenticated_garbage.status, 401);
   for (const WebhookResponse* r : {&missing, &garbled, &wrong}) {
     EXPECT_EQ(r->body, R"({"error":"unauthenticated"})");
@@ -194,13 +210,13 @@ TEST_F(WebhookHandlerTest, StandardWebhooksToleranceIs401) {
     return r;
   };
   const int64_t now = absl::ToUnixSeconds(clock_.Now());
-  const WebhookResponse ok = handler_->Handle(make("evt_1", now - 299));
+  const WebhookResponse ok = Handle(make("evt_1", now - 299));
   EXPECT_EQ(ok.status, 200);
   EXPECT_EQ(ok.secret_label, "sw");
-  const WebhookResponse old = handler_->Handle(make("evt_2", now - 301));
+  const WebhookResponse old = Handle(make("evt_2", now - 301));
   EXPECT_EQ(old.status, 401);
   EXPECT_EQ(old.outcome, Outcome::kStaleTimestamp);
-  const WebhookResponse future = handler_->Handle(make("evt_3", now + 301));
+  const WebhookResponse future = Handle(make("evt_3", now + 301));
   EXPECT_EQ(future.status, 401);
   EXPECT_EQ(future.outcome, Outcome::kStaleTimestamp);
   EXPECT_EQ(RingCount(), 1u);
@@ -213,17 +229,17 @@ TEST_F(WebhookHandlerTest, RoutingAndMethod) {
         "/v1/webhooks/GETTRX", "/", "/v1/webhooks/../gettrx"}) {
     WebhookRequest r = Signed(Body("evt_1"));
     r.target = target;
-    const WebhookResponse response = handler_->Handle(std::move(r));
+    const WebhookResponse response = Handle(std::move(r));
     EXPECT_EQ(response.status, 404) << target;
     EXPECT_EQ(response.body, R"({"error":"not_found"})");
   }
   WebhookRequest with_query = Signed(Body("evt_1"));
   with_query.target = "/v1/webhooks/gettrx?attempt=1";
-  EXPECT_EQ(handler_->Handle(std::move(with_query)).status, 200);
+  EXPECT_EQ(Handle(std::move(with_query)).status, 200);
 
   WebhookRequest get = Signed(Body("evt_2"));
   get.method = "GET";
-  const WebhookResponse response = handler_->Handle(std::move(get));
+  const WebhookResponse response = Handle(std::move(get));
   EXPECT_EQ(response.status, 405);
   ASSERT_EQ(response.headers.size(), 1u);
   EXPECT_EQ(response.headers[0].name, "allow");
@@ -244,7 +260,7 @@ TEST_F(WebhookHandlerTest, LengthRequiredAndPayloadTooLargeFromHead) {
 
   WebhookRequest chunked = Signed(Body("evt_1"));
   chunked.chunked = true;
-  EXPECT_EQ(handler_->Handle(std::move(chunked)).status, 411);
+  EXPECT_EQ(Handle(std::move(chunked)).status, 411);
 
   WebhookRequest big = Signed(Body("evt_1"));
   big.body.clear();
@@ -269,20 +285,20 @@ TEST_F(WebhookHandlerTest, ContentType) {
         "Application/JSON", "application/vnd.gettrx+json"}) {
     WebhookRequest r = Signed(Body(absl::StrCat("evt_", ++n)));
     r.headers[0].value = type;
-    EXPECT_EQ(handler_->Handle(std::move(r)).status, 200) << type;
+    EXPECT_EQ(Handle(std::move(r)).status, 200) << type;
   }
   for (const std::string type :
        {"text/plain", "application/x-www-form-urlencoded", "",
         "application/jsonx"}) {
     WebhookRequest r = Signed(Body("evt_x"));
     r.headers[0].value = type;
-    const WebhookResponse response = handler_->Handle(std::move(r));
+    const WebhookResponse response = Handle(std::move(r));
     EXPECT_EQ(response.status, 415) << type;
     EXPECT_EQ(response.outcome, Outcome::kUnsupportedMediaType);
   }
   WebhookRequest none = Signed(Body("evt_y"));
   none.headers.erase(none.headers.begin());
-  EXPECT_EQ(handler_->Handle(std::move(none)).status, 415);
+  EXPECT_EQ(Handle(std::move(none)).status, 415);
   EXPECT_EQ(RingCount(), 4u);
 }
 
@@ -290,7 +306,7 @@ TEST_F(WebhookHandlerTest, ContentType) {
 // nothing.
 TEST_F(WebhookHandlerTest, DrainingIs503) {
   handler_->StartDraining();
-  const WebhookResponse r = handler_->Handle(Signed(Body("evt_1")));
+  const WebhookResponse r = Handle(Signed(Body("evt_1")));
   EXPECT_EQ(r.status, 503);
   EXPECT_TRUE(r.close_connection);
   ASSERT_EQ(r.headers.size(), 1u);
@@ -301,13 +317,14 @@ TEST_F(WebhookHandlerTest, DrainingIs503) {
 // Verifies an event larger than the ring's whole budget is a 5xx (our
 // configuration), never a 4xx or a silent loss.
 TEST_F(WebhookHandlerTest, RingRefusalIs500) {
-  EventRing tiny({.max_events = 4, .max_bytes = 64}, clock_);
-  WebhookHandler handler({.max_body_bytes = 4096}, MakeSources(), tiny,
-                         metrics_);
-  const WebhookResponse r = handler.Handle(Signed(Body("evt_1")));
+  ::hookstream::testing::MemoryStore tiny({.max_events = 4, .max_bytes = 64},
+                                          clock_);
+  WebhookHandler handler({.max_body_bytes = 4096}, MakeSources(),
+                         tiny.backend(), metrics_);
+  const WebhookResponse r = Handle(handler, Signed(Body("evt_1")));
   EXPECT_EQ(r.status, 500);
   EXPECT_EQ(r.body, R"({"error":"internal"})");
-  EXPECT_EQ(tiny.GetInfo().event_count, 0u);
+  EXPECT_EQ(tiny.ring().GetInfo().event_count, 0u);
 }
 
 // Verifies a second provider is one more registry entry with its own
@@ -336,7 +353,7 @@ TEST_F(WebhookHandlerTest, AnotherSourceNeedsNoCoreChange) {
   auto acme = [&](std::string body) {
     WebhookRequest r = Request(body, Sign(body, "acme-secret"));
     r.target = "/v1/webhooks/acme";
-    return handler_->Handle(std::move(r));
+    return Handle(std::move(r));
   };
   const WebhookResponse ok = acme("acme_1");
   EXPECT_EQ(ok.status, 200);
@@ -347,14 +364,13 @@ TEST_F(WebhookHandlerTest, AnotherSourceNeedsNoCoreChange) {
   // GETTRX's secret does not open acme's door.
   WebhookRequest cross = Signed("acme_2");
   cross.target = "/v1/webhooks/acme";
-  EXPECT_EQ(handler_->Handle(std::move(cross)).status, 401);
+  EXPECT_EQ(Handle(std::move(cross)).status, 401);
 }
 
 // Verifies insecure mode accepts unsigned requests and counts them.
 TEST_F(WebhookHandlerTest, UnsignedModeCountsEveryRequest) {
   handler_ = MakeHandler(MakeSources({.allow_unsigned = true}));
-  const WebhookResponse r =
-      handler_->Handle(Request(Body("evt_1"), std::nullopt));
+  const WebhookResponse r = Handle(Request(Body("evt_1"), std::nullopt));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.secret_label, "UNSIGNED");
   EXPECT_EQ(metrics_.Read().unsigned_requests, 1u);
@@ -363,7 +379,7 @@ TEST_F(WebhookHandlerTest, UnsignedModeCountsEveryRequest) {
 // Verifies the log line carries the request's fields and never the body or
 // the secret, and that LogAndCount counts the outcome.
 TEST_F(WebhookHandlerTest, LogLineHasFieldsButNoBodyOrSecret) {
-  const WebhookResponse r = handler_->Handle(Signed(Body("evt_1")));
+  const WebhookResponse r = Handle(Signed(Body("evt_1")));
   ::testing::internal::CaptureStderr();
   LogAndCount(metrics_, r, absl::Microseconds(412));
   const std::string line = ::testing::internal::GetCapturedStderr();

@@ -1,4 +1,12 @@
-// absl::Time ↔ google.protobuf.Timestamp, for this folder's messages.
+// -----------------------------------------------------------------------------
+// File: proto_time.h
+// -----------------------------------------------------------------------------
+// absl::Time ↔ google.protobuf.Timestamp: the one conversion, used wherever
+// an event's or a message's time crosses into or out of Protobuf.
+//
+// ToProtoTimestamp floors to whole seconds and keeps nanos in [0, 1e9), as
+// timestamp.proto requires, also before 1970. FromProtoTimestamp does not
+// validate (see timestamp.proto for the valid range).
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -8,7 +16,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/timestamp.pb.h"
 
-namespace hookstream::distribution {
+namespace hookstream {
 
 inline google::protobuf::Timestamp ToProtoTimestamp(absl::Time t) {
   const absl::Duration since_epoch = t - absl::UnixEpoch();
@@ -25,4 +33,4 @@ inline absl::Time FromProtoTimestamp(const google::protobuf::Timestamp& ts) {
   return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
 }
 
-}  // namespace hookstream::distribution
+}  // namespace hookstream

@@ -1,9 +1,11 @@
-#include "common/ring/stored_event.h"
+#include "common/store/stored_event.h"
 
 #include <cstring>
 #include <optional>
 #include <utility>
 
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
 
 namespace hookstream {
@@ -82,10 +84,11 @@ StoredEvent& StoredEvent::operator=(const StoredEvent& other) {
   if (this == &other) return *this;
   StoredEvent copy;
   copy.sequence = other.sequence;
-  copy.received_at = other.received_at;
-  copy.append_time = other.append_time;
+  copy.log_time = other.log_time;
   copy.size_ = other.size_;
   copy.raw_json_field_size_ = other.raw_json_field_size_;
+  copy.fields_begin_ = other.fields_begin_;
+  copy.fields_end_ = other.fields_end_;
   if (other.bytes_ != nullptr) {
     // An event still waiting for its sequence keeps the room for it.
     const size_t capacity =
@@ -114,11 +117,12 @@ StoredEvent& StoredEvent::operator=(StoredEvent&& other) noexcept {
   id = std::exchange(other.id, {});
   type = std::exchange(other.type, {});
   account = std::exchange(other.account, {});
-  received_at = other.received_at;
-  append_time = other.append_time;
+  log_time = other.log_time;
   bytes_ = std::move(other.bytes_);
   size_ = std::exchange(other.size_, 0);
   raw_json_field_size_ = std::exchange(other.raw_json_field_size_, 0);
+  fields_begin_ = std::exchange(other.fields_begin_, 0);
+  fields_end_ = std::exchange(other.fields_end_, 0);
   return *this;
 }
 
@@ -150,11 +154,59 @@ size_t StoredEvent::Encode(v1::Event& event, absl::string_view stream_epoch) {
   }
   out = WriteLengthDelimitedField(v1::Event::kStreamEpochFieldNumber,
                                   stream_epoch, out);
+  fields_begin_ = static_cast<uint32_t>(out - begin);
   out = event.SerializeWithCachedSizesToArray(out);
-  size_ = static_cast<size_t>(out - begin);
-  raw_json_field_size_ = raw_json_field_size;
-  IndexFields();
+  size_ = fields_end_ = static_cast<uint32_t>(out - begin);
+  raw_json_field_size_ = static_cast<uint32_t>(raw_json_field_size);
+  IndexFields();  // well-formed: protobuf serialized it
   return size_;
+}
+
+absl::StatusOr<StoredEvent> StoredEvent::FromLogged(
+    absl::string_view logged, absl::string_view stream_epoch, uint64_t sequence,
+    absl::Time log_time) {
+  // The raw_json field, when present, comes first (Encode's layout).
+  size_t raw_json_field_size = 0;
+  {
+    size_t pos = 0;
+    uint64_t tag = 0;
+    uint64_t length = 0;
+    if (ReadVarint(logged, &pos, &tag) &&
+        tag == Tag(v1::Event::kRawJsonFieldNumber, kWireLengthDelimited)) {
+      if (!ReadVarint(logged, &pos, &length) || length > logged.size() - pos) {
+        return absl::DataLossError("logged event: truncated raw_json field");
+      }
+      raw_json_field_size = pos + length;
+    }
+  }
+  const size_t epoch_field_size = LengthDelimitedFieldSize(
+      v1::Event::kStreamEpochFieldNumber, stream_epoch.size());
+  const size_t size = logged.size() + epoch_field_size;
+  if (size + kMaxSequenceFieldSize > kMaxByteSize) {
+    return absl::DataLossError(
+        absl::StrCat("logged event: ", logged.size(), " bytes is too large"));
+  }
+  StoredEvent event;
+  event.bytes_ =
+      std::make_unique_for_overwrite<char[]>(size + kMaxSequenceFieldSize);
+  auto* const begin = reinterpret_cast<uint8_t*>(event.bytes_.get());
+  std::memcpy(begin, logged.data(), raw_json_field_size);
+  uint8_t* out =
+      WriteLengthDelimitedField(v1::Event::kStreamEpochFieldNumber,
+                                stream_epoch, begin + raw_json_field_size);
+  const absl::string_view fields = logged.substr(raw_json_field_size);
+  std::memcpy(out, fields.data(), fields.size());
+  event.raw_json_field_size_ = static_cast<uint32_t>(raw_json_field_size);
+  event.fields_begin_ = static_cast<uint32_t>(out - begin);
+  event.size_ = event.fields_end_ =
+      static_cast<uint32_t>(event.fields_begin_ + fields.size());
+  if (!event.IndexFields()) {
+    return absl::DataLossError("logged event: malformed fields");
+  }
+  if (event.id.empty()) return absl::DataLossError("logged event: no id");
+  event.SetSequence(sequence);
+  event.log_time = log_time;
+  return event;
 }
 
 void StoredEvent::SetSequence(uint64_t new_sequence) {
@@ -164,7 +216,7 @@ void StoredEvent::SetSequence(uint64_t new_sequence) {
   uint8_t* out =
       CodedOutputStream::WriteVarint32ToArray(kSequenceTag, begin + size_);
   out = CodedOutputStream::WriteVarint64ToArray(new_sequence, out);
-  size_ = static_cast<size_t>(out - begin);
+  size_ = static_cast<uint32_t>(out - begin);
 }
 
 size_t StoredEvent::SequenceFieldSize(uint64_t sequence) {
@@ -172,29 +224,31 @@ size_t StoredEvent::SequenceFieldSize(uint64_t sequence) {
          CodedOutputStream::VarintSize64(sequence);
 }
 
-void StoredEvent::IndexFields() {
+bool StoredEvent::IndexFields() {
   id = type = account = absl::string_view();
-  const absl::string_view bytes = WithoutRawJson();
+  const absl::string_view bytes = Fields();
   size_t pos = 0;
   while (pos < bytes.size()) {
     uint64_t tag = 0;
-    if (!ReadVarint(bytes, &pos, &tag)) return;
+    if (!ReadVarint(bytes, &pos, &tag) || (tag >> 3) == 0) return false;
     switch (static_cast<uint32_t>(tag & 7)) {
       case kWireVarint: {
         uint64_t ignored = 0;
-        if (!ReadVarint(bytes, &pos, &ignored)) return;
+        if (!ReadVarint(bytes, &pos, &ignored)) return false;
         break;
       }
       case kWireFixed64:
+        if (bytes.size() - pos < 8) return false;
         pos += 8;
         break;
       case kWireFixed32:
+        if (bytes.size() - pos < 4) return false;
         pos += 4;
         break;
       case kWireLengthDelimited: {
         uint64_t length = 0;
         if (!ReadVarint(bytes, &pos, &length) || length > bytes.size() - pos) {
-          return;
+          return false;
         }
         const absl::string_view value = bytes.substr(pos, length);
         // Last one wins, as when protobuf parses repeated singular fields.
@@ -215,9 +269,10 @@ void StoredEvent::IndexFields() {
         break;
       }
       default:
-        return;  // groups are not used by Event; bytes Encode built
+        return false;  // groups are not used by Event
     }
   }
+  return true;
 }
 
 absl::string_view StoredEvent::RawJson() const {

@@ -7,19 +7,25 @@
 //
 // Wire layout: one buffer holds a serialized `hookstream.v1.Event` in this
 // field order: the encoded `raw_json` field (absent when empty), then
-// stream_epoch, then the converted fields, then sequence (last, so that the
-// ring's lock only covers appending it). Protobuf messages concatenate and
-// parsers accept fields in any order, so the two variants a subscriber can
-// ask for are both contiguous and cost nothing extra: the whole buffer is
-// the Event with its raw JSON (`WithRawJson`), and the part after the
-// `raw_json` field is the Event without it (`WithoutRawJson`). Do not
+// stream_epoch, then the converted fields (`Fields()`), then sequence (last,
+// so that whoever assigns sequences only appends a few bytes). Protobuf
+// messages concatenate and parsers accept fields in any order, so the two
+// variants a subscriber can ask for are both contiguous and cost nothing extra:
+// the whole buffer is the Event with its raw JSON (`WithRawJson`), and the part
+// after the `raw_json` field is the Event without it (`WithoutRawJson`). Do not
 // compare either byte for byte with SerializeAsString().
 //
+// The logged form: what a durable backend writes and reads back is
+// RawJsonField() followed by Fields(), i.e. the bytes without stream_epoch and
+// sequence, which the log keeps beside them (a journal record's header, a
+// segment's epoch). FromLogged rebuilds the same event from it without
+// parsing the Event.
+//
 // Memory: one heap block for the bytes, sized to the encoded event plus the
-// longest sequence field (reserved by Encode), plus this object (112 bytes,
-// which with make_shared's control block fills a 128-byte allocator size class:
-// keep it that small). At a million events each 8 bytes here cost ~0.005x
-// of 1.7 KB events' bytes held.
+// longest sequence field (reserved by Encode), plus this object (96 bytes,
+// which with make_shared's control block fits a 128-byte allocator size
+// class: keep it that small). At a million events each 8 bytes here cost
+// ~0.005x of 1.7 KB events' bytes held.
 //
 // Thread-safety: immutable once the ring has published it; safe to share
 // across threads.
@@ -29,6 +35,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "hookstream/v1/event.pb.h"
@@ -60,10 +67,11 @@ struct StoredEvent {
   absl::string_view id;
   absl::string_view type;
   absl::string_view account;
-  absl::Time received_at;
-  // Non-decreasing along sequences (max of received_at and the previous
-  // event's append_time): what `EventRing::FirstSequenceAtOrAfter` searches.
-  absl::Time append_time;
+  // The time the stream orders this event at, set by whoever assigns its
+  // sequence and logged with it: the event's received_at, raised to the
+  // previous event's log_time so that it never decreases along sequences.
+  // What a `from_time` start searches and what the dedup window counts from.
+  absl::Time log_time;
 
   // The serialized Event with its raw_json (when it has one).
   absl::string_view WithRawJson() const {
@@ -79,6 +87,13 @@ struct StoredEvent {
     return WithRawJson().substr(0, raw_json_field_size_);
   }
 
+  // The converted fields alone: WithRawJson() without the raw_json,
+  // stream_epoch and sequence fields. With RawJsonField() it is the logged
+  // form (see above).
+  absl::string_view Fields() const {
+    return WithRawJson().substr(fields_begin_, fields_end_ - fields_begin_);
+  }
+
   // The bytes this event counts against the ring's byte budget: the size of
   // WithRawJson().
   size_t ByteSize() const { return size_; }
@@ -90,7 +105,7 @@ struct StoredEvent {
   // streaming path writes the bytes as they are).
   v1::Event ToEvent(bool include_raw_json) const;
 
-  // Building (EventRing::Append).
+  // Building, by whoever assigns sequences (a backend's appender).
   //
   // Encode lays out `event` as described above without its sequence field,
   // and points `id`, `type` and `account` into the result. It takes
@@ -107,14 +122,31 @@ struct StoredEvent {
   // The size of the sequence field SetSequence appends.
   static size_t SequenceFieldSize(uint64_t sequence);
 
+  // FromLogged rebuilds an event from its logged form (RawJsonField() then
+  // Fields() of the event as it was encoded), in `stream_epoch`, with
+  // `sequence` and `log_time`: the same bytes Encode + SetSequence made
+  // (with this epoch). Costs one allocation and a copy; the Event is not
+  // parsed, only its top-level fields are walked. DATA_LOSS when `logged` is
+  // not a well-formed Event or has no id.
+  static absl::StatusOr<StoredEvent> FromLogged(absl::string_view logged,
+                                                absl::string_view stream_epoch,
+                                                uint64_t sequence,
+                                                absl::Time log_time);
+
  private:
-  // Points `id`, `type` and `account` at those fields inside
-  // WithoutRawJson(); fields absent there become empty.
-  void IndexFields();
+  // Points `id`, `type` and `account` at those fields inside Fields(); fields
+  // absent there become empty. False when the fields are not well-formed
+  // protobuf (truncated, or a wire type Event does not use).
+  bool IndexFields();
 
   std::unique_ptr<char[]> bytes_;
-  size_t size_ = 0;
-  size_t raw_json_field_size_ = 0;
+  // Offsets into bytes_: raw_json field [0, fields_begin_ - epoch field),
+  // the epoch field, Fields() [fields_begin_, fields_end_), sequence field
+  // [fields_end_, size_). 32 bits each: events are < 2 GiB (kMaxByteSize).
+  uint32_t size_ = 0;
+  uint32_t raw_json_field_size_ = 0;
+  uint32_t fields_begin_ = 0;
+  uint32_t fields_end_ = 0;
 };
 
 using StoredEventPtr = std::shared_ptr<const StoredEvent>;
