@@ -1,5 +1,9 @@
 // hookstream-server: flags → ServerConfig → Server → wait for SIGINT or
-// SIGTERM → Shutdown.
+// SIGTERM (or a fatal failure of a part) → Shutdown. SIGHUP is ignored with a
+// log line (it does not kill the process).
+#include <signal.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -145,13 +149,16 @@ int Run(int argc, char** argv) {
     return 2;
   }
 
-  // Block the stop signals in every thread the server will start, so that
-  // only sigwait below receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Block the signals in every thread the server will start, so that only
+  // sigwait below receives them. SIGUSR2 is how a part's fatal failure wakes
+  // this thread (kill(getpid()) is delivered to the process, i.e. here).
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGUSR2);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   // A peer that closes mid-write must not kill the process.
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -161,7 +168,7 @@ int Run(int argc, char** argv) {
     return 2;
   }
   absl::StatusOr<std::unique_ptr<Server>> server =
-      Server::Start(config, RealClock());
+      Server::Start(config, RealClock(), [] { kill(getpid(), SIGUSR2); });
   if (!server.ok()) {
     std::cerr << "hookstream-server: " << server.status().message() << "\n";
     return 1;
@@ -178,12 +185,23 @@ int Run(int argc, char** argv) {
       .Add("grpc_port", (*server)->grpc_port())
       .Add("stream_epoch", (*server)->stream_epoch());
 
-  int signal = 0;
-  sigwait(&stop_signals, &signal);
-  LogRecord(LogLevel::kInfo, "stopping").Add("signal", strsignal(signal));
+  for (;;) {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    if (signal == SIGHUP) {
+      LogRecord(LogLevel::kInfo, "sighup ignored")
+          .Add("detail", "configuration reload is not supported yet");
+      continue;
+    }
+    if (signal == SIGUSR2 && (*server)->fatal_status().ok()) continue;
+    break;
+  }
+  const absl::Status fatal = (*server)->fatal_status();
+  LogRecord(fatal.ok() ? LogLevel::kInfo : LogLevel::kError, "stopping")
+      .Add("reason", fatal.ok() ? "signal" : std::string(fatal.message()));
   (*server)->Shutdown();
   LogRecord(LogLevel::kInfo, "stopped");
-  return 0;
+  return fatal.ok() ? 0 : 1;
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
 #include "common/backend/memory_backend.h"
 #include "common/base/log.h"
 #include "common/base/status_macros.h"
@@ -85,14 +86,47 @@ absl::Status Prefixed(absl::string_view part, const absl::Status& status) {
                       absl::StrCat(part, ": ", status.message()));
 }
 
+// A failure no part may recover from by itself: recorded once, reported to
+// the caller (who shuts down and exits non-zero).
+class FatalState {
+ public:
+  explicit FatalState(absl::AnyInvocable<void()> on_fatal)
+      : on_fatal_(std::move(on_fatal)) {}
+
+  void Report(absl::Status status) {
+    absl::AnyInvocable<void()> notify;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!status_.ok()) return;  // the first failure is the one reported
+      status_ = std::move(status);
+      notify = std::move(on_fatal_);
+    }
+    LogRecord(LogLevel::kError, "fatal").Add("error", status_message());
+    if (notify) notify();
+  }
+
+  absl::Status status() const {
+    absl::MutexLock lock(&mu_);
+    return status_;
+  }
+
+ private:
+  std::string status_message() const { return std::string(status().message()); }
+
+  mutable absl::Mutex mu_;
+  absl::Status status_ ABSL_GUARDED_BY(mu_);
+  absl::AnyInvocable<void()> on_fatal_ ABSL_GUARDED_BY(mu_);
+};
+
 class ServerImpl final : public Server {
  public:
-  ServerImpl(std::unique_ptr<EventRing> ring,
+  ServerImpl(std::unique_ptr<FatalState> fatal, std::unique_ptr<EventRing> ring,
              std::unique_ptr<EventAppender> appender,
              std::unique_ptr<ingress::IngressServer> ingress,
              std::unique_ptr<distribution::DistributionServer> distribution,
              absl::Duration grace)
-      : ring_(std::move(ring)),
+      : fatal_(std::move(fatal)),
+        ring_(std::move(ring)),
         appender_(std::move(appender)),
         ingress_(std::move(ingress)),
         distribution_(std::move(distribution)),
@@ -105,6 +139,7 @@ class ServerImpl final : public Server {
   const std::string& stream_epoch() const override {
     return ring_->stream_epoch();
   }
+  absl::Status fatal_status() const override { return fatal_->status(); }
 
   void Shutdown() override {
     if (stopped_) return;
@@ -118,7 +153,8 @@ class ServerImpl final : public Server {
   }
 
  private:
-  // Declared first, destroyed last: the servers hold references to them.
+  // Declared first, destroyed last: the parts hold references to them.
+  std::unique_ptr<FatalState> fatal_;
   std::unique_ptr<EventRing> ring_;
   std::unique_ptr<EventAppender> appender_;
   std::unique_ptr<ingress::IngressServer> ingress_;
@@ -130,8 +166,10 @@ class ServerImpl final : public Server {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(
-    const ServerConfig& config, const Clock& clock) {
+    const ServerConfig& config, const Clock& clock,
+    absl::AnyInvocable<void()> on_fatal) {
   RETURN_IF_ERROR(config.Validate());
+  auto fatal = std::make_unique<FatalState>(std::move(on_fatal));
 
   auto ring = std::make_unique<EventRing>(
       EventRing::Options{.max_events = config.ring.max_events,
@@ -191,9 +229,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       .Add("ring_max_events", config.ring.max_events)
       .Add("ring_max_bytes", config.ring.max_bytes)
       .Add("grpc_tls", !config.grpc.tls.cert_file.empty());
-  return std::make_unique<ServerImpl>(
-      std::move(ring), std::move(appender), *std::move(ingress),
-      *std::move(distribution), config.grpc.shutdown_grace);
+  return std::make_unique<ServerImpl>(std::move(fatal), std::move(ring),
+                                      std::move(appender), *std::move(ingress),
+                                      *std::move(distribution),
+                                      config.grpc.shutdown_grace);
 }
 
 }  // namespace hookstream
