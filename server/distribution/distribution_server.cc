@@ -31,7 +31,8 @@ absl::StatusOr<std::unique_ptr<DistributionServer>> DistributionServer::Start(
     return absl::InvalidArgumentError(
         "stream_threads must be between 1 and 256");
   }
-  auto scheduler = std::make_unique<StreamScheduler>(options.stream_threads);
+  auto scheduler =
+      std::make_unique<StreamScheduler>(options.stream_threads, clock);
   auto service = std::make_unique<EventStreamService>(reader, clock, *registry,
                                                       *scheduler);
   std::unique_ptr<DistributionServer> server(new DistributionServer(
@@ -69,6 +70,8 @@ DistributionServer::DistributionServer(
       service_(std::move(service)) {}
 
 DistributionServer::~DistributionServer() { Shutdown(absl::ZeroDuration()); }
+
+void DistributionServer::WakeTimers() { scheduler_->Wake(); }
 
 void DistributionServer::Shutdown(absl::Duration grace) {
   absl::MutexLock lock(&shutdown_mu_);

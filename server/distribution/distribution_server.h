@@ -71,6 +71,10 @@ class DistributionServer {
   // The port actually bound.
   int port() const { return port_; }
 
+  // The clock moved by a jump (a test's FakeClock): heartbeats that became
+  // due are sent now. Real clocks never need it.
+  void WakeTimers();
+
   // Ends every stream (last heartbeat, UNAVAILABLE), then shuts the server
   // down, cancelling what is still running after `grace`. Idempotent.
   void Shutdown(absl::Duration grace);

@@ -14,8 +14,8 @@
 // `accounts` must both match (AND); an empty list matches everything.
 //
 // Example:
-//   ASSIGN_OR_RETURN(EventFilter filter, EventFilter::Create(request.filter()));
-//   reader.Read(position, options,
+//   ASSIGN_OR_RETURN(EventFilter filter,
+//   EventFilter::Create(request.filter())); reader.Read(position, options,
 //               [&](const StoredEvent& e) { return filter.Matches(e); });
 //
 // Thread-safety: immutable after Create; Matches may be called concurrently.

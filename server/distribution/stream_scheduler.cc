@@ -2,11 +2,10 @@
 
 #include <algorithm>
 
-#include "absl/time/clock.h"
-
 namespace hookstream::distribution {
 
-StreamScheduler::StreamScheduler(int threads) {
+StreamScheduler::StreamScheduler(int threads, const Clock& clock)
+    : clock_(clock) {
   const size_t n = static_cast<size_t>(std::max(1, threads));
   {
     absl::MutexLock lock(&mu_);
@@ -68,6 +67,11 @@ void StreamScheduler::Forget(ScheduledTask* task) {
       +[](ScheduledTask* t) { return !t->running_; }, task));
 }
 
+void StreamScheduler::Wake() {
+  absl::MutexLock lock(&mu_);
+  timer_.Signal();
+}
+
 size_t StreamScheduler::timers() const {
   absl::MutexLock lock(&mu_);
   return timers_.size();
@@ -109,7 +113,7 @@ void StreamScheduler::WorkerLoop(size_t worker) {
 void StreamScheduler::TimerLoop() {
   absl::MutexLock lock(&mu_);
   while (!stopping_) {
-    const absl::Time now = absl::Now();
+    const absl::Time now = clock_.Now();
     while (!timers_.empty() && timers_.begin()->first <= now) {
       ScheduledTask* task = timers_.begin()->second;
       timers_.erase(timers_.begin());
@@ -123,7 +127,8 @@ void StreamScheduler::TimerLoop() {
     if (timers_.empty()) {
       timer_.Wait(&mu_);
     } else {
-      timer_.WaitWithDeadline(&mu_, timers_.begin()->first);
+      // Sleeps for the time left on clock_ (which need not be real time).
+      timer_.WaitWithTimeout(&mu_, timers_.begin()->first - now);
     }
   }
 }

@@ -29,6 +29,10 @@
 //   scheduler.Post(&stream);      // run soon
 //   scheduler.Forget(&stream);    // then `stream` may be destroyed
 //
+// Time: due times are read on the injected Clock. The timer thread sleeps
+// for the time left by that clock; a clock that jumps (a test's FakeClock)
+// must call Wake() after it moves, so that what became due runs now.
+//
 // Thread-safety: all methods are thread-safe. Post and RunAt never block
 // beyond the scheduler's own short critical section and never call a task, so
 // they may be called under a lock that RunScheduled takes. Forget may wait for
@@ -43,6 +47,7 @@
 #include "absl/container/btree_set.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/base/clock.h"
 
 namespace hookstream::distribution {
 
@@ -75,8 +80,8 @@ class StreamScheduler {
   static constexpr size_t kTasksPerAwakeThread = 32;
 
   // Starts `threads` threads that run tasks (at least 1), and one that only
-  // moves due tasks to the queue.
-  explicit StreamScheduler(int threads);
+  // moves due tasks to the queue. `clock` must outlive the scheduler.
+  explicit StreamScheduler(int threads, const Clock& clock = RealClock());
   StreamScheduler(const StreamScheduler&) = delete;
   StreamScheduler& operator=(const StreamScheduler&) = delete;
   // Stops the threads; every task must have been forgotten.
@@ -96,6 +101,11 @@ class StreamScheduler {
   // Tasks with a time (for tests and metrics).
   size_t timers() const ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Re-reads the clock and runs what is due: for a clock that jumps.
+  void Wake() ABSL_LOCKS_EXCLUDED(mu_);
+
+  const Clock& clock() const { return clock_; }
+
  private:
   void WorkerLoop(size_t worker) ABSL_LOCKS_EXCLUDED(mu_);
   void TimerLoop() ABSL_LOCKS_EXCLUDED(mu_);
@@ -105,6 +115,7 @@ class StreamScheduler {
   void Unlink(ScheduledTask* task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void DropTimer(ScheduledTask* task) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  const Clock& clock_;
   mutable absl::Mutex mu_;
   absl::CondVar work_;   // a worker may take a wake-up, or stop
   absl::CondVar timer_;  // an earlier time, or stop

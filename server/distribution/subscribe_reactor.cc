@@ -4,7 +4,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/time/clock.h"
 #include "common/base/proto_time.h"
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "server/distribution/gap_status.h"
@@ -46,8 +45,7 @@ SubscribeReactor::SubscribeReactor(EventReader& reader, const Clock& clock,
     if (!status.ok()) {
       EndWith(std::move(status));
     } else {
-      heartbeat_due_ = true;  // the first message of every stream
-      ScheduleHeartbeatCheck(absl::Now() + heartbeat_interval_);
+      ScheduleHeartbeatCheck(clock_.Now() + heartbeat_interval_);
     }
     step = Decide();
   }
@@ -93,13 +91,19 @@ SubscribeReactor::Step SubscribeReactor::Decide() {
                          "heartbeat's position"));
     return WriteHeartbeat();
   }
-  if (heartbeat_due_) return WriteHeartbeat();
+  // The first message of every stream is a heartbeat.
+  if (!first_message_sent_) return WriteHeartbeat();
   if (pending_gap_) {
     v1::SubscribeResponse response;
     *response.mutable_gap() = std::move(*std::exchange(pending_gap_, nullptr));
     return WriteMessage(EncodeResponse(response));
   }
-  if (wait_token_) return {};  // the ring wakes us
+  // Read before a due heartbeat: events make it unnecessary, and events the
+  // filter skipped move the position it reports.
+  if (wait_token_) {  // caught up: the ring wakes us
+    if (heartbeat_due_) return WriteHeartbeat();
+    return {};
+  }
 
   const EventReader::ReadOptions options{.max_events = kMaxBatchEvents,
                                          .max_bytes = kMaxBatchBytes};
@@ -132,6 +136,7 @@ SubscribeReactor::Step SubscribeReactor::Decide() {
     }
     cursor_ = read.position;
     if (!read.events.empty()) {
+      heartbeat_due_ = false;  // this message keeps the stream alive
       return WriteMessage(EncodeEventBatch(read.events, include_raw_json_));
     }
     if (cursor_ < read.head_sequence) continue;  // the filter skipped a scan
@@ -139,6 +144,7 @@ SubscribeReactor::Step SubscribeReactor::Decide() {
         reader_.Wait(cursor_, [this] { OnEventsAppended(); });
     if (token) {
       wait_token_ = token;
+      if (heartbeat_due_) return WriteHeartbeat();
       return {};
     }
     // Appended meanwhile: read again.
@@ -147,6 +153,7 @@ SubscribeReactor::Step SubscribeReactor::Decide() {
 
 SubscribeReactor::Step SubscribeReactor::WriteHeartbeat() {
   heartbeat_due_ = false;
+  first_message_sent_ = true;
   const EventReader::Info info = reader_.GetInfo();
   v1::SubscribeResponse response;
   v1::Heartbeat& heartbeat = *response.mutable_heartbeat();
@@ -161,13 +168,22 @@ SubscribeReactor::Step SubscribeReactor::WriteHeartbeat() {
 SubscribeReactor::Step SubscribeReactor::WriteMessage(grpc::ByteBuffer buffer) {
   write_in_flight_ = true;
   write_buffer_ = std::move(buffer);
-  last_write_ = absl::Now();
+  last_write_ = clock_.Now();
   return {.kind = Step::Kind::kWrite};
 }
 
 void SubscribeReactor::EndWith(grpc::Status status) {
   if (!end_status_) {
     end_status_ = std::make_unique<grpc::Status>(std::move(status));
+  }
+}
+
+void SubscribeReactor::CheckHeartbeat(absl::Time now) {
+  if (now - last_write_ + kHeartbeatSlack >= heartbeat_interval_) {
+    heartbeat_due_ = true;
+    ScheduleHeartbeatCheck(now + heartbeat_interval_);
+  } else {
+    ScheduleHeartbeatCheck(last_write_ + heartbeat_interval_);
   }
 }
 
@@ -213,16 +229,16 @@ void SubscribeReactor::RunScheduled() {
     // Finishing: the finish forgets this task (after this run returns).
     if (finish_claimed_) return;
     if (!end_status_ && !shutdown_requested_) {
-      const absl::Time now = absl::Now();
+      const absl::Time now = clock_.Now();
       if (now >= heartbeat_check_) {
         if (write_in_flight_) {
-          // Not idle (or held by flow control): nothing to add.
-          ScheduleHeartbeatCheck(now + heartbeat_interval_);
-        } else if (now - last_write_ + kHeartbeatSlack >= heartbeat_interval_) {
-          heartbeat_due_ = true;
-          ScheduleHeartbeatCheck(now + heartbeat_interval_);
+          // Decided when the write completes (OnWriteDone): a stream held
+          // by flow control gets no heartbeat on top, one whose last write
+          // just finished late gets it at once.
+          heartbeat_check_ = absl::InfiniteFuture();
+          check_after_write_ = true;
         } else {
-          ScheduleHeartbeatCheck(last_write_ + heartbeat_interval_);
+          CheckHeartbeat(now);
         }
       }
     }
@@ -241,6 +257,10 @@ void SubscribeReactor::OnWriteDone(bool ok) {
     // Drop the sent message's bytes now rather than at the next write: an
     // idle stream would hold them for as long as it stays idle.
     write_buffer_.Clear();
+    if (check_after_write_ && ok && !end_status_ && !shutdown_requested_) {
+      check_after_write_ = false;
+      CheckHeartbeat(clock_.Now());
+    }
     if (!ok) {
       EndWith(grpc::Status(grpc::StatusCode::CANCELLED, "stream closed"));
     }

@@ -18,10 +18,12 @@
 //      to the shared StreamScheduler, whose thread reads and writes. Events
 //      appended until then go out in the same batch.
 //   4. After `heartbeat_interval` without a message, sends a Heartbeat whose
-//      `position` is the cursor, which moves past events its filter skipped.
-//      The check runs on the shared StreamScheduler (one timer entry per
-//      stream there, no gRPC alarm), which re-arms it for the last message's
-//      time + `heartbeat_interval`.
+//      `position` is the cursor, which moves past events its filter skipped
+//      (read first, so the position is the freshest). The check runs on the
+//      shared StreamScheduler (one timer entry per stream there, no gRPC
+//      alarm), which re-arms it for the last message's time +
+//      `heartbeat_interval`; a check that finds a write in flight is done
+//      when that write completes. Times are the injected Clock's.
 //   5. When its next event was evicted: under GAP_POLICY_FAIL ends with
 //      OUT_OF_RANGE + Gap details; under RESUME_FROM_OLDEST writes a Gap and
 //      goes on from the oldest.
@@ -108,6 +110,9 @@ class SubscribeReactor final
   // Records the status to end with (the first one wins).
   void EndWith(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ScheduleHeartbeatCheck(absl::Time at) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Due now (idle for the interval): heartbeat_due_; otherwise re-arms for
+  // the last write's time + interval.
+  void CheckHeartbeat(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   void Perform(Step step) ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -131,12 +136,16 @@ class SubscribeReactor final
   // allocation class.
   std::unique_ptr<v1::Gap> pending_gap_ ABSL_GUARDED_BY(mu_);
   bool heartbeat_due_ ABSL_GUARDED_BY(mu_) = false;
+  bool first_message_sent_ ABSL_GUARDED_BY(mu_) = false;
+  // The heartbeat check came while a write was in flight: OnWriteDone does
+  // it.
+  bool check_after_write_ ABSL_GUARDED_BY(mu_) = false;
   bool shutdown_requested_ ABSL_GUARDED_BY(mu_) = false;
 
   // Exactly one write in flight; `write_buffer_` is gRPC's until OnWriteDone.
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
   grpc::ByteBuffer write_buffer_ ABSL_GUARDED_BY(mu_);
-  // Real time (the scheduler's clock) of the last message started.
+  // When the last message was started (by the clock the scheduler uses).
   absl::Time last_write_ ABSL_GUARDED_BY(mu_);
   // When the scheduler runs the next heartbeat check.
   absl::Time heartbeat_check_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();

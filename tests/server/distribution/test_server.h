@@ -38,6 +38,10 @@ class TestServer {
                                   clock_);
     EXPECT_TRUE(server.ok()) << server.status();
     if (server.ok()) server_ = *std::move(server);
+    // Heartbeats run on this fake clock: moving it sends what became due.
+    clock_.OnChange([this] {
+      if (server_ != nullptr) server_->WakeTimers();
+    });
     channel_ = NewChannel(0);
     stub_ = v1::EventStream::NewStub(channel_);
   }
