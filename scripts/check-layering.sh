@@ -76,7 +76,7 @@ forbid server/ingress 'server/distribution/' "ingress and distribution never inc
 forbid server/distribution 'server/ingress/' "ingress and distribution never include each other"
 forbid client 'server/|common/(ring|backend|journal)/' "the client never includes the server or a backend"
 forbid protos 'common/|server/|client/' "protos include nothing of ours"
-forbid common 'boost/|grpcpp/' "Beast/Asio and the gRPC API stay out of common/"
+forbid common 'boost/(beast|asio)|grpcpp/' "Beast/Asio and the gRPC API stay out of common/"
 forbid server/distribution 'boost/' "Beast/Asio only in server/ingress"
 forbid server/ingress 'grpcpp/' "the gRPC server API only in server/distribution"
 forbid client 'boost/' "no Beast/Asio in the client"

@@ -54,6 +54,21 @@ ABSL_FLAG(absl::Duration, dedup_window, kDefaults.ring.dedup_window,
 ABSL_FLAG(size_t, dedup_max_ids, kDefaults.ring.dedup_max_ids,
           "most event ids remembered for deduplication (the ids of the "
           "events the ring holds are remembered even beyond it)");
+ABSL_FLAG(std::string, backend, kDefaults.storage.backend,
+          "where acknowledged events are kept: memory (this process only) "
+          "or journal (an fsynced log in --journal_dir)");
+ABSL_FLAG(std::string, journal_dir, "",
+          "directory of the journal (--backend=journal); created if missing");
+ABSL_FLAG(std::string, journal_sync, kDefaults.storage.journal_sync,
+          "fsync: answer 200 after an fdatasync that covers the event "
+          "(survives power loss); none: after write(2) (survives a process "
+          "crash only)");
+ABSL_FLAG(bool, journal_repair, false,
+          "start despite damaged journal records, dropping them and saying "
+          "which (without it the server refuses to start and names them)");
+ABSL_FLAG(size_t, journal_segment_bytes,
+          kDefaults.storage.journal_segment_bytes,
+          "size at which a journal segment is closed and a new one started");
 ABSL_FLAG(size_t, max_body_bytes, kDefaults.ingress.max_body_bytes,
           "largest accepted webhook body");
 ABSL_FLAG(size_t, max_header_bytes, kDefaults.ingress.max_header_bytes,
@@ -93,6 +108,11 @@ ServerConfig ConfigFromFlags() {
   c.ring.max_bytes = absl::GetFlag(FLAGS_ring_max_bytes);
   c.ring.dedup_window = absl::GetFlag(FLAGS_dedup_window);
   c.ring.dedup_max_ids = absl::GetFlag(FLAGS_dedup_max_ids);
+  c.storage.backend = absl::GetFlag(FLAGS_backend);
+  c.storage.journal_dir = absl::GetFlag(FLAGS_journal_dir);
+  c.storage.journal_sync = absl::GetFlag(FLAGS_journal_sync);
+  c.storage.journal_repair = absl::GetFlag(FLAGS_journal_repair);
+  c.storage.journal_segment_bytes = absl::GetFlag(FLAGS_journal_segment_bytes);
   c.ingress.max_body_bytes = absl::GetFlag(FLAGS_max_body_bytes);
   c.ingress.max_header_bytes = absl::GetFlag(FLAGS_max_header_bytes);
   c.ingress.max_connections = absl::GetFlag(FLAGS_max_connections);

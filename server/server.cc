@@ -10,16 +10,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
-#include "common/backend/memory_backend.h"
 #include "common/base/log.h"
 #include "common/base/status_macros.h"
 #include "common/config/secrets.h"
-#include "common/ring/event_ring.h"
-#include "common/store/stream_identity.h"
 #include "grpcpp/security/server_credentials.h"
 #include "server/distribution/distribution_server.h"
 #include "server/ingress/ingress_server.h"
 #include "server/ingress/source_registry.h"
+#include "server/storage.h"
 
 namespace hookstream {
 namespace {
@@ -120,14 +118,13 @@ class FatalState {
 
 class ServerImpl final : public Server {
  public:
-  ServerImpl(std::unique_ptr<FatalState> fatal, std::unique_ptr<EventRing> ring,
-             std::unique_ptr<EventAppender> appender,
+  ServerImpl(std::unique_ptr<FatalState> fatal,
+             std::unique_ptr<Storage> storage,
              std::unique_ptr<ingress::IngressServer> ingress,
              std::unique_ptr<distribution::DistributionServer> distribution,
              absl::Duration grace)
       : fatal_(std::move(fatal)),
-        ring_(std::move(ring)),
-        appender_(std::move(appender)),
+        storage_(std::move(storage)),
         ingress_(std::move(ingress)),
         distribution_(std::move(distribution)),
         grace_(grace) {}
@@ -137,7 +134,7 @@ class ServerImpl final : public Server {
   uint16_t ingress_port() const override { return ingress_->port(); }
   int grpc_port() const override { return distribution_->port(); }
   const std::string& stream_epoch() const override {
-    return ring_->stream_epoch();
+    return storage_->identity().epoch;
   }
   absl::Status fatal_status() const override { return fatal_->status(); }
 
@@ -147,6 +144,9 @@ class ServerImpl final : public Server {
     // New webhooks get 503 + Retry-After, so GETTRX retries them later
     // (against this node after a restart, or another one).
     ingress_->StartDraining();
+    // What the backend was given is written and answered (the sessions'
+    // loops still run, so the answers go out); nothing new is taken.
+    storage_->Close();
     // Subscribers get a last heartbeat and UNAVAILABLE, and reconnect.
     distribution_->Shutdown(grace_);
     ingress_->Stop();
@@ -155,8 +155,7 @@ class ServerImpl final : public Server {
  private:
   // Declared first, destroyed last: the parts hold references to them.
   std::unique_ptr<FatalState> fatal_;
-  std::unique_ptr<EventRing> ring_;
-  std::unique_ptr<EventAppender> appender_;
+  std::unique_ptr<Storage> storage_;
   std::unique_ptr<ingress::IngressServer> ingress_;
   std::unique_ptr<distribution::DistributionServer> distribution_;
   const absl::Duration grace_;
@@ -171,15 +170,6 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   RETURN_IF_ERROR(config.Validate());
   auto fatal = std::make_unique<FatalState>(std::move(on_fatal));
 
-  auto ring = std::make_unique<EventRing>(
-      EventRing::Options{.max_events = config.ring.max_events,
-                         .max_bytes = config.ring.max_bytes,
-                         .dedup = {.window = config.ring.dedup_window,
-                                   .max_ids = config.ring.dedup_max_ids}},
-      clock, NewStreamIdentity(clock.Now()));
-  std::unique_ptr<EventAppender> appender =
-      std::make_unique<MemoryBackend>(*ring, clock);
-
   absl::StatusOr<std::vector<Secret>> secrets = LoadSecrets(config.signing);
   if (!secrets.ok()) return Prefixed("signing secrets", secrets.status());
   const size_t secret_count = secrets->size();
@@ -190,6 +180,13 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   if (!gettrx.ok()) return Prefixed("gettrx source", gettrx.status());
   ingress::SourceRegistry sources;
   RETURN_IF_ERROR(sources.Add(*std::move(gettrx)));
+
+  // After what can fail without touching it, before anything that serves.
+  absl::StatusOr<std::unique_ptr<Storage>> storage =
+      Storage::Open(config, clock, [state = fatal.get()](absl::Status status) {
+        state->Report(std::move(status));
+      });
+  if (!storage.ok()) return storage.status();
 
   ASSIGN_OR_RETURN(auto ingress_address, SplitHostPort(config.ingress.address));
   absl::StatusOr<std::unique_ptr<ingress::IngressServer>> ingress =
@@ -205,7 +202,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
            .header_timeout = config.ingress.header_timeout,
            .body_timeout = config.ingress.body_timeout,
            .io_threads = config.ingress.io_threads},
-          std::move(sources), *appender, clock);
+          std::move(sources), (*storage)->appender(), clock);
   if (!ingress.ok()) return Prefixed("https ingress", ingress.status());
 
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
@@ -216,23 +213,23 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
           {.address = config.grpc.address,
            .credentials = *credentials,
            .stream_threads = config.grpc.stream_threads},
-          *ring, clock);
+          (*storage)->reader(), clock);
   if (!distribution.ok()) {
     (*ingress)->Stop();
     return Prefixed("grpc", distribution.status());
   }
 
   LogRecord(LogLevel::kInfo, "started")
-      .Add("stream_epoch", ring->stream_epoch())
+      .Add("backend", (*storage)->backend())
+      .Add("stream_epoch", (*storage)->identity().epoch)
       .Add("signature_scheme", config.signing.scheme)
       .Add("signing_secrets", secret_count)
       .Add("ring_max_events", config.ring.max_events)
       .Add("ring_max_bytes", config.ring.max_bytes)
       .Add("grpc_tls", !config.grpc.tls.cert_file.empty());
-  return std::make_unique<ServerImpl>(std::move(fatal), std::move(ring),
-                                      std::move(appender), *std::move(ingress),
-                                      *std::move(distribution),
-                                      config.grpc.shutdown_grace);
+  return std::make_unique<ServerImpl>(
+      std::move(fatal), *std::move(storage), *std::move(ingress),
+      *std::move(distribution), config.grpc.shutdown_grace);
 }
 
 }  // namespace hookstream

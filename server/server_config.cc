@@ -74,6 +74,29 @@ absl::Status ServerConfig::Validate() const {
   if (ingress.io_threads < 1) {
     return absl::InvalidArgumentError("--io_threads must be at least 1");
   }
+  if (storage.backend == "journal") {
+    if (storage.journal_dir.empty()) {
+      return absl::InvalidArgumentError(
+          "--backend=journal needs --journal_dir (where the journal lives)");
+    }
+    if (storage.journal_sync != "fsync" && storage.journal_sync != "none") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--journal_sync: want fsync or none, got \"",
+                       storage.journal_sync, "\""));
+    }
+    if (storage.journal_segment_bytes < (size_t{1} << 20)) {
+      return absl::InvalidArgumentError(
+          "--journal_segment_bytes must be at least 1 MiB");
+    }
+  } else if (storage.backend == "memory") {
+    if (!storage.journal_dir.empty() || storage.journal_repair) {
+      return absl::InvalidArgumentError(
+          "--journal_dir and --journal_repair need --backend=journal");
+    }
+  } else {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--backend: want memory or journal, got \"", storage.backend, "\""));
+  }
   return absl::OkStatus();
 }
 

@@ -47,6 +47,19 @@ struct ServerConfig {
     absl::Duration dedup_window = absl::Hours(72);
     size_t dedup_max_ids = 1'000'000;
   };
+  // Where acknowledged events are kept (common/store/event_appender.h).
+  struct Storage {
+    // "memory" (this process only) or "journal" (an fsynced log in
+    // journal_dir that survives kill -9, an OS crash and a power loss).
+    std::string backend = "memory";
+    std::string journal_dir;
+    // "fsync": the 200 after an fdatasync covering the event; "none": after
+    // write(2) (survives a process crash only).
+    std::string journal_sync = "fsync";
+    // Start despite damaged journal records, dropping them (and saying so).
+    bool journal_repair = false;
+    size_t journal_segment_bytes = size_t{64} << 20;
+  };
   struct Grpc {
     // host:port; port 0 picks an ephemeral port (tests).
     std::string address = "127.0.0.1:50051";
@@ -62,6 +75,7 @@ struct ServerConfig {
   Ingress ingress;
   Signing signing;
   Ring ring;
+  Storage storage;
   Grpc grpc;
   // When set, the chosen ports are written here as JSON once serving
   // (`{"ingress_port":N,"grpc_port":M}`): how tests find ephemeral ports.
