@@ -686,6 +686,8 @@ void Journal::Fail(std::vector<Pending>& batch, absl::Status status) {
 }
 
 absl::Status Journal::RunRetention() {
+  // One pass at a time (the retention thread, and callers of RunRetention).
+  std::lock_guard pass(retention_pass_mu_);
   const uint64_t floor = ring_->GetInfo().oldest_sequence - 1;
   const absl::Time now = clock_.Now();
   const absl::Duration window = options_.ring.dedup.window;

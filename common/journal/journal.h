@@ -261,6 +261,7 @@ class Journal final : public EventAppender {
   std::deque<Segment> segments_;   // guarded by files_mu_
   std::deque<IdsFile> ids_files_;  // guarded by files_mu_
 
+  std::mutex retention_pass_mu_;
   std::mutex retention_mu_;
   std::condition_variable retention_cv_;
   bool stop_retention_ = false;  // guarded by retention_mu_

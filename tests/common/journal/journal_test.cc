@@ -1,0 +1,518 @@
+// The journal on real files in a temporary directory: durability before
+// completion, recovery of identity, ring and dedup, torn tails, damage and
+// repair, the epoch rule, retention with carried-over ids. Crashes are
+// simulated by copying the directory while the journal is open (what a
+// kill -9 leaves), power loss by damaging the copy's tail.
+#include "common/journal/journal.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/base/proto_time.h"
+#include "common/journal/file_util.h"
+#include "common/journal/journal_state.h"
+#include "common/journal/record_format.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/fake_clock.h"
+#include "tests/testing/status_matchers.h"
+
+namespace hookstream::journal {
+namespace {
+
+namespace fs = std::filesystem;
+using ::hookstream::testing::FakeClock;
+using ::hookstream::testing::IsOk;
+using ::hookstream::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+v1::Event MakeEvent(const std::string& id, absl::Time received_at,
+                    size_t raw_size = 200) {
+  v1::Event event;
+  event.set_id(id);
+  event.set_type("customer.created");
+  event.set_account("acm_1");
+  *event.mutable_received_at() = ToProtoTimestamp(received_at);
+  event.set_raw_json(absl::StrCat(R"({"id":")", id, R"(","pad":")",
+                                  std::string(raw_size, 'p'), R"("})"));
+  return event;
+}
+
+// Appends and waits (bounded) for the completion.
+absl::StatusOr<AppendResult> AppendAndWait(Journal& journal, v1::Event event) {
+  auto promise = std::make_shared<std::promise<absl::StatusOr<AppendResult>>>();
+  std::future<absl::StatusOr<AppendResult>> future = promise->get_future();
+  journal.Append(std::move(event), [promise](absl::StatusOr<AppendResult> r) {
+    promise->set_value(std::move(r));
+  });
+  if (future.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+    return absl::DeadlineExceededError("no completion within 30 s");
+  }
+  return future.get();
+}
+
+class JournalTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ =
+        fs::path(::testing::TempDir()) /
+        absl::StrCat(
+            "journal_test_", ::getpid(), "_",
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+    fs::create_directories(root_);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  JournalOptions Options(const std::string& dir = "j") {
+    JournalOptions o;
+    o.dir = (root_ / dir).string();
+    o.segment_bytes = 64 << 10;
+    o.retention_interval = absl::Hours(1);  // tests run it themselves
+    o.ring = {.max_events = 10'000, .max_bytes = 64 << 20};
+    return o;
+  }
+
+  std::unique_ptr<Journal> MustOpen(JournalOptions options) {
+    absl::StatusOr<std::unique_ptr<Journal>> j =
+        Journal::Open(std::move(options), clock_,
+                      [this](absl::Status s) { fatal_ = std::move(s); });
+    EXPECT_THAT(j, IsOk());
+    return j.ok() ? *std::move(j) : nullptr;
+  }
+
+  // Appends evt_<first>..evt_<last>; returns their sequences.
+  std::vector<uint64_t> AppendRange(Journal& j, int first, int last,
+                                    size_t raw_size = 200) {
+    std::vector<uint64_t> sequences;
+    for (int i = first; i <= last; ++i) {
+      absl::StatusOr<AppendResult> r = AppendAndWait(
+          j, MakeEvent(absl::StrCat("evt_", i), clock_.Now(), raw_size));
+      EXPECT_THAT(r, IsOk());
+      if (!r.ok()) break;
+      EXPECT_FALSE(r->duplicate);
+      sequences.push_back(r->sequence);
+    }
+    return sequences;
+  }
+
+  // What a kill -9 leaves: the directory as it is now, the journal open.
+  std::string CrashImage(const std::string& from, const std::string& to) {
+    fs::copy(root_ / from, root_ / to, fs::copy_options::recursive);
+    return (root_ / to).string();
+  }
+
+  std::vector<std::string> Files(const std::string& dir, const char* suffix) {
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(root_ / dir)) {
+      if (e.path().extension() == suffix) {
+        names.push_back(e.path().filename());
+      }
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+  FakeClock clock_{absl::FromUnixSeconds(1'800'000'000)};
+  fs::path root_;
+  absl::Status fatal_;
+};
+
+// Verifies a new journal: sequences from 1, each event visible in the ring
+// when its completion runs (applied only once durable), on disk in a
+// segment, and the identity in STATE.
+TEST_F(JournalTest, NewJournalCompletesAfterTheEventIsDurable) {
+  std::unique_ptr<Journal> j = MustOpen(Options());
+  ASSERT_NE(j, nullptr);
+  EXPECT_TRUE(j->recovery().created);
+  for (uint64_t i = 1; i <= 3; ++i) {
+    auto done = std::make_shared<std::promise<bool>>();
+    j->Append(MakeEvent(absl::StrCat("evt_", i), clock_.Now()),
+              [&, done, i](absl::StatusOr<AppendResult> r) {
+                done->set_value(r.ok() && r->sequence == i &&
+                                j->ring().Get(i) != nullptr);
+              });
+    auto f = done->get_future();
+    ASSERT_EQ(f.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+    EXPECT_TRUE(f.get()) << i;
+  }
+  EXPECT_EQ(j->stats().records_written.load(), 3u);
+  EXPECT_GE(j->stats().fsyncs.load(), 1u);
+  EXPECT_THAT(Files("j", ".seg"), SizeIs(1));
+  absl::StatusOr<std::string> state =
+      ReadWholeFile((root_ / "j" / kStateFileName).string());
+  ASSERT_THAT(state, IsOk());
+  absl::StatusOr<JournalState> decoded = DecodeJournalState(*state);
+  ASSERT_THAT(decoded, IsOk());
+  EXPECT_EQ(decoded->epoch, j->identity().epoch);
+  EXPECT_FALSE(decoded->clean);
+  j->Close();
+  decoded = DecodeJournalState(
+      *ReadWholeFile((root_ / "j" / kStateFileName).string()));
+  ASSERT_THAT(decoded, IsOk());
+  EXPECT_TRUE(decoded->clean);
+}
+
+// Verifies a clean restart restores the identity, every event byte for
+// byte, the head, and the dedup index; the next event continues the
+// sequence.
+TEST_F(JournalTest, ReopenRestoresIdentityEventsAndDedup) {
+  std::string epoch;
+  std::vector<std::string> bytes;
+  {
+    std::unique_ptr<Journal> j = MustOpen(Options());
+    ASSERT_NE(j, nullptr);
+    epoch = j->identity().epoch;
+    AppendRange(*j, 1, 40);
+    for (uint64_t s = 1; s <= 40; ++s) {
+      bytes.emplace_back(j->ring().Get(s)->WithRawJson());
+    }
+  }
+  std::unique_ptr<Journal> j = MustOpen(Options());
+  ASSERT_NE(j, nullptr);
+  EXPECT_FALSE(j->recovery().created);
+  EXPECT_FALSE(j->recovery().epoch_changed);
+  EXPECT_EQ(j->recovery().records, 40u);
+  EXPECT_EQ(j->identity().epoch, epoch);
+  EXPECT_EQ(j->ring().GetInfo().head_sequence, 40u);
+  for (uint64_t s = 1; s <= 40; ++s) {
+    ASSERT_NE(j->ring().Get(s), nullptr);
+    EXPECT_EQ(j->ring().Get(s)->WithRawJson(), bytes[s - 1]) << s;
+  }
+  absl::StatusOr<AppendResult> retry =
+      AppendAndWait(*j, MakeEvent("evt_17", clock_.Now()));
+  ASSERT_THAT(retry, IsOk());
+  EXPECT_TRUE(retry->duplicate);
+  EXPECT_EQ(retry->sequence, 17u);
+  EXPECT_EQ(AppendRange(*j, 41, 41), std::vector<uint64_t>{41});
+}
+
+// Verifies what a kill -9 leaves (STATE unclean, fsync mode) keeps the
+// epoch and every acknowledged event.
+TEST_F(JournalTest, CrashUnderFsyncKeepsTheEpoch) {
+  std::unique_ptr<Journal> j = MustOpen(Options());
+  ASSERT_NE(j, nullptr);
+  AppendRange(*j, 1, 10);
+  const std::string image = CrashImage("j", "crash");
+  JournalOptions o = Options("crash");
+  std::unique_ptr<Journal> restored = MustOpen(o);
+  ASSERT_NE(restored, nullptr);
+  EXPECT_FALSE(restored->recovery().epoch_changed);
+  EXPECT_EQ(restored->identity().epoch, j->identity().epoch);
+  EXPECT_EQ(restored->ring().GetInfo().head_sequence, 10u);
+}
+
+// Verifies the epoch rule: an unclean stop under sync=none followed by a
+// reboot (another boot id in STATE) starts a new epoch; what survived is
+// kept, at the same sequences, in the new epoch, and still deduplicated.
+TEST_F(JournalTest, UncleanNoneAndRebootStartsANewEpoch) {
+  JournalOptions o = Options();
+  o.sync = JournalOptions::Sync::kNone;
+  std::unique_ptr<Journal> j = MustOpen(o);
+  ASSERT_NE(j, nullptr);
+  AppendRange(*j, 1, 5);
+  EXPECT_EQ(j->stats().fsyncs.load(), 0u);
+  const std::string image = CrashImage("j", "rebooted");
+  JournalState state = *DecodeJournalState(
+      *ReadWholeFile(absl::StrCat(image, "/", kStateFileName)));
+  ASSERT_FALSE(state.clean);
+  state.boot_id = "another-boot";
+  ASSERT_THAT(
+      WriteFileAtomically(image, kStateFileName, EncodeJournalState(state)),
+      IsOk());
+  JournalOptions ro = Options("rebooted");
+  ro.sync = JournalOptions::Sync::kNone;
+  std::unique_ptr<Journal> restored = MustOpen(ro);
+  ASSERT_NE(restored, nullptr);
+  EXPECT_TRUE(restored->recovery().epoch_changed);
+  EXPECT_EQ(restored->recovery().previous_epoch, j->identity().epoch);
+  EXPECT_NE(restored->identity().epoch, j->identity().epoch);
+  ASSERT_NE(restored->ring().Get(3), nullptr);
+  EXPECT_EQ(restored->ring().Get(3)->ToEvent(false).stream_epoch(),
+            restored->identity().epoch);
+  absl::StatusOr<AppendResult> retry =
+      AppendAndWait(*restored, MakeEvent("evt_3", clock_.Now()));
+  ASSERT_THAT(retry, IsOk());
+  EXPECT_TRUE(retry->duplicate);
+  EXPECT_EQ(retry->sequence, 3u);
+  // The new epoch is the journal's now: a later clean restart keeps it.
+  const std::string epoch = restored->identity().epoch;
+  restored.reset();
+  restored = MustOpen(ro);
+  ASSERT_NE(restored, nullptr);
+  EXPECT_EQ(restored->identity().epoch, epoch);
+}
+
+// Verifies a torn tail (garbage after the last record, as a power loss
+// mid-write leaves) is truncated and counted, every record before it kept,
+// and the journal writes on after it.
+TEST_F(JournalTest, TornTailIsTruncatedAndCounted) {
+  std::unique_ptr<Journal> j = MustOpen(Options());
+  ASSERT_NE(j, nullptr);
+  AppendRange(*j, 1, 20);
+  const std::string image = CrashImage("j", "torn");
+  const std::string segment =
+      absl::StrCat(image, "/", Files("torn", ".seg").back());
+  std::string partial;
+  AppendRecord(21, clock_.Now(), std::string(300, 'x'), "", partial);
+  {
+    std::ofstream out(segment, std::ios::app | std::ios::binary);
+    out << partial.substr(0, 100) << std::string(777, '\x42');
+  }
+  std::unique_ptr<Journal> restored = MustOpen(Options("torn"));
+  ASSERT_NE(restored, nullptr);
+  EXPECT_EQ(restored->recovery().torn_bytes, 877u);
+  EXPECT_EQ(restored->recovery().torn_file, segment);
+  EXPECT_EQ(restored->stats().torn_tails_truncated.load(), 1u);
+  EXPECT_EQ(restored->ring().GetInfo().head_sequence, 20u);
+  EXPECT_EQ(AppendRange(*restored, 21, 22), (std::vector<uint64_t>{21, 22}));
+  restored.reset();
+  restored = MustOpen(Options("torn"));
+  ASSERT_NE(restored, nullptr);
+  EXPECT_EQ(restored->recovery().torn_bytes, 0u);
+  EXPECT_EQ(restored->ring().GetInfo().head_sequence, 22u);
+}
+
+// Verifies an unfinished write whose later pages reached the disk (a zero
+// page inside the last segment, valid records after it) is a torn tail,
+// not damage: the start goes on without the records from the zero page on
+// (none of them was acknowledged: they were in the write being synced).
+TEST_F(JournalTest, ZeroPageInTheLastSegmentIsATornWrite) {
+  JournalOptions o = Options();
+  o.segment_bytes = 1 << 20;
+  std::unique_ptr<Journal> j = MustOpen(o);
+  ASSERT_NE(j, nullptr);
+  AppendRange(*j, 1, 60);  // ~30 KB
+  const std::string image = CrashImage("j", "zero");
+  const std::string segment =
+      absl::StrCat(image, "/", Files("zero", ".seg").back());
+  std::string bytes = *ReadWholeFile(segment);
+  const size_t page = 3 * kTornPageSize;
+  std::fill(bytes.begin() + page, bytes.begin() + page + kTornPageSize, '\0');
+  ASSERT_THAT(WriteFileAtomically(image, Files("zero", ".seg").back(), bytes),
+              IsOk());
+  JournalOptions ro = o;
+  ro.dir = image;
+  std::unique_ptr<Journal> restored = MustOpen(ro);
+  ASSERT_NE(restored, nullptr);
+  EXPECT_GT(restored->recovery().torn_bytes, 0u);
+  EXPECT_LE(restored->recovery().torn_offset, page);
+  const uint64_t head = restored->ring().GetInfo().head_sequence;
+  EXPECT_GT(head, 10u);
+  EXPECT_LT(head, 60u);
+  for (uint64_t s = 1; s <= head; ++s) {
+    EXPECT_NE(restored->ring().Get(s), nullptr) << s;
+  }
+}
+
+// Verifies a flipped byte in a segment that is not the last refuses the
+// start, naming the file and the offset; --journal_repair starts, drops
+// exactly the damaged record (a hole), keeps the original file, and a
+// later start needs no repair.
+TEST_F(JournalTest, DamageInAMiddleSegmentRefusesUnlessRepaired) {
+  JournalOptions o = Options();
+  o.segment_bytes = 4096;
+  {
+    std::unique_ptr<Journal> j = MustOpen(o);
+    ASSERT_NE(j, nullptr);
+    AppendRange(*j, 1, 60);
+  }
+  const std::vector<std::string> segments = Files("j", ".seg");
+  ASSERT_GE(segments.size(), 3u);
+  const std::string middle = (root_ / "j" / segments[1]).string();
+  std::string bytes = *ReadWholeFile(middle);
+  const size_t offset = kSegmentHeaderSize + 10;  // inside the first record
+  bytes[offset] ^= 0x20;
+  {
+    std::ofstream out(middle, std::ios::binary | std::ios::trunc);
+    out << bytes;
+  }
+  absl::StatusOr<std::unique_ptr<Journal>> refused =
+      Journal::Open(o, clock_, nullptr);
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition,
+                                HasSubstr(absl::StrCat(middle, " at offset ",
+                                                       kSegmentHeaderSize))));
+  EXPECT_THAT(refused.status().message(), HasSubstr("--journal_repair"));
+
+  JournalOptions repair = o;
+  repair.repair = true;
+  const uint64_t lost = DecodeSegmentHeader(bytes)->first_sequence;
+  {
+    std::unique_ptr<Journal> j = MustOpen(repair);
+    ASSERT_NE(j, nullptr);
+    ASSERT_THAT(j->recovery().repairs, SizeIs(1));
+    EXPECT_THAT(j->recovery().repairs[0], HasSubstr(middle));
+    EXPECT_EQ(j->ring().Get(lost), nullptr);
+    EXPECT_NE(j->ring().Get(lost + 1), nullptr);
+    EXPECT_EQ(j->ring().GetInfo().head_sequence, 60u);
+    EXPECT_EQ(j->recovery().records, 59u);
+  }
+  bool kept_original = false;
+  for (const auto& e : fs::directory_iterator(root_ / "j")) {
+    kept_original |= absl::StrContains(e.path().filename().string(),
+                                       segments[1] + ".corrupt-");
+  }
+  EXPECT_TRUE(kept_original);
+  std::unique_ptr<Journal> j = MustOpen(o);  // no repair needed now
+  ASSERT_NE(j, nullptr);
+  EXPECT_THAT(j->recovery().repairs, IsEmpty());
+  EXPECT_EQ(j->recovery().records, 59u);
+}
+
+// Verifies a retry of an event not yet durable is answered duplicate with
+// the first delivery's sequence, and the event is kept once.
+TEST_F(JournalTest, RetriesWhileInFlightGetTheFirstSequence) {
+  std::unique_ptr<Journal> j = MustOpen(Options());
+  ASSERT_NE(j, nullptr);
+  std::vector<std::future<absl::StatusOr<AppendResult>>> results;
+  for (int i = 0; i < 20; ++i) {
+    auto p = std::make_shared<std::promise<absl::StatusOr<AppendResult>>>();
+    results.push_back(p->get_future());
+    j->Append(MakeEvent("evt_same", clock_.Now()),
+              [p](absl::StatusOr<AppendResult> r) { p->set_value(r); });
+  }
+  int firsts = 0;
+  for (auto& f : results) {
+    ASSERT_EQ(f.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+    const absl::StatusOr<AppendResult> r = f.get();
+    ASSERT_THAT(r, IsOk());
+    EXPECT_EQ(r->sequence, 1u);
+    firsts += !r->duplicate;
+  }
+  EXPECT_EQ(firsts, 1);
+  EXPECT_EQ(j->ring().GetInfo().head_sequence, 1u);
+  EXPECT_EQ(j->stats().records_written.load(), 1u);
+}
+
+// Verifies retention: segments whose events the ring no longer holds are
+// deleted, their ids still in the window carried to .ids files, so that a
+// retry after a restart is still a duplicate; once the window passed, the
+// ids files go too. Disk use stays near the ring's share.
+TEST_F(JournalTest, RetentionDeletesSegmentsAndCarriesIds) {
+  JournalOptions o = Options();
+  o.segment_bytes = 4096;
+  o.ring = {.max_events = 10,
+            .max_bytes = 64 << 20,
+            .dedup = {.window = absl::Hours(72)}};
+  {
+    std::unique_ptr<Journal> j = MustOpen(o);
+    ASSERT_NE(j, nullptr);
+    AppendRange(*j, 1, 200);
+    // Each closed segment also wakes the retention thread: some may be gone.
+    ASSERT_GT(j->stats().segments_created.load(), 10u);
+    ASSERT_THAT(j->RunRetention(), IsOk());
+    const size_t after = Files("j", ".seg").size();
+    EXPECT_LE(after, 4u);  // the ring's 10 events span at most 3, + active
+    EXPECT_GT(Files("j", ".ids").size(), 0u);
+    EXPECT_EQ(j->stats().segments.load(), after);
+    EXPECT_EQ(j->stats().segments_created.load() -
+                  j->stats().segments_deleted.load(),
+              after);
+  }
+  {
+    std::unique_ptr<Journal> j = MustOpen(o);
+    ASSERT_NE(j, nullptr);
+    EXPECT_EQ(j->recovery().carried_ids, 200u - j->recovery().records);
+    EXPECT_EQ(j->ring().GetInfo().head_sequence, 200u);
+    absl::StatusOr<AppendResult> retry =
+        AppendAndWait(*j, MakeEvent("evt_2", clock_.Now()));
+    ASSERT_THAT(retry, IsOk());
+    EXPECT_TRUE(retry->duplicate);
+    EXPECT_EQ(retry->sequence, 2u);
+    EXPECT_EQ(j->ring().Get(2), nullptr);  // the event itself is gone
+    clock_.Advance(absl::Hours(73));
+    ASSERT_THAT(j->RunRetention(), IsOk());
+    EXPECT_THAT(Files("j", ".ids"), IsEmpty());
+  }
+  std::unique_ptr<Journal> j = MustOpen(o);
+  ASSERT_NE(j, nullptr);
+  EXPECT_EQ(j->recovery().carried_ids, 0u);
+  absl::StatusOr<AppendResult> fresh =
+      AppendAndWait(*j, MakeEvent("evt_2", clock_.Now()));
+  ASSERT_THAT(fresh, IsOk());
+  EXPECT_FALSE(fresh->duplicate);  // the window passed: a new event
+  EXPECT_EQ(fresh->sequence, 201u);
+}
+
+// Verifies one process per directory.
+TEST_F(JournalTest, SecondOpenIsRefused) {
+  std::unique_ptr<Journal> j = MustOpen(Options());
+  ASSERT_NE(j, nullptr);
+  EXPECT_THAT(Journal::Open(Options(), clock_, nullptr),
+              StatusIs(absl::StatusCode::kFailedPrecondition,
+                       HasSubstr("in use by another hookstream-server")));
+}
+
+// Verifies Close completes everything given before it, and refuses later
+// appends with UNAVAILABLE.
+TEST_F(JournalTest, CloseCompletesPendingAndRefusesNew) {
+  std::unique_ptr<Journal> j = MustOpen(Options());
+  ASSERT_NE(j, nullptr);
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 100; ++i) {
+    j->Append(MakeEvent(absl::StrCat("evt_", i), clock_.Now()),
+              [&ok](absl::StatusOr<AppendResult> r) { ok += r.ok(); });
+  }
+  j->Close();
+  EXPECT_EQ(ok.load(), 100);
+  EXPECT_EQ(j->ring().GetInfo().head_sequence, 100u);
+  EXPECT_THAT(AppendAndWait(*j, MakeEvent("late", clock_.Now())),
+              StatusIs(absl::StatusCode::kUnavailable));
+}
+
+// Verifies the refusals that keep nothing and use up no sequence.
+TEST_F(JournalTest, RefusesWhatItCanNeverKeep) {
+  JournalOptions o = Options();
+  o.ring.max_bytes = 2000;
+  std::unique_ptr<Journal> j = MustOpen(o);
+  ASSERT_NE(j, nullptr);
+  EXPECT_THAT(AppendAndWait(*j, MakeEvent("big", clock_.Now(), 5000)),
+              StatusIs(absl::StatusCode::kResourceExhausted));
+  EXPECT_THAT(AppendAndWait(*j, MakeEvent("", clock_.Now())),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_EQ(AppendRange(*j, 1, 1), std::vector<uint64_t>{1});
+}
+
+// Verifies concurrent appenders racing on the same ids get one sequence
+// per id, contiguous, and everything survives a restart.
+TEST_F(JournalTest, RacingAppendersGetOneSequencePerId) {
+  constexpr int kIds = 300;
+  {
+    std::unique_ptr<Journal> j = MustOpen(Options());
+    ASSERT_NE(j, nullptr);
+    std::vector<std::vector<uint64_t>> seen(4, std::vector<uint64_t>(kIds));
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        for (int i = 0; i < kIds; ++i) {
+          absl::StatusOr<AppendResult> r = AppendAndWait(
+              *j, MakeEvent(absl::StrCat("evt_", i), clock_.Now()));
+          seen[t][i] = r.ok() ? r->sequence : 0;
+        }
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    EXPECT_EQ(j->ring().GetInfo().head_sequence, static_cast<uint64_t>(kIds));
+    for (int i = 0; i < kIds; ++i) {
+      for (int t = 1; t < 4; ++t) EXPECT_EQ(seen[t][i], seen[0][i]) << i;
+    }
+  }
+  std::unique_ptr<Journal> j = MustOpen(Options());
+  ASSERT_NE(j, nullptr);
+  EXPECT_EQ(j->recovery().records, static_cast<uint64_t>(kIds));
+}
+
+}  // namespace
+}  // namespace hookstream::journal
