@@ -147,7 +147,7 @@ bool WriteReadyFile(const std::string& path, const Server& server) {
     std::ofstream out(tmp, std::ios::trunc);
     out << "{\"ingress_port\":" << server.ingress_port()
         << ",\"grpc_port\":" << server.grpc_port() << ",\"stream_epoch\":\""
-        << server.stream_epoch() << "\"}\n";
+        << server.stream_epoch() << "\",\"pid\":" << getpid() << "}\n";
     if (!out.flush()) return false;
   }
   return std::rename(tmp.c_str(), path.c_str()) == 0;

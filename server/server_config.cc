@@ -84,9 +84,9 @@ absl::Status ServerConfig::Validate() const {
           absl::StrCat("--journal_sync: want fsync or none, got \"",
                        storage.journal_sync, "\""));
     }
-    if (storage.journal_segment_bytes < (size_t{1} << 20)) {
+    if (storage.journal_segment_bytes < (size_t{64} << 10)) {
       return absl::InvalidArgumentError(
-          "--journal_segment_bytes must be at least 1 MiB");
+          "--journal_segment_bytes must be at least 64 KiB");
     }
   } else if (storage.backend == "memory") {
     if (!storage.journal_dir.empty() || storage.journal_repair) {

@@ -77,8 +77,9 @@ struct ServerConfig {
   Ring ring;
   Storage storage;
   Grpc grpc;
-  // When set, the chosen ports are written here as JSON once serving
-  // (`{"ingress_port":N,"grpc_port":M}`): how tests find ephemeral ports.
+  // When set, written here as one line of JSON once serving:
+  // `{"ingress_port":N,"grpc_port":M,"stream_epoch":"…","pid":P}` (how
+  // tests and scripts find ephemeral ports, the epoch, and the process).
   std::string ready_file;
 
   // Checks what can be checked without touching files or sockets.

@@ -100,6 +100,11 @@ absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(JournalOptions options,
       .Add("head_sequence", info.head_sequence)
       .Add("ring_events", info.event_count)
       .Add("recovery_ms", absl::ToInt64Milliseconds(r.duration));
+  for (const std::string& repair : r.repairs) {
+    LogRecord(LogLevel::kWarning, "journal repaired")
+        .Add("dir", journal->options_.dir)
+        .Add("dropped", repair);
+  }
   return journal;
 }
 

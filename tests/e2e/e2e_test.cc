@@ -1,5 +1,6 @@
 // End-to-end: the real hookstream-server binary on ephemeral loopback ports,
 // real TLS (libcurl) on the ingress, a real gRPC channel on the stream.
+#include <signal.h>
 #include <stdlib.h>
 
 #include <atomic>
@@ -28,6 +29,7 @@
 #include "hookstream/v1/event_stream.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "server/distribution/gap_status.h"
+#include "tests/e2e/e2e_support.h"
 #include "tests/e2e/server_process.h"
 #include "tests/testing/checking_reader.h"
 #include "tests/testing/https_client.h"
@@ -41,127 +43,15 @@ using v1::EventStream;
 using v1::SubscribeRequest;
 using v1::SubscribeResponse;
 
-constexpr char kSecret[] = "e2e-secret-0123456789abcdef";
+using testing::kSecret;
+using testing::ReadFile;
+using testing::RssBytes;
+using testing::Seed;
+using testing::Signature;
+using testing::Subscription;
+using testing::UniqueEvent;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string Seed(const std::string& name) {
-  return ReadFile(absl::StrCat(HOOKSTREAM_TESTDATA_DIR, "/gettrx/", name));
-}
-
-// The customer.created seed with its event id replaced, so each is new.
-std::string UniqueEvent(const std::string& seed, uint64_t n) {
-  return absl::StrReplaceAll(
-      seed, {{"evt_674f8f91778c0c7274a6636c", absl::StrCat("evt_e2e_", n)}});
-}
-
-// VmRSS of a process, in bytes (0 if unreadable).
-uint64_t RssBytes(pid_t pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(in, line)) {
-    uint64_t kib = 0;
-    if (line.rfind("VmRSS:", 0) == 0 &&
-        absl::SimpleAtoi(absl::StripAsciiWhitespace(absl::StripSuffix(
-                             absl::StripPrefix(line, "VmRSS:"), "kB")),
-                         &kib)) {
-      return kib * 1024;
-    }
-  }
-  return 0;
-}
-
-std::string Signature(absl::string_view body,
-                      absl::string_view secret = kSecret) {
-  return EncodeHex(HmacSha256(secret, body));
-}
-
-class E2eTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    testing::CurlGlobalInit();
-    std::string tmpl =
-        (std::filesystem::temp_directory_path() / "hookstream-e2e-XXXXXX")
-            .string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    if (!HasFailure() && getenv("HOOKSTREAM_KEEP_E2E") == nullptr) {
-      std::filesystem::remove_all(dir_);
-    }
-  }
-
-  void StartServer(std::vector<std::string> flags = {}) {
-    absl::StatusOr<testing::ServerProcess> p =
-        testing::ServerProcess::Start(dir_, {.flags = std::move(flags)});
-    ASSERT_TRUE(p.ok()) << p.status();
-    server_ = std::make_unique<testing::ServerProcess>(*std::move(p));
-    channel_ = grpc::CreateChannel(server_->grpc_target(),
-                                   grpc::InsecureChannelCredentials());
-    stub_ = EventStream::NewStub(channel_);
-    https_ = std::make_unique<testing::HttpsClient>(server_->ca_file(),
-                                                    server_->ingress_port());
-  }
-
-  testing::HttpResult Post(const std::string& body,
-                           const std::string& signature) {
-    return https_->Post("/v1/webhooks/gettrx", body,
-                        {"x-webhook-signature: " + signature});
-  }
-  testing::HttpResult PostSigned(const std::string& body) {
-    return Post(body, Signature(body));
-  }
-
-  v1::GetStreamInfoResponse Info() {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-    v1::GetStreamInfoResponse info;
-    EXPECT_TRUE(stub_->GetStreamInfo(&ctx, {}, &info).ok());
-    return info;
-  }
-
-  std::string dir_;
-  std::unique_ptr<testing::ServerProcess> server_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<EventStream::Stub> stub_;
-  std::unique_ptr<testing::HttpsClient> https_;
-};
-
-// A subscription with a bounded deadline, read message by message.
-class Subscription {
- public:
-  Subscription(EventStream::Stub& stub, const SubscribeRequest& request) {
-    ctx_.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-    reader_ = stub.Subscribe(&ctx_, request);
-  }
-  bool Read(SubscribeResponse* response) { return reader_->Read(response); }
-  // Reads until `n` events have arrived; heartbeats are skipped, anything
-  // else fails the test.
-  std::vector<v1::Event> ReadEvents(size_t n) {
-    std::vector<v1::Event> events;
-    SubscribeResponse r;
-    while (events.size() < n && reader_->Read(&r)) {
-      if (r.has_events()) {
-        for (const v1::Event& e : r.events().events()) events.push_back(e);
-      } else {
-        EXPECT_TRUE(r.has_heartbeat()) << r.DebugString();
-      }
-    }
-    return events;
-  }
-  grpc::Status Finish() { return reader_->Finish(); }
-  void Cancel() { ctx_.TryCancel(); }
-
- private:
-  grpc::ClientContext ctx_;
-  std::unique_ptr<grpc::ClientReader<SubscribeResponse>> reader_;
-};
+class E2eTest : public testing::E2eFixture {};
 
 // Verifies that every seed event posted over HTTPS is acknowledged with the
 // next sequence and arrives over gRPC typed, every field equal to what the
@@ -594,6 +484,26 @@ TEST_F(E2eTest, CliSendThenTail) {
   const nlohmann::json event = nlohmann::json::parse(lines[0]);
   EXPECT_EQ(event["id"], "evt_674f8f91778c0c7274a6636c");
   EXPECT_EQ(event["customer"]["email"], "alejandra@example.com");
+}
+
+// Verifies SIGHUP no longer kills the server: it says so in one log line
+// and goes on serving both listeners; SIGTERM still stops it cleanly.
+TEST_F(E2eTest, SighupIsIgnoredWithALogLine) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  ASSERT_EQ(::kill(server_->pid(), SIGHUP), 0);
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (ReadFile(server_->log_file()).find("sighup ignored") ==
+             std::string::npos &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));  // polling the log, bounded
+  }
+  EXPECT_NE(ReadFile(server_->log_file()).find("sighup ignored"),
+            std::string::npos);
+  EXPECT_EQ(PostSigned(Seed("customer.created.json")).status, 200);
+  EXPECT_EQ(Info().head_sequence(), 1u);
+  absl::StatusOr<int> code = server_->Stop();
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(*code, 0);
 }
 
 }  // namespace

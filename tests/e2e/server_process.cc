@@ -77,7 +77,8 @@ absl::StatusOr<ServerProcess> ServerProcess::Start(const std::string& dir,
   const std::string ready_file = dir + "/ready.json";
   ::unlink(ready_file.c_str());
 
-  std::vector<std::string> args = {
+  std::vector<std::string> args = std::move(options.wrapper);
+  std::vector<std::string> server_args = {
       HOOKSTREAM_SERVER_BIN,
       "--ingress_address=127.0.0.1:0",
       "--grpc_address=127.0.0.1:0",
@@ -86,7 +87,8 @@ absl::StatusOr<ServerProcess> ServerProcess::Start(const std::string& dir,
       absl::StrCat("--signing_secret_file=", secret_file),
       absl::StrCat("--ready_file=", ready_file),
   };
-  for (std::string& f : options.flags) args.push_back(std::move(f));
+  for (std::string& f : options.flags) server_args.push_back(std::move(f));
+  for (std::string& a : server_args) args.push_back(std::move(a));
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -101,7 +103,7 @@ absl::StatusOr<ServerProcess> ServerProcess::Start(const std::string& dir,
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null",
                                    O_WRONLY, 0);
   const int rc =
-      posix_spawn(&p.pid_, argv[0], &actions, nullptr, argv.data(), environ);
+      posix_spawnp(&p.pid_, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     p.pid_ = -1;
@@ -122,10 +124,13 @@ absl::StatusOr<ServerProcess> ServerProcess::Start(const std::string& dir,
     const std::string ready = ReadFile(ready_file);
     uint32_t ingress = 0;
     uint32_t grpc = 0;
+    uint32_t server_pid = 0;
     if (FindNumber(ready, "ingress_port", &ingress) &&
-        FindNumber(ready, "grpc_port", &grpc)) {
+        FindNumber(ready, "grpc_port", &grpc) &&
+        FindNumber(ready, "pid", &server_pid)) {
       p.ingress_port_ = static_cast<uint16_t>(ingress);
       p.grpc_port_ = static_cast<uint16_t>(grpc);
+      p.server_pid_ = static_cast<pid_t>(server_pid);
       p.stream_epoch_ = FindString(ready, "stream_epoch");
       return p;
     }
@@ -137,6 +142,7 @@ absl::StatusOr<ServerProcess> ServerProcess::Start(const std::string& dir,
 
 ServerProcess::ServerProcess(ServerProcess&& other) noexcept
     : pid_(std::exchange(other.pid_, -1)),
+      server_pid_(std::exchange(other.server_pid_, -1)),
       ingress_port_(other.ingress_port_),
       grpc_port_(other.grpc_port_),
       stream_epoch_(std::move(other.stream_epoch_)),
@@ -145,9 +151,31 @@ ServerProcess::ServerProcess(ServerProcess&& other) noexcept
 
 ServerProcess::~ServerProcess() {
   if (pid_ > 0) {
+    if (server_pid_ > 0) ::kill(server_pid_, SIGKILL);
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, nullptr, 0);
   }
+}
+
+void ServerProcess::Kill() {
+  if (pid_ <= 0) return;
+  ::kill(server_pid_ > 0 ? server_pid_ : pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+absl::StatusOr<int> ServerProcess::Wait(absl::Duration timeout) {
+  if (pid_ <= 0) return absl::FailedPreconditionError("not running");
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    absl::SleepFor(absl::Milliseconds(10));  // polling a child's exit
+  }
+  return absl::DeadlineExceededError("hookstream-server is still running");
 }
 
 std::string ServerProcess::grpc_target() const {
@@ -161,7 +189,7 @@ std::string ServerProcess::webhook_url() const {
 
 absl::StatusOr<int> ServerProcess::Stop(absl::Duration timeout) {
   if (pid_ <= 0) return absl::FailedPreconditionError("not running");
-  ::kill(pid_, SIGTERM);
+  ::kill(server_pid_ > 0 ? server_pid_ : pid_, SIGTERM);
   const absl::Time deadline = absl::Now() + timeout;
   int status = 0;
   while (absl::Now() < deadline) {

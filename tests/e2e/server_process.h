@@ -24,6 +24,9 @@ class ServerProcess {
     std::vector<std::string> secrets = {"e2e-secret-0123456789abcdef"};
     // How long to wait for the ready file.
     absl::Duration start_timeout = absl::Seconds(30);
+    // A command the server runs under, e.g. {"strace", "-f", "-e", …}
+    // (fault injection); signals still go to the server itself.
+    std::vector<std::string> wrapper = {};
   };
 
   // Starts the server and waits until it serves. `dir` holds the certificate
@@ -36,7 +39,8 @@ class ServerProcess {
   ServerProcess(const ServerProcess&) = delete;
   ~ServerProcess();
 
-  pid_t pid() const { return pid_; }
+  // The server's pid (with a wrapper, not the wrapper's).
+  pid_t pid() const { return server_pid_; }
   uint16_t ingress_port() const { return ingress_port_; }
   uint16_t grpc_port() const { return grpc_port_; }
   const std::string& stream_epoch() const { return stream_epoch_; }
@@ -49,10 +53,18 @@ class ServerProcess {
   // SIGKILL). Returns the exit code, or an error if it did not exit cleanly.
   absl::StatusOr<int> Stop(absl::Duration timeout = absl::Seconds(30));
 
+  // kill -9: the server dies at once, with whatever it had in flight.
+  void Kill();
+
+  // Waits (at most `timeout`) for the server to exit by itself; returns its
+  // exit code (128 + signal when killed by one).
+  absl::StatusOr<int> Wait(absl::Duration timeout);
+
  private:
   ServerProcess() = default;
 
-  pid_t pid_ = -1;
+  pid_t pid_ = -1;         // what was spawned (the server, or its wrapper)
+  pid_t server_pid_ = -1;  // from the ready file
   uint16_t ingress_port_ = 0;
   uint16_t grpc_port_ = 0;
   std::string stream_epoch_;

@@ -1,0 +1,159 @@
+// Shared by the end-to-end tests: the seed events, signing, and a fixture
+// that runs the real hookstream-server binary (ServerProcess) in a fresh
+// temporary directory, with an HTTPS client and a gRPC stub on it.
+#pragma once
+
+#include <stdlib.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "common/signature/crypto.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "hookstream/v1/event_stream.grpc.pb.h"
+#include "tests/e2e/server_process.h"
+#include "tests/testing/https_client.h"
+
+namespace hookstream::testing {
+
+using v1::EventStream;
+using v1::SubscribeRequest;
+using v1::SubscribeResponse;
+
+inline constexpr char kSecret[] = "e2e-secret-0123456789abcdef";
+
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+inline std::string Seed(const std::string& name) {
+  return ReadFile(absl::StrCat(HOOKSTREAM_TESTDATA_DIR, "/gettrx/", name));
+}
+
+// The customer.created seed with its event id replaced, so each is new.
+inline std::string UniqueEvent(const std::string& seed, uint64_t n) {
+  return absl::StrReplaceAll(
+      seed, {{"evt_674f8f91778c0c7274a6636c", absl::StrCat("evt_e2e_", n)}});
+}
+
+// VmRSS of a process, in bytes (0 if unreadable).
+inline uint64_t RssBytes(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    uint64_t kib = 0;
+    if (line.rfind("VmRSS:", 0) == 0 &&
+        absl::SimpleAtoi(absl::StripAsciiWhitespace(absl::StripSuffix(
+                             absl::StripPrefix(line, "VmRSS:"), "kB")),
+                         &kib)) {
+      return kib * 1024;
+    }
+  }
+  return 0;
+}
+
+inline std::string Signature(absl::string_view body,
+                             absl::string_view secret = kSecret) {
+  return EncodeHex(HmacSha256(secret, body));
+}
+
+class E2eFixture : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    CurlGlobalInit();
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "hookstream-e2e-XXXXXX")
+            .string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override {
+    if (!HasFailure() && getenv("HOOKSTREAM_KEEP_E2E") == nullptr) {
+      std::filesystem::remove_all(dir_);
+    }
+  }
+
+  // Starts the real binary in dir_ (ephemeral ports unless `flags` name
+  // them), optionally under `wrapper` (e.g. strace for fault injection).
+  void StartServer(std::vector<std::string> flags = {},
+                   std::vector<std::string> wrapper = {}) {
+    absl::StatusOr<ServerProcess> p = ServerProcess::Start(
+        dir_, {.flags = std::move(flags), .wrapper = std::move(wrapper)});
+    ASSERT_TRUE(p.ok()) << p.status();
+    server_ = std::make_unique<ServerProcess>(*std::move(p));
+    channel_ = grpc::CreateChannel(server_->grpc_target(),
+                                   grpc::InsecureChannelCredentials());
+    stub_ = EventStream::NewStub(channel_);
+    https_ = std::make_unique<HttpsClient>(server_->ca_file(),
+                                           server_->ingress_port());
+  }
+
+  HttpResult Post(const std::string& body, const std::string& signature) {
+    return https_->Post("/v1/webhooks/gettrx", body,
+                        {"x-webhook-signature: " + signature});
+  }
+  HttpResult PostSigned(const std::string& body) {
+    return Post(body, Signature(body));
+  }
+
+  v1::GetStreamInfoResponse Info() {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    v1::GetStreamInfoResponse info;
+    EXPECT_TRUE(stub_->GetStreamInfo(&ctx, {}, &info).ok());
+    return info;
+  }
+
+  std::string dir_;
+  std::unique_ptr<ServerProcess> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<EventStream::Stub> stub_;
+  std::unique_ptr<HttpsClient> https_;
+};
+
+// A subscription with a bounded deadline, read message by message.
+class Subscription {
+ public:
+  Subscription(EventStream::Stub& stub, const SubscribeRequest& request) {
+    ctx_.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    reader_ = stub.Subscribe(&ctx_, request);
+  }
+  bool Read(SubscribeResponse* response) { return reader_->Read(response); }
+  // Reads until `n` events have arrived; heartbeats are skipped, anything
+  // else fails the test.
+  std::vector<v1::Event> ReadEvents(size_t n) {
+    std::vector<v1::Event> events;
+    SubscribeResponse r;
+    while (events.size() < n && reader_->Read(&r)) {
+      if (r.has_events()) {
+        for (const v1::Event& e : r.events().events()) events.push_back(e);
+      } else {
+        EXPECT_TRUE(r.has_heartbeat()) << r.DebugString();
+      }
+    }
+    return events;
+  }
+  grpc::Status Finish() { return reader_->Finish(); }
+  void Cancel() { ctx_.TryCancel(); }
+
+ private:
+  grpc::ClientContext ctx_;
+  std::unique_ptr<grpc::ClientReader<SubscribeResponse>> reader_;
+};
+
+}  // namespace hookstream::testing
