@@ -25,11 +25,12 @@ test-tsan: deps
 	cmake --build $(TSAN_DIR) -j $(JOBS) --target tsan_tests
 	cd $(TSAN_DIR) && ctest --output-on-failure -L tsan
 
+# `make run ARGS="--backend=journal --journal_dir=var/journal"` passes flags on.
 run: deps
 	cmake -S . -B $(RELEASE_DIR) -DCMAKE_BUILD_TYPE=Release \
 	  -DHOOKSTREAM_BUILD_TESTS=OFF -DHOOKSTREAM_BUILD_BENCH=OFF
-	cmake --build $(RELEASE_DIR) -j $(JOBS) --target hookstream-server hookstream_cli
-	BUILD_DIR=$(RELEASE_DIR) ./scripts/run-dev.sh
+	cmake --build $(RELEASE_DIR) -j $(JOBS) --target hookstream-server hookstream_cli hookstream-journal
+	BUILD_DIR=$(RELEASE_DIR) ./scripts/run-dev.sh $(ARGS)
 
 # Side by side with nginx and NATS JetStream (bench/run.sh; results go in
 # docs/benchmarks.md). Installs the peers first; `make test` never does.

@@ -11,17 +11,23 @@
 #   BENCH_RUNS        runs per workload (default 3; live latency at least 5,
 #                     BENCH_LIVE_RUNS to set it; memory BENCH_MEMORY_RUNS, 1)
 #   BENCH_WORKLOADS   subset, e.g. "ingest replay" (default: all of
-#                     ingest replay live many memory conversion)
+#                     ingest replay live many memory journal restart
+#                     conversion)
 #   BENCH_QUICK=1     small counts and short durations, to try the harness
 #   BENCH_OUT         results directory (default $BENCH_BUILD_DIR/bench-results)
 #   BENCH_SERVER_BIN  another hookstream-server binary (default: the build's)
+#   BENCH_BASELINE_BIN  a second hookstream-server (e.g. built from an older
+#                     commit): ingest and replay then also run it, as the side
+#                     hookstream_baseline, in the same runs (before/after)
+#   BENCH_JOURNAL_DIR where the journal workloads keep their journals
+#                     (default: under /tmp; put it on the disk to measure)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
 build=${BENCH_BUILD_DIR:-build-bench}
 runs=${BENCH_RUNS:-3}
-workloads=${BENCH_WORKLOADS:-ingest replay live many memory conversion}
+workloads=${BENCH_WORKLOADS:-ingest replay live many memory journal restart conversion}
 quick=${BENCH_QUICK:-0}
 out_dir=${BENCH_OUT:-$build/bench-results}
 body=$root/tests/testdata/gettrx/customer.created.json
@@ -40,6 +46,7 @@ many_channels=100
 many_events=50
 memory_events=1000000
 memory_runs=${BENCH_MEMORY_RUNS:-1}
+restart_events=1000000
 # Live p99 at 2,000 events/s is a few scheduling stalls on shared cores:
 # single runs swing 0.06-2.08x, so its median needs more runs.
 live_runs=${BENCH_LIVE_RUNS:-$((runs > 5 ? runs : 5))}
@@ -52,15 +59,18 @@ if [ "$quick" = 1 ]; then
   many_channels=10
   many_events=10
   memory_events=50000
+  restart_events=50000
 fi
 
 server_bin=${BENCH_SERVER_BIN:-$build/server/hookstream-server}
+baseline_bin=${BENCH_BASELINE_BIN:-}
 https_load=$build/bench/bench_https_load
 grpc_subs=$build/bench/bench_grpc_subscribers
 jetstream=$build/bench/bench_jetstream
 fanout_floor=$build/bench/bench_grpc_fanout_floor
 
 work=$(mktemp -d /tmp/hookstream-bench.XXXXXX)
+journal_root=${BENCH_JOURNAL_DIR:-$work/journals}
 pids=()
 cleanup() {
   local pid
@@ -198,7 +208,7 @@ start_hookstream() {
   local dir=$work/hs
   rm -rf "$dir"
   mkdir -p "$dir"
-  "$server_bin" --ingress_address=127.0.0.1:0 --grpc_address=127.0.0.1:0 \
+  "${hs_bin:-$server_bin}" --ingress_address=127.0.0.1:0 --grpc_address=127.0.0.1:0 \
     --tls_cert="$cert" --tls_key="$key" --signing_secret_file="$secret" \
     --ready_file="$dir/ready.json" --log_level=warning "$@" \
     >"$dir/server.log" 2>&1 &
@@ -256,6 +266,12 @@ workload_ingest() {
       stop_nginx
     fi
     have_server || continue
+    if [ -n "$baseline_bin" ] &&
+       hs_bin=$baseline_bin start_hookstream "${big_ring[@]}"; then
+      record ingest hookstream_baseline "$r" "$(ingest_load "$hs_ingress" \
+        hookstream_baseline --server_pid="$hs_pid")"
+      stop_hookstream
+    fi
     start_hookstream "${big_ring[@]}" || continue
     record ingest hookstream "$r" "$(ingest_load "$hs_ingress" hookstream \
       --server_pid="$hs_pid")"
@@ -305,6 +321,18 @@ workload_replay() {
       --label=hookstream || true)"
   done
   [ $hs_ready = 1 ] && stop_hookstream
+  # The same replay from the baseline build, filled the same way.
+  if [ -n "$baseline_bin" ] &&
+     hs_bin=$baseline_bin start_hookstream "${big_ring[@]}"; then
+    record replay baseline_fill 0 "$(fill "$hs_ingress" $replay_events)"
+    for r in $(seq 1 "$runs"); do
+      record replay hookstream_baseline "$r" "$("$grpc_subs" --mode=replay \
+        --target="127.0.0.1:$hs_grpc" --subscribers=$replay_subscribers \
+        --expect=$replay_events --timeout=300s --server_pid="$hs_pid" \
+        --label=hookstream_baseline || true)"
+    done
+    stop_hookstream
+  fi
   return 0
 }
 
@@ -366,6 +394,77 @@ workload_memory() {
       --target="127.0.0.1:$hs_grpc" --server_pid="$hs_pid" --label=hookstream || true)"
     stop_hookstream
   done
+}
+
+# The durable backend: the ingest load of workload 1 against the memory
+# backend, the journal with --journal_sync=fsync and with none, one after the
+# other in each run, each journal fresh.
+workload_journal() {
+  local r mode
+  have_server || return 0
+  for r in $(seq 1 "$runs"); do
+    start_hookstream "${big_ring[@]}" || continue
+    record journal memory "$r" "$(ingest_load "$hs_ingress" memory \
+      --server_pid="$hs_pid")"
+    stop_hookstream
+    for mode in fsync none; do
+      rm -rf "$journal_root/ingest"
+      start_hookstream "${big_ring[@]}" --backend=journal \
+        --journal_dir="$journal_root/ingest" --journal_sync=$mode || continue
+      record journal "$mode" "$r" "$(ingest_load "$hs_ingress" "$mode" \
+        --server_pid="$hs_pid")"
+      stop_hookstream
+    done
+  done
+  rm -rf "$journal_root/ingest"
+}
+
+# A restart with restart_events journaled events of about 1 KB: seconds from
+# exec until both listeners serve (the ready file is written after both
+# are up), with a warm page cache and, when this machine lets us drop it,
+# a cold one; RSS after recovery and while journaling, against the bytes
+# the ring holds.
+workload_restart() {
+  have_server || return 0
+  local dir=$journal_root/restart r
+  rm -rf "$dir"
+  local flags=(--ring_max_events=$((restart_events * 2))
+               --ring_max_bytes=17179869184
+               --dedup_max_ids=$((restart_events * 2))
+               --backend=journal --journal_dir="$dir")
+  start_hookstream "${flags[@]}" || return 0
+  record restart fill 0 "$(fill "$hs_ingress" $restart_events)"
+  sleep 2
+  record restart journaling 0 "$("$grpc_subs" --mode=info \
+    --target="127.0.0.1:$hs_grpc" --server_pid="$hs_pid" --label=journaling || true)"
+  stop_hookstream
+  record restart disk 0 "{\"journal_bytes\": $(du -sb "$dir" | cut -f1)}"
+  for r in $(seq 1 "$runs"); do
+    local cache
+    for cache in warm cold; do
+      if [ $cache = cold ]; then
+        sync
+        if ! echo 3 2>/dev/null >/proc/sys/vm/drop_caches; then
+          log "restart: cannot drop the page cache here; cold skipped"
+          continue
+        fi
+      fi
+      local t0
+      t0=$(date +%s.%N)
+      start_hookstream "${flags[@]}" || continue
+      # Until the ready file was written: both listeners serve by then.
+      record restart "${cache}_seconds" "$r" "$(/usr/bin/python3 -c '
+import json, os, sys
+ready = os.stat(sys.argv[1]).st_mtime
+print(json.dumps({"seconds": round(ready - float(sys.argv[2]), 3)}))' \
+        "$work/hs/ready.json" "$t0")"
+      record restart "$cache" "$r" "$("$grpc_subs" --mode=info \
+        --target="127.0.0.1:$hs_grpc" --server_pid="$hs_pid" \
+        --label=$cache || true)"
+      stop_hookstream
+    done
+  done
+  rm -rf "$dir"
 }
 
 workload_conversion() {

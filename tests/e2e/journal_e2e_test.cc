@@ -286,8 +286,8 @@ TEST_F(JournalE2eTest, RestartKeepsTheStreamAndItsDedup) {
   for (uint64_t n = 1; n <= 30; ++n) {
     const HttpResult r = PostSigned(UniqueEvent(seed, n));
     ASSERT_EQ(r.status, 200) << r.body;
-    EXPECT_EQ(r.body, absl::StrCat("{\"sequence\":", n,
-                                   ",\"duplicate\":false}"));
+    EXPECT_EQ(r.body,
+              absl::StrCat("{\"sequence\":", n, ",\"duplicate\":false}"));
   }
   // Started from the oldest held: 21..30 (the ring holds 10).
   grpc::ChannelArguments args;
@@ -510,6 +510,12 @@ TEST_F(JournalE2eTest, CorruptionRefusesTheStartUnlessRepaired) {
     std::ofstream out(middle, std::ios::binary | std::ios::trunc);
     out << bytes;
   }
+  // The inspection tool names the damage without changing anything.
+  const testing::ProcessResult inspected =
+      testing::RunProcess({HOOKSTREAM_JOURNAL_BIN, "info", journal_dir_});
+  EXPECT_EQ(inspected.exit_code, 1) << inspected.out << inspected.err;
+  EXPECT_THAT(inspected.out,
+              HasSubstr(absl::StrCat("damage at offset ", offset, "..")));
   absl::StatusOr<testing::ServerProcess> refused =
       testing::ServerProcess::Start(dir_, {.flags = Flags()});
   ASSERT_FALSE(refused.ok());
@@ -525,6 +531,14 @@ TEST_F(JournalE2eTest, CorruptionRefusesTheStartUnlessRepaired) {
             1u);
   EXPECT_EQ(Info().event_count(), 299u);  // exactly the damaged one is gone
   EXPECT_EQ(Info().head_sequence(), 300u);
+  const testing::ProcessResult repaired =
+      testing::RunProcess({HOOKSTREAM_JOURNAL_BIN, "info", journal_dir_});
+  EXPECT_EQ(repaired.exit_code, 0) << repaired.out << repaired.err;
+  const testing::ProcessResult dump = testing::RunProcess(
+      {HOOKSTREAM_JOURNAL_BIN, "dump", journal_dir_, "--from=300"});
+  EXPECT_EQ(dump.exit_code, 0);
+  EXPECT_THAT(dump.out, HasSubstr("\"sequence\":300,"));
+  EXPECT_THAT(dump.out, HasSubstr("\"id\":\"evt_e2e_300\""));
 }
 
 // Verifies that a failing fdatasync (injected with strace) answers no 2xx
@@ -583,9 +597,9 @@ TEST_F(JournalE2eTest, DiskFullAnswers503AndRecovers) {
   // header, STATE), then one per batch, so three requests in a row (sent
   // one at a time) meet a full disk.
   ASSERT_NO_FATAL_FAILURE(StartServer(
-      Flags(), {"strace", "-f", "-qq", "-o", "/dev/null", "-e",
-                "trace=pwrite64", "-e",
-                "inject=pwrite64:error=ENOSPC:when=6..8"}));
+      Flags(),
+      {"strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=pwrite64", "-e",
+       "inject=pwrite64:error=ENOSPC:when=6..8"}));
   v1::SubscribeRequest request;
   request.set_origin(v1::ORIGIN_OLDEST);
   testing::Subscription sub(*stub_, request);
