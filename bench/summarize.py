@@ -138,6 +138,52 @@ def main(path):
           f"RSS {fmt(row.get('rss_bytes', 0) / 2**20)} MiB / {fmt(row.get('byte_count', 0) / 2**20)} MiB | {fmt(r, 2)}× | ≤ 1.3× | "
           f"{verdict(None if r is None else r <= 1.3)} |")
 
+    if by[("ingest", "hookstream_baseline")]:
+        r, per = ratio("ingest", "hookstream", "ok_rps", "hookstream_baseline", "ok_rps")
+        p(f"| 1 Ingest, this build vs baseline | requests/s | baseline {fmt(med('ingest', 'hookstream_baseline', 'ok_rps'))} | "
+          f"{fmt(med('ingest', 'hookstream', 'ok_rps'))} | {ratio_text(r, per)} | ≈ 1× (noise) | |")
+    if by[("replay", "hookstream_baseline")]:
+        r, per = ratio("replay", "hookstream", "deliveries_per_s", "hookstream_baseline", "deliveries_per_s")
+        p(f"| 2 Replay, this build vs baseline | deliveries/s | baseline {fmt(med('replay', 'hookstream_baseline', 'deliveries_per_s'))} | "
+          f"{fmt(med('replay', 'hookstream', 'deliveries_per_s'))} | {ratio_text(r, per)} | ≈ 1× (noise) | |")
+
+    if by[("journal", "memory")]:
+        def jlat(side):
+            if not by[("journal", side)]:
+                return "n/a"
+            return " / ".join(fmt(med("journal", side, f"latency_{q}_us"))
+                              for q in ("p50", "p99", "p999"))
+        for side, target in (("fsync", 0.8), ("none", 0.9)):
+            r, per = ratio("journal", side, "ok_rps", "memory", "ok_rps")
+            p(f"| 7 Journal ingest, --journal_sync={side} | requests/s | memory {fmt(med('journal', 'memory', 'ok_rps'))} | "
+              f"{fmt(med('journal', side, 'ok_rps'))} | {ratio_text(r, per)} | ≥ {target}× | "
+              f"{verdict(None if r is None else r >= target)} |")
+        for side in ("memory", "fsync", "none"):
+            p(f"| 7 Journal ingest, {side} | p50 / p99 / p999 of the 200 (µs) | | {jlat(side)} | | report | |")
+        counts = [v for side in ("fsync", "none")
+                  for v in metric("journal", side, "non_2xx").values()]
+        p(f"| 7 Journal ingest | non-2xx answers (all runs) | | {fmt(sum(counts) if counts else None)} | | 0 | "
+          f"{verdict(None if not counts else sum(counts) == 0)} |")
+
+    if by[("restart", "warm_seconds")]:
+        fill = next(iter(by[("restart", "fill")].values()), {})
+        for cache in ("warm", "cold"):
+            secs = med("restart", f"{cache}_seconds", "seconds")
+            if secs is None:
+                continue
+            p(f"| 8 Restart, {fmt(fill.get('ok_2xx'))} journaled events ({cache} page cache) | seconds until both listeners serve | | "
+              f"{fmt(secs, 2)} | | ≤ 5 s | {verdict(secs <= 5) if cache == 'warm' else 'report'} |")
+        for side, label in (("warm", "after recovery"), ("journaling", "while journaling")):
+            rows_ = [row for row in by[("restart", side)].values()
+                     if row.get("byte_count") and row.get("rss_bytes", -1) > 0]
+            if not rows_:
+                continue
+            r = median([row["rss_bytes"] / row["byte_count"] for row in rows_])
+            p(f"| 8 Memory {label} | RSS / serialized bytes | | RSS {fmt(rows_[0]['rss_bytes'] / 2**20)} MiB / "
+              f"{fmt(rows_[0]['byte_count'] / 2**20)} MiB | {fmt(r, 2)}× | ≤ 1.3× | {verdict(r <= 1.3)} |")
+        disk = next(iter(by[("restart", "disk")].values()), {}).get("journal_bytes")
+        p(f"| 8 Journal on disk | bytes | | {fmt(disk)} | | report | |")
+
     conv = [r for r in rows if r["workload"] == "conversion"]
     for c in conv:
         p(f"| 6 {c['side']} | {c['label']} items/s (median) | | {fmt(c.get('items_per_s'))} "

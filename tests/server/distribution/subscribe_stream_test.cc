@@ -322,6 +322,57 @@ TEST(SubscribeStreamTest, EvictedStartResumesFromOldest) {
   EXPECT_EQ(Sequences(stream.ReadEvents(4)), Range(7, 10));
 }
 
+// Applies MakeEvent(n) at `sequence` directly, as a follower fills its ring
+// (holes allowed).
+void ApplyAt(EventRing& ring, uint64_t sequence) {
+  v1::Event event = MakeEvent(static_cast<int>(sequence));
+  auto stored = std::make_shared<StoredEvent>();
+  stored->Encode(event, ring.stream_epoch());
+  stored->SetSequence(sequence);
+  stored->log_time = absl::FromUnixSeconds(1'733'267'345);
+  ASSERT_TRUE(ring.Apply(std::move(stored)).ok());
+}
+
+// Verifies the gap contract on a stream with holes (a follower's ring): a
+// position inside a hole, or at the eviction floor, misses nothing; one
+// below the floor gets the Gap (missed counts sequences); live events after
+// a hole arrive; heartbeats report positions in the holes' terms.
+TEST(SubscribeStreamTest, GapContractAcrossHoles) {
+  TestServer server({.max_events = 2, .max_bytes = 1 << 20});
+  for (uint64_t seq : {3, 5, 9, 10}) ApplyAt(server.ring(), seq);
+  // 3 and 5 evicted: the floor is 5, 9 and 10 held, 6..8 a hole.
+  Stream in_hole(server.stub(), After(7));
+  EXPECT_EQ(in_hole.NextHeartbeat().oldest_sequence(), 6u);
+  EXPECT_EQ(Sequences(in_hole.ReadEvents(2)), (std::vector<uint64_t>{9, 10}));
+  Stream at_floor(server.stub(), After(5));
+  at_floor.NextHeartbeat();
+  EXPECT_EQ(Sequences(at_floor.ReadEvents(2)), (std::vector<uint64_t>{9, 10}));
+
+  v1::SubscribeRequest below = After(3);
+  below.set_gap_policy(v1::GAP_POLICY_FAIL);
+  Stream failed(server.stub(), below);
+  const grpc::Status status = failed.ExpectEnd();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  const std::optional<v1::Gap> gap = DecodeGapDetails(status);
+  ASSERT_TRUE(gap);
+  EXPECT_EQ(gap->oldest_sequence(), 6u);
+  EXPECT_EQ(gap->missed_count(), 2u);  // sequences 4 and 5
+
+  below.set_gap_policy(v1::GAP_POLICY_RESUME_FROM_OLDEST);
+  Stream resumed(server.stub(), below);
+  resumed.NextHeartbeat();
+  EXPECT_EQ(resumed.NextGap().oldest_sequence(), 6u);
+  EXPECT_EQ(Sequences(resumed.ReadEvents(2)), (std::vector<uint64_t>{9, 10}));
+
+  ApplyAt(server.ring(), 20);  // another hole, then a live event
+  EXPECT_EQ(Sequences(in_hole.ReadEvents(1)), (std::vector<uint64_t>{20}));
+  server.clock().Advance(absl::Seconds(15));
+  const v1::Heartbeat hb = in_hole.NextHeartbeat();
+  EXPECT_EQ(hb.position(), 20u);
+  EXPECT_EQ(hb.head_sequence(), 20u);
+  EXPECT_EQ(hb.oldest_sequence(), 10u);
+}
+
 // Verifies an epoch mismatch: FAILED_PRECONDITION with Gap details under
 // FAIL; a Gap{EPOCH_CHANGED} then everything from the oldest under RESUME.
 TEST(SubscribeStreamTest, EpochMismatchUnderBothPolicies) {
