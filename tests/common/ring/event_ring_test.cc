@@ -22,6 +22,7 @@ namespace {
 using ::google::protobuf::util::MessageDifferencer;
 using ::hookstream::testing::FakeClock;
 using ::hookstream::testing::IsOk;
+using ::hookstream::testing::AppendOrDie;
 using ::hookstream::testing::MemoryStore;
 using ::hookstream::testing::StatusIs;
 using ::testing::ElementsAre;
@@ -40,14 +41,6 @@ v1::Event MakeEvent(absl::string_view id, absl::string_view raw_json = "{}",
   event.set_account("acm_1");
   event.set_raw_json(std::string(raw_json));
   return event;
-}
-
-uint64_t MustAppend(MemoryStore& store, v1::Event event) {
-  absl::StatusOr<AppendResult> result = store.Append(event);
-  EXPECT_THAT(result, IsOk());
-  if (!result.ok()) return 0;
-  EXPECT_FALSE(result->duplicate) << event.id();
-  return result->sequence;
 }
 
 std::vector<uint64_t> Sequences(const EventRing::ReadResult& result) {
@@ -73,7 +66,7 @@ TEST(EventRingTest, SequencesStartAtOneAndGrowByOne) {
   MemoryStore store({}, clock, kEpoch);
   EventRing& ring = store.ring();
   for (uint64_t i = 1; i <= 5; ++i) {
-    EXPECT_EQ(MustAppend(store, MakeEvent(absl::StrCat("evt_", i))), i);
+    EXPECT_EQ(AppendOrDie(store, MakeEvent(absl::StrCat("evt_", i))), i);
   }
   EXPECT_EQ(ring.GetInfo().head_sequence, 5u);
 }
@@ -84,7 +77,7 @@ TEST(EventRingTest, EvictsOldestWhenEventCountIsReached) {
   MemoryStore store({.max_events = 3}, clock, kEpoch);
   EventRing& ring = store.ring();
   for (int i = 1; i <= 5; ++i)
-    MustAppend(store, MakeEvent(absl::StrCat("e", i)));
+    AppendOrDie(store, MakeEvent(absl::StrCat("e", i)));
   const EventRing::Info info = ring.GetInfo();
   EXPECT_EQ(info.event_count, 3u);
   EXPECT_EQ(info.oldest_sequence, 3u);
@@ -102,7 +95,7 @@ TEST(EventRingTest, EvictsOldestWhenByteBudgetIsExceeded) {
                     clock, kEpoch);
   EventRing& ring = store.ring();
   for (int i = 1; i <= 4; ++i) {
-    MustAppend(store, MakeEvent(absl::StrCat("e", i), "{\"a\":1}"));
+    AppendOrDie(store, MakeEvent(absl::StrCat("e", i), "{\"a\":1}"));
   }
   const EventRing::Info info = ring.GetInfo();
   EXPECT_EQ(info.event_count, 3u);
@@ -120,10 +113,10 @@ TEST(EventRingTest, OneEventLargerThanAllOthersEvictsThemAll) {
   MemoryStore store({.max_events = 100, .max_bytes = budget}, clock, kEpoch);
   EventRing& ring = store.ring();
   for (int i = 1; i <= 5; ++i)
-    MustAppend(store, MakeEvent(absl::StrCat("e", i)));
+    AppendOrDie(store, MakeEvent(absl::StrCat("e", i)));
   // Leave room for less than one small event besides the big one.
   const std::string big_json(budget - small - 8, 'x');
-  const uint64_t big = MustAppend(store, MakeEvent("big", big_json));
+  const uint64_t big = AppendOrDie(store, MakeEvent("big", big_json));
   EventRing::Info info = ring.GetInfo();
   EXPECT_EQ(info.event_count, 1u);
   EXPECT_EQ(info.oldest_sequence, big);
@@ -131,7 +124,7 @@ TEST(EventRingTest, OneEventLargerThanAllOthersEvictsThemAll) {
   ASSERT_NE(ring.GetById("big"), nullptr);
   EXPECT_EQ(ring.GetById("big")->RawJson(), big_json);
 
-  MustAppend(store, MakeEvent("e7"));
+  AppendOrDie(store, MakeEvent("e7"));
   info = ring.GetInfo();
   EXPECT_EQ(info.event_count, 1u);
   EXPECT_EQ(info.oldest_sequence, big + 1);
@@ -144,11 +137,11 @@ TEST(EventRingTest, RefusesAnEventLargerThanTheByteBudget) {
   FakeClock clock;
   MemoryStore store({.max_events = 10, .max_bytes = 200}, clock, kEpoch);
   EventRing& ring = store.ring();
-  MustAppend(store, MakeEvent("e1"));
+  AppendOrDie(store, MakeEvent("e1"));
   EXPECT_THAT(store.Append(MakeEvent("huge", std::string(300, 'x'))),
               StatusIs(absl::StatusCode::kResourceExhausted));
   EXPECT_EQ(ring.GetInfo().event_count, 1u);
-  EXPECT_EQ(MustAppend(store, MakeEvent("e2")), 2u);
+  EXPECT_EQ(AppendOrDie(store, MakeEvent("e2")), 2u);
   EXPECT_EQ(ring.SequenceOfEventId("huge"), std::nullopt);
 }
 
@@ -168,8 +161,8 @@ TEST(EventRingTest, LooksUpEventsBeforeAndAfterEviction) {
   FakeClock clock;
   MemoryStore store({.max_events = 2}, clock, kEpoch);
   EventRing& ring = store.ring();
-  MustAppend(store, MakeEvent("e1"));
-  MustAppend(store, MakeEvent("e2"));
+  AppendOrDie(store, MakeEvent("e1"));
+  AppendOrDie(store, MakeEvent("e2"));
   EXPECT_EQ(ring.Get(0), nullptr);
   EXPECT_EQ(ring.Get(3), nullptr);
   ASSERT_NE(ring.Get(1), nullptr);
@@ -178,7 +171,7 @@ TEST(EventRingTest, LooksUpEventsBeforeAndAfterEviction) {
   EXPECT_EQ(ring.GetById("e1")->sequence, 1u);
   EXPECT_THAT(ring.SequenceOfEventId("e1"), Optional(Eq(1u)));
 
-  MustAppend(store, MakeEvent("e3"));  // evicts e1
+  AppendOrDie(store, MakeEvent("e3"));  // evicts e1
   EXPECT_EQ(ring.Get(1), nullptr);
   EXPECT_EQ(ring.GetById("e1"), nullptr);
   EXPECT_THAT(ring.SequenceOfEventId("e1"), Optional(Eq(1u)));
@@ -193,8 +186,8 @@ TEST(EventRingTest, DuplicateReturnsFirstSequenceAndAppendsNothing) {
   FakeClock clock;
   MemoryStore store({}, clock, kEpoch);
   EventRing& ring = store.ring();
-  MustAppend(store, MakeEvent("e1", "{\"attempt\":1}"));
-  MustAppend(store, MakeEvent("e2"));
+  AppendOrDie(store, MakeEvent("e1", "{\"attempt\":1}"));
+  AppendOrDie(store, MakeEvent("e2"));
   absl::StatusOr<AppendResult> retry =
       store.Append(MakeEvent("e1", "{\"attempt\":2}"));
   ASSERT_THAT(retry, IsOk());
@@ -211,9 +204,9 @@ TEST(EventRingTest, DuplicateOfAnEvictedEventWithinTheWindow) {
   MemoryStore store({.max_events = 2, .dedup = {.window = absl::Hours(1)}},
                     clock, kEpoch);
   EventRing& ring = store.ring();
-  MustAppend(store, MakeEvent("e1"));
-  MustAppend(store, MakeEvent("e2"));
-  MustAppend(store, MakeEvent("e3"));
+  AppendOrDie(store, MakeEvent("e1"));
+  AppendOrDie(store, MakeEvent("e2"));
+  AppendOrDie(store, MakeEvent("e3"));
   ASSERT_EQ(ring.GetById("e1"), nullptr);
   clock.Advance(absl::Minutes(59));
   absl::StatusOr<AppendResult> retry = store.Append(MakeEvent("e1"));
@@ -230,11 +223,11 @@ TEST(EventRingTest, AppendsAgainOnceTheWindowPassedAndTheEventIsNotHeld) {
   MemoryStore store({.max_events = 2, .dedup = {.window = absl::Hours(1)}},
                     clock, kEpoch);
   EventRing& ring = store.ring();
-  MustAppend(store, MakeEvent("e1"));
-  MustAppend(store, MakeEvent("e2"));
-  MustAppend(store, MakeEvent("e3"));
+  AppendOrDie(store, MakeEvent("e1"));
+  AppendOrDie(store, MakeEvent("e2"));
+  AppendOrDie(store, MakeEvent("e3"));
   clock.Advance(absl::Hours(1));
-  EXPECT_EQ(MustAppend(store, MakeEvent("e1")), 4u);
+  EXPECT_EQ(AppendOrDie(store, MakeEvent("e1")), 4u);
   EXPECT_EQ(ring.GetById("e1")->sequence, 4u);
 }
 
@@ -244,7 +237,7 @@ TEST(EventRingTest, HeldEventIsADuplicateEvenAfterTheWindow) {
   FakeClock clock;
   MemoryStore store({.max_events = 10, .dedup = {.window = absl::Hours(1)}},
                     clock, kEpoch);
-  MustAppend(store, MakeEvent("e1"));
+  AppendOrDie(store, MakeEvent("e1"));
   clock.Advance(absl::Hours(2));
   absl::StatusOr<AppendResult> retry = store.Append(MakeEvent("e1"));
   ASSERT_THAT(retry, IsOk());
@@ -260,7 +253,7 @@ TEST(EventRingTest, HeldEventsAreFoundByIdBeyondTheDedupCount) {
   MemoryStore store({.max_events = 5, .dedup = {.max_ids = 2}}, clock, kEpoch);
   EventRing& ring = store.ring();
   for (int i = 1; i <= 5; ++i) {
-    MustAppend(store, MakeEvent(absl::StrCat("e", i)));
+    AppendOrDie(store, MakeEvent(absl::StrCat("e", i)));
   }
   EXPECT_EQ(ring.GetInfo().dedup_count, 5u);
   for (uint64_t i = 1; i <= 5; ++i) {
@@ -276,12 +269,12 @@ TEST(EventRingTest, HeldEventsAreFoundByIdBeyondTheDedupCount) {
   EXPECT_EQ(ring.GetInfo().head_sequence, 5u);
 
   // e6 evicts e1: no longer pinned, and 5 ids > max_ids, so it goes.
-  MustAppend(store, MakeEvent("e6"));
+  AppendOrDie(store, MakeEvent("e6"));
   EXPECT_EQ(ring.GetById("e1"), nullptr);
   EXPECT_EQ(ring.SequenceOfEventId("e1"), std::nullopt);
   EXPECT_EQ(ring.GetInfo().dedup_count, 5u);
   // A forgotten, evicted id is appended again as a new event.
-  EXPECT_EQ(MustAppend(store, MakeEvent("e1")), 7u);
+  EXPECT_EQ(AppendOrDie(store, MakeEvent("e1")), 7u);
   EXPECT_EQ(ring.GetById("e1")->sequence, 7u);
 }
 
@@ -292,11 +285,11 @@ TEST(EventRingTest, EvictedIdsAreRememberedUpToTheDedupCount) {
   MemoryStore store({.max_events = 3, .dedup = {.max_ids = 4}}, clock, kEpoch);
   EventRing& ring = store.ring();
   for (int i = 1; i <= 4; ++i) {
-    MustAppend(store, MakeEvent(absl::StrCat("e", i)));  // e4 evicts e1
+    AppendOrDie(store, MakeEvent(absl::StrCat("e", i)));  // e4 evicts e1
   }
   EXPECT_EQ(ring.GetById("e1"), nullptr);
   EXPECT_THAT(ring.SequenceOfEventId("e1"), Optional(Eq(1u)));
-  MustAppend(store, MakeEvent("e5"));  // evicts e2; e1 is one too many
+  AppendOrDie(store, MakeEvent("e5"));  // evicts e2; e1 is one too many
   EXPECT_EQ(ring.SequenceOfEventId("e1"), std::nullopt);
   EXPECT_THAT(ring.SequenceOfEventId("e2"), Optional(Eq(2u)));
   absl::StatusOr<AppendResult> retry = store.Append(MakeEvent("e2"));
@@ -313,16 +306,16 @@ TEST(EventRingTest, HeldEventOutlivesTheWindowUntilEvicted) {
   MemoryStore store({.max_events = 2, .dedup = {.window = absl::Hours(1)}},
                     clock, kEpoch);
   EventRing& ring = store.ring();
-  MustAppend(store, MakeEvent("e1"));
+  AppendOrDie(store, MakeEvent("e1"));
   clock.Advance(absl::Hours(3));
   ASSERT_NE(ring.GetById("e1"), nullptr);
   EXPECT_THAT(ring.SequenceOfEventId("e1"), Optional(Eq(1u)));
-  MustAppend(store, MakeEvent("e2"));
+  AppendOrDie(store, MakeEvent("e2"));
   ASSERT_NE(ring.GetById("e1"), nullptr);  // still held: 2 events
-  MustAppend(store, MakeEvent("e3"));      // evicts e1, 3 h old
+  AppendOrDie(store, MakeEvent("e3"));      // evicts e1, 3 h old
   EXPECT_EQ(ring.GetById("e1"), nullptr);
   EXPECT_EQ(ring.SequenceOfEventId("e1"), std::nullopt);
-  EXPECT_EQ(MustAppend(store, MakeEvent("e1")), 4u);
+  EXPECT_EQ(AppendOrDie(store, MakeEvent("e1")), 4u);
 }
 
 TEST(EventRingTest, OversizedRetryOfAHeldEventIsADuplicate) {
@@ -330,7 +323,7 @@ TEST(EventRingTest, OversizedRetryOfAHeldEventIsADuplicate) {
   // larger than the budget is still answered with the first sequence.
   FakeClock clock;
   MemoryStore store({.max_events = 10, .max_bytes = 200}, clock, kEpoch);
-  MustAppend(store, MakeEvent("e1"));
+  AppendOrDie(store, MakeEvent("e1"));
   absl::StatusOr<AppendResult> retry =
       store.Append(MakeEvent("e1", std::string(300, 'x')));
   ASSERT_THAT(retry, IsOk());
@@ -345,7 +338,7 @@ TEST(EventRingTest, ReadReportsMissedEventsAndOldest) {
   MemoryStore store({.max_events = 3}, clock, kEpoch);
   EventRing& ring = store.ring();
   for (int i = 1; i <= 5; ++i)
-    MustAppend(store, MakeEvent(absl::StrCat("e", i)));
+    AppendOrDie(store, MakeEvent(absl::StrCat("e", i)));
 
   EventRing::ReadResult r = ring.Read(0, {});
   EXPECT_EQ(r.missed, 2u);
@@ -382,7 +375,7 @@ TEST(EventRingTest, ReadAtOrPastTheHeadReturnsNothing) {
   EXPECT_EQ(r.head_sequence, 0u);
   EXPECT_EQ(r.oldest_sequence, 1u);
 
-  MustAppend(store, MakeEvent("e1"));
+  AppendOrDie(store, MakeEvent("e1"));
   r = ring.Read(1, {});
   EXPECT_THAT(r.events, IsEmpty());
   EXPECT_EQ(r.position, 1u);
@@ -399,7 +392,7 @@ TEST(EventRingTest, ReadWithFilterAndMaxScanAdvancesPosition) {
   MemoryStore store({}, clock, kEpoch);
   EventRing& ring = store.ring();
   for (int i = 1; i <= 10; ++i) {
-    MustAppend(store,
+    AppendOrDie(store,
                MakeEvent(absl::StrCat("e", i), "{}",
                          i == 10 ? "refund.pending" : "customer.created"));
   }
@@ -430,7 +423,7 @@ TEST(EventRingTest, ReadLimitsByCountAndBytes) {
   MemoryStore store({}, clock, kEpoch);
   EventRing& ring = store.ring();
   for (int i = 1; i <= 5; ++i)
-    MustAppend(store, MakeEvent(absl::StrCat("e", i)));
+    AppendOrDie(store, MakeEvent(absl::StrCat("e", i)));
 
   EventRing::ReadResult r = ring.Read(0, {.max_events = 2});
   EXPECT_THAT(Sequences(r), ElementsAre(1, 2));
@@ -467,10 +460,10 @@ TEST(EventRingTest, FirstSequenceAtOrAfterSearchesLogTime) {
   FakeClock clock;
   MemoryStore store({.max_events = 4}, clock, kEpoch);
   EventRing& ring = store.ring();
-  MustAppend(store, EventReceivedAt("e1", T(0)));
-  MustAppend(store, EventReceivedAt("e2", T(10)));
-  MustAppend(store, EventReceivedAt("e3", T(5)));  // log_time T(10)
-  MustAppend(store, EventReceivedAt("e4", T(20)));
+  AppendOrDie(store, EventReceivedAt("e1", T(0)));
+  AppendOrDie(store, EventReceivedAt("e2", T(10)));
+  AppendOrDie(store, EventReceivedAt("e3", T(5)));  // log_time T(10)
+  AppendOrDie(store, EventReceivedAt("e4", T(20)));
   EXPECT_EQ(ring.Get(3)->log_time, T(10));
   EXPECT_EQ(ring.Get(3)->ToEvent(false).received_at().seconds(),
             absl::ToUnixSeconds(T(5)));
@@ -482,7 +475,7 @@ TEST(EventRingTest, FirstSequenceAtOrAfterSearchesLogTime) {
   EXPECT_EQ(ring.FirstSequenceAtOrAfter(T(11)), 4u);
   EXPECT_EQ(ring.FirstSequenceAtOrAfter(T(21)), 5u);  // head + 1
 
-  MustAppend(store, EventReceivedAt("e5", T(30)));  // evicts e1
+  AppendOrDie(store, EventReceivedAt("e5", T(30)));  // evicts e1
   EXPECT_EQ(ring.FirstSequenceAtOrAfter(T(0)), 2u);
 }
 
@@ -492,7 +485,7 @@ TEST(EventRingTest, LogTimeDefaultsToTheClock) {
   FakeClock clock(T(100));
   MemoryStore store({}, clock, kEpoch);
   EventRing& ring = store.ring();
-  MustAppend(store, MakeEvent("e1"));
+  AppendOrDie(store, MakeEvent("e1"));
   EXPECT_EQ(ring.Get(1)->log_time, T(100));
 }
 
@@ -513,7 +506,7 @@ TEST(EventRingTest, GetInfoDescribesTheRing) {
   EXPECT_EQ(info.dedup_count, 0u);
 
   for (int i = 1; i <= 3; ++i)
-    MustAppend(store, MakeEvent(absl::StrCat("e", i)));
+    AppendOrDie(store, MakeEvent(absl::StrCat("e", i)));
   info = ring.GetInfo();
   EXPECT_EQ(info.oldest_sequence, 2u);
   EXPECT_EQ(info.head_sequence, 3u);
@@ -558,9 +551,9 @@ TEST(EventRingTest, StoredEventRoundTripsWithAndWithoutRawJson) {
   FakeClock clock;
   MemoryStore store({}, clock, kEpoch);
   EventRing& ring = store.ring();
-  MustAppend(store, MakeEvent("e1"));
+  AppendOrDie(store, MakeEvent("e1"));
   const v1::Event input = RichEvent();
-  ASSERT_EQ(MustAppend(store, input), 2u);
+  ASSERT_EQ(AppendOrDie(store, input), 2u);
   const StoredEventPtr stored = ring.Get(2);
   ASSERT_NE(stored, nullptr);
 
@@ -612,7 +605,7 @@ TEST(EventRingTest, StoredEventFieldsViewItsOwnBytesAfterCopyAndMove) {
   {
     MemoryStore store({}, clock, kEpoch);
     EventRing& ring = store.ring();
-    MustAppend(store, RichEvent());
+    AppendOrDie(store, RichEvent());
     const StoredEventPtr stored = ring.Get(1);
     ASSERT_NE(stored, nullptr);
     EXPECT_TRUE(ViewsOwnBytes(*stored, stored->id));
@@ -659,7 +652,7 @@ TEST(EventRingTest, StoredEventWithoutRawJson) {
   EventRing& ring = store.ring();
   v1::Event input = RichEvent();
   input.clear_raw_json();
-  MustAppend(store, input);
+  AppendOrDie(store, input);
   const StoredEventPtr stored = ring.Get(1);
   EXPECT_THAT(stored->RawJsonField(), IsEmpty());
   EXPECT_THAT(stored->RawJson(), IsEmpty());
@@ -679,9 +672,9 @@ TEST(EventRingTest, LargeSequencesAndLargeRawJsonRoundTrip) {
   MemoryStore store({.max_events = 4}, clock, kEpoch);
   EventRing& ring = store.ring();
   for (int i = 1; i < 20'000; ++i)
-    MustAppend(store, MakeEvent(absl::StrCat("e", i)));
+    AppendOrDie(store, MakeEvent(absl::StrCat("e", i)));
   const std::string big(70'000, 'j');
-  ASSERT_EQ(MustAppend(store, MakeEvent("big", big)), 20'000u);
+  ASSERT_EQ(AppendOrDie(store, MakeEvent("big", big)), 20'000u);
   const v1::Event event = ring.Get(20'000)->ToEvent(true);
   EXPECT_EQ(event.sequence(), 20'000u);
   EXPECT_EQ(event.stream_epoch(), kEpoch);
@@ -699,13 +692,13 @@ TEST(EventRingTest, WaitIsWokenByTheNextAppend) {
   std::optional<AppendNotifier::Token> token =
       ring.Wait(0, [&runs] { ++runs; });
   ASSERT_NE(token, std::nullopt);
-  MustAppend(store, MakeEvent("e1"));
+  AppendOrDie(store, MakeEvent("e1"));
   EXPECT_EQ(runs, 1);
   EXPECT_EQ(ring.Wait(0, [] {}), std::nullopt);
   token = ring.Wait(1, [&runs] { ++runs; });
   ASSERT_NE(token, std::nullopt);
   EXPECT_TRUE(ring.CancelWait(*token));
-  MustAppend(store, MakeEvent("e2"));
+  AppendOrDie(store, MakeEvent("e2"));
   EXPECT_EQ(runs, 1);
 }
 
@@ -714,7 +707,7 @@ TEST(EventRingTest, DuplicateDoesNotWakeReaders) {
   FakeClock clock;
   MemoryStore store({}, clock, kEpoch);
   EventRing& ring = store.ring();
-  MustAppend(store, MakeEvent("e1"));
+  AppendOrDie(store, MakeEvent("e1"));
   int runs = 0;
   ASSERT_NE(ring.Wait(1, [&runs] { ++runs; }), std::nullopt);
   ASSERT_THAT(store.Append(MakeEvent("e1")), IsOk());
