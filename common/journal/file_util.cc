@@ -2,12 +2,14 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -50,8 +52,8 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
     return ErrnoStatus(errno, absl::StrCat("stat ", path));
   }
   // st_size is a hint: files in /proc report 0 and still have contents.
-  std::string contents(std::max<size_t>(static_cast<size_t>(st.st_size), 4096),
-                       '\0');
+  // One byte more than it says, so that reaching the end needs no growth.
+  std::string contents(static_cast<size_t>(st.st_size) + 1 + 4096, '\0');
   size_t done = 0;
   for (;;) {
     if (done == contents.size()) contents.resize(contents.size() * 2);
@@ -64,6 +66,43 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
   }
   contents.resize(done);
   return contents;
+}
+
+absl::StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoStatus(errno, absl::StrCat("open ", path));
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) {
+    return ErrnoStatus(errno, absl::StrCat("stat ", path));
+  }
+  MappedFile file;
+  file.size_ = static_cast<size_t>(st.st_size);
+  if (file.size_ == 0) return file;
+  void* data = ::mmap(nullptr, file.size_, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+  if (data == MAP_FAILED) {
+    return ErrnoStatus(errno, absl::StrCat("mmap ", path));
+  }
+  // Read front to back, once.
+  ::madvise(data, file.size_, MADV_SEQUENTIAL);
+  file.data_ = data;
+  return file;
+}
+
+MappedFile::MappedFile(MappedFile&& other) noexcept
+    : data_(std::exchange(other.data_, nullptr)),
+      size_(std::exchange(other.size_, 0)) {}
+
+MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
+  if (this != &other) {
+    if (data_ != nullptr) ::munmap(data_, size_);
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
+
+MappedFile::~MappedFile() {
+  if (data_ != nullptr) ::munmap(data_, size_);
 }
 
 absl::StatusOr<std::vector<std::string>> ListDirectory(const std::string& dir) {

@@ -267,7 +267,8 @@ absl::Status Journal::LoadIdsFile(const std::string& name) {
 absl::Status Journal::LoadSegment(const std::string& name, bool is_last,
                                   uint64_t& previous_last) {
   const std::string path = PathOf(name);
-  ASSIGN_OR_RETURN(std::string bytes, ReadWholeFile(path));
+  ASSIGN_OR_RETURN(MappedFile mapped, MappedFile::Open(path));
+  const absl::string_view bytes = mapped.bytes();
   absl::StatusOr<SegmentScan> scanned = ScanSegment(bytes);
   if (!scanned.ok()) {
     if (absl::IsUnimplemented(scanned.status()) || !options_.repair) {
@@ -343,7 +344,7 @@ absl::Status Journal::LoadSegment(const std::string& name, bool is_last,
           .Add("error", applied.message());
     }
     if (rewrite) {
-      kept.append(bytes, r.offset, r.size);
+      kept.append(bytes.data() + r.offset, r.size);
     }
     last = r.sequence;
     ++recovery_.records;
@@ -367,8 +368,7 @@ absl::Status Journal::LoadSegment(const std::string& name, bool is_last,
       return ErrnoStatus(errno, absl::StrCat("rename ", path));
     }
     RETURN_IF_ERROR(WriteFileAtomically(options_.dir, name, kept));
-    bytes = std::move(kept);
-    cut = bytes.size();
+    cut = kept.size();
   } else if (cut < bytes.size()) {
     // The torn tail of the last segment: never acknowledged.
     const uint64_t dropped = bytes.size() - cut;
@@ -388,7 +388,6 @@ absl::Status Journal::LoadSegment(const std::string& name, bool is_last,
         .Add("detail",
              "a partial or bad record at the end of the last segment: a write "
              "that did not finish, never acknowledged");
-    bytes.resize(cut);
   }
 
   previous_last = std::max(last, scan.header.first_sequence - 1);
@@ -397,7 +396,7 @@ absl::Status Journal::LoadSegment(const std::string& name, bool is_last,
   segments_.push_back({.name = name,
                        .first_sequence = scan.header.first_sequence,
                        .last_sequence = previous_last,
-                       .bytes = bytes.size()});
+                       .bytes = cut});
   return absl::OkStatus();
 }
 
@@ -707,8 +706,8 @@ absl::Status Journal::RunRetention() {
     }
     if (!oldest) break;
     const std::string path = PathOf(oldest->name);
-    ASSIGN_OR_RETURN(std::string bytes, ReadWholeFile(path));
-    ASSIGN_OR_RETURN(SegmentScan scan, ScanSegment(bytes));
+    ASSIGN_OR_RETURN(MappedFile mapped, MappedFile::Open(path));
+    ASSIGN_OR_RETURN(SegmentScan scan, ScanSegment(mapped.bytes()));
     // The ids the dedup index still remembers with this sequence: within
     // the window and not beyond its count.
     std::vector<CarriedId> keep;
@@ -835,6 +834,23 @@ void Journal::Close() {
   }
   segment_fd_.reset();
   lock_fd_.reset();
+  if (was_running) {
+    const uint64_t fsyncs = stats_.fsyncs.load(std::memory_order_relaxed);
+    const uint64_t batches = stats_.batches.load(std::memory_order_relaxed);
+    const uint64_t records =
+        stats_.records_written.load(std::memory_order_relaxed);
+    LogRecord(LogLevel::kInfo, "journal closed")
+        .Add("dir", options_.dir)
+        .Add("clean", !failed)
+        .Add("records_written", records)
+        .Add("batches", batches)
+        .Add("records_per_batch",
+             batches == 0 ? 0.0 : static_cast<double>(records) / batches)
+        .Add("fsyncs", fsyncs)
+        .Add("fsync_us_mean",
+             fsyncs == 0 ? 0 : stats_.fsync_nanos_total.load() / fsyncs / 1000)
+        .Add("fsync_us_max", stats_.fsync_nanos_max.load() / 1000);
+  }
 }
 
 }  // namespace hookstream::journal
