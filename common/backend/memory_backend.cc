@@ -5,7 +5,6 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "common/base/proto_time.h"
 
 namespace hookstream {
 
@@ -16,17 +15,13 @@ MemoryBackend::MemoryBackend(EventRing& ring, const Clock& clock)
       last_log_time_(absl::InfinitePast()) {}
 
 void MemoryBackend::Append(v1::Event event, AppendCallback done) {
-  if (event.id().empty()) {
-    std::move(done)(absl::InvalidArgumentError("event has an empty id"));
+  absl::StatusOr<EncodedEvent> encoded =
+      EncodeForAppend(event, ring_.stream_epoch(), clock_.Now());
+  if (!encoded.ok()) {
+    std::move(done)(encoded.status());
     return;
   }
-  const absl::Time received_at = event.has_received_at()
-                                     ? FromProtoTimestamp(event.received_at())
-                                     : clock_.Now();
-  // Serialization happens before the lock is taken.
-  auto stored = std::make_shared<StoredEvent>();
-  stored->Encode(event, ring_.stream_epoch());
-  std::move(done)(Sequence(std::move(stored), received_at));
+  std::move(done)(Sequence(std::move(encoded->event), encoded->received_at));
 }
 
 absl::StatusOr<AppendResult> MemoryBackend::Sequence(

@@ -16,7 +16,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/base/log.h"
-#include "common/base/proto_time.h"
 #include "common/base/status_macros.h"
 #include "common/journal/ids_file.h"
 #include "common/journal/journal_state.h"
@@ -434,16 +433,15 @@ absl::Status Journal::WriteState(bool clean) {
 }
 
 void Journal::Append(v1::Event event, AppendCallback done) {
-  if (event.id().empty()) {
-    std::move(done)(absl::InvalidArgumentError("event has an empty id"));
+  // Serialization happens before the lock is taken.
+  absl::StatusOr<EncodedEvent> encoded =
+      EncodeForAppend(event, ring_->stream_epoch(), clock_.Now());
+  if (!encoded.ok()) {
+    std::move(done)(encoded.status());
     return;
   }
-  const absl::Time received_at = event.has_received_at()
-                                     ? FromProtoTimestamp(event.received_at())
-                                     : clock_.Now();
-  // Serialization happens before the lock is taken.
-  auto stored = std::make_shared<StoredEvent>();
-  stored->Encode(event, ring_->stream_epoch());
+  std::shared_ptr<StoredEvent> stored = std::move(encoded->event);
+  const absl::Time received_at = encoded->received_at;
 
   std::unique_lock lock(mu_);
   if (state_ != State::kOpen) {

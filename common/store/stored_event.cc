@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/base/proto_time.h"
 #include "google/protobuf/io/coded_stream.h"
 
 namespace hookstream {
@@ -287,6 +288,21 @@ absl::string_view StoredEvent::RawJson() const {
     return {};
   }
   return field.substr(pos, length);
+}
+
+absl::StatusOr<EncodedEvent> EncodeForAppend(v1::Event& event,
+                                             absl::string_view stream_epoch,
+                                             absl::Time now) {
+  if (event.id().empty()) {
+    return absl::InvalidArgumentError("event has an empty id");
+  }
+  EncodedEvent encoded{
+      .event = std::make_shared<StoredEvent>(),
+      .received_at = event.has_received_at()
+                         ? FromProtoTimestamp(event.received_at())
+                         : now};
+  encoded.event->Encode(event, stream_epoch);
+  return encoded;
 }
 
 v1::Event StoredEvent::ToEvent(bool include_raw_json) const {

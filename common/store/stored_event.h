@@ -151,4 +151,16 @@ struct StoredEvent {
 
 using StoredEventPtr = std::shared_ptr<const StoredEvent>;
 
+// What every backend's Append does first, before it takes any lock: refuse
+// an event without an id (INVALID_ARGUMENT), encode it in `stream_epoch`,
+// and take its received_at (or `now` when it has none) as the base of its
+// log time. The caller then sets the sequence and log time.
+struct EncodedEvent {
+  std::shared_ptr<StoredEvent> event;
+  absl::Time received_at;
+};
+absl::StatusOr<EncodedEvent> EncodeForAppend(v1::Event& event,
+                                             absl::string_view stream_epoch,
+                                             absl::Time now);
+
 }  // namespace hookstream
