@@ -5,8 +5,10 @@
 // rich details: when the server ends a stream with OUT_OF_RANGE or
 // FAILED_PRECONDITION it puts a google.rpc.Status carrying a
 // hookstream.v1.Gap in `grpc-status-details-bin` (grpc::Status::
-// error_details()). The Gap travels on as an absl::Status payload under
-// kGapPayloadUrl, so callers that only see absl::Status can still read it.
+// error_details()). The details are decoded with the compiled
+// google.rpc.Status (protos/google/rpc/status.proto), and the Gap travels on
+// as an absl::Status payload under kGapTypeUrl, so callers that only see
+// absl::Status can still read it.
 //
 // Example:
 //   absl::Status s = FromGrpcStatus(reader->Finish());
@@ -24,7 +26,11 @@
 
 namespace hookstream {
 
-inline constexpr absl::string_view kGapPayloadUrl =
+// The type URL of a hookstream.v1.Gap packed in a google.protobuf.Any: what
+// the server writes into the status details ("type.googleapis.com/" + the
+// message's full name, as Any::PackFrom makes it; grpc_status_test checks
+// the two agree). The client owns its copy: it never includes server/.
+inline constexpr absl::string_view kGapTypeUrl =
     "type.googleapis.com/hookstream.v1.Gap";
 
 // The Gap inside a serialized google.rpc.Status, if any.

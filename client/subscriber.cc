@@ -7,10 +7,25 @@
 #include "client/grpc_status.h"
 #include "common/base/log.h"
 #include "google/protobuf/duration.pb.h"
+#include "grpcpp/support/channel_arguments.h"
 #include "grpcpp/support/sync_stream.h"
 
 namespace hookstream {
 namespace {
+
+// gRPC's channel backs off on its own between connection attempts (from 1 s
+// up to 120 s by default) and fails calls at once meanwhile, which would
+// stretch the Subscriber's own backoff; a channel the Subscriber makes
+// retries no slower than the Subscriber does.
+grpc::ChannelArguments ChannelArgs(const Backoff::Options& backoff) {
+  grpc::ChannelArguments args;
+  const int max_ms = static_cast<int>(std::clamp<int64_t>(
+      absl::ToInt64Milliseconds(backoff.max_delay), 100, 120'000));
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, max_ms);
+  return args;
+}
 
 google::protobuf::Duration ToProtoDuration(absl::Duration d) {
   google::protobuf::Duration out;
@@ -27,10 +42,13 @@ Subscriber::Subscriber(std::shared_ptr<grpc::Channel> channel,
     : Subscriber(ChannelFactory([channel] { return channel; }),
                  std::move(options)) {}
 
+Subscriber::Subscriber(SubscriberOptions options)
+    : Subscriber(ChannelFactory(), std::move(options)) {}
+
 Subscriber::Subscriber(ChannelFactory channel_factory,
                        SubscriberOptions options)
-    : channel_factory_(std::move(channel_factory)),
-      options_(std::move(options)),
+    : options_(std::move(options)),
+      channel_factory_(std::move(channel_factory)),
       clock_(options_.clock != nullptr ? *options_.clock : RealClock()),
       backoff_(options_.backoff, clock_, options_.random),
       liveness_timeout_(options_.liveness_timeout > absl::ZeroDuration()
@@ -45,6 +63,15 @@ Subscriber::Subscriber(ChannelFactory channel_factory,
     cursor_ = options_.start.sequence;
     absl::MutexLock lock(&mu_);
     consumer_position_ = {epoch_, cursor_};
+  }
+  if (!channel_factory_) {
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+        CreateChannel(options_.connection, ChannelArgs(options_.backoff));
+    if (channel.ok()) {
+      channel_factory_ = [channel = *std::move(channel)] { return channel; };
+    } else {
+      channel_error_ = channel.status();
+    }
   }
   worker_ = std::thread([this] { Work(); });
   if (liveness_timeout_ != absl::InfiniteDuration()) {
@@ -66,9 +93,10 @@ void Subscriber::Stop() {
 }
 
 void Subscriber::Watch() {
-  // Checking a few times per timeout bounds how late a stall is noticed.
-  const absl::Duration period =
-      std::max(liveness_timeout_ / 4, absl::Milliseconds(10));
+  // Checking a few times per timeout bounds how late a stall is noticed; at
+  // least once a second, so an injected clock that jumps is noticed too.
+  const absl::Duration period = std::clamp(
+      liveness_timeout_ / 4, absl::Milliseconds(10), absl::Seconds(1));
   absl::MutexLock lock(&mu_);
   while (!stopping_ && !done_) {
     const auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -77,7 +105,7 @@ void Subscriber::Watch() {
     mu_.AwaitWithTimeout(absl::Condition(&stop), period);
     if (stopping_ || done_) break;
     if (current_context_ != nullptr && !waiting_on_consumer_ && !stalled_ &&
-        absl::Now() - last_activity_ > liveness_timeout_) {
+        clock_.Now() - last_activity_ > liveness_timeout_) {
       stalled_ = true;
       current_context_->TryCancel();
     }
@@ -126,27 +154,49 @@ bool Subscriber::Retryable(const absl::Status& status) const {
   }
 }
 
+void Subscriber::Notify(const ConnectionEvent& event) const {
+  if (options_.on_connection) options_.on_connection(event);
+}
+
 void Subscriber::Work() {
+  if (!channel_error_.ok()) {
+    Finish(channel_error_);
+    return;
+  }
   int failed_attempts = 0;
+  bool resumed = false;
+  std::string followed_epoch;
   for (;;) {
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) break;
     }
     std::shared_ptr<grpc::Channel> channel = channel_factory_();
-    bool got_message = false;
-    absl::Status status = absl::UnavailableError("no channel");
+    StreamOutcome outcome;
+    outcome.status = absl::UnavailableError("no channel");
     if (channel != nullptr) {
       std::unique_ptr<v1::EventStream::Stub> stub =
           v1::EventStream::NewStub(channel);
-      status = RunStream(*stub, got_message);
+      outcome = RunStream(*stub, resumed);
     }
+    resumed = resumed || outcome.got_message;
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) break;
     }
+    const absl::Status& status = outcome.status;
     if (std::optional<v1::Gap> gap = GapFromStatus(status)) {
-      // The gap contract's terminal form (GAP_POLICY_FAIL): report, then end.
+      // The gap contract's terminal form (GAP_POLICY_FAIL): report, then end
+      // — or, for an epoch change the caller follows, go on in the new
+      // epoch from its oldest event (once per epoch: a server that refused
+      // its own epoch would otherwise be asked in a loop).
+      if (options_.follow_epoch_changes &&
+          gap->reason() == v1::GAP_REASON_EPOCH_CHANGED &&
+          gap->stream_epoch() != followed_epoch) {
+        followed_epoch = gap->stream_epoch();
+        HandleGap(*gap);
+        continue;
+      }
       Item item;
       item.delivery.kind = Delivery::Kind::kGap;
       item.delivery.gap = *gap;
@@ -158,7 +208,13 @@ void Subscriber::Work() {
       Finish(status);
       return;
     }
-    if (got_message) {
+    // A heartbeat alone proves little: a server (or proxy) that fails every
+    // stream right after it must not reset the backoff.
+    const bool healthy =
+        outcome.delivered_event ||
+        (outcome.got_message &&
+         clock_.Now() - outcome.first_message >= options_.healthy_after);
+    if (healthy) {
       backoff_.Reset();
       failed_attempts = 0;
     }
@@ -172,7 +228,15 @@ void Subscriber::Work() {
       return;
     }
     const absl::Duration delay = backoff_.NextDelay();
-    LogRecord(LogLevel::kInfo, "subscriber reconnecting")
+    ConnectionEvent lost;
+    lost.kind = ConnectionEvent::Kind::kDisconnected;
+    lost.status = status;
+    lost.retry_in = delay;
+    lost.failed_attempts = failed_attempts;
+    Notify(lost);
+    // A caller that reports connection events says so itself.
+    LogRecord(options_.on_connection ? LogLevel::kDebug : LogLevel::kInfo,
+              "subscriber reconnecting")
         .Add("status", status.ToString())
         .Add("after_sequence", cursor_)
         .Add("stream_epoch", epoch_)
@@ -185,14 +249,19 @@ void Subscriber::Work() {
   Finish(absl::CancelledError("subscriber stopped"));
 }
 
-absl::Status Subscriber::RunStream(v1::EventStream::Stub& stub,
-                                   bool& got_message) {
+Subscriber::StreamOutcome Subscriber::RunStream(v1::EventStream::Stub& stub,
+                                                bool resumed) {
+  StreamOutcome outcome;
   grpc::ClientContext context;
+  AddCallCredentials(options_.connection, context);
   {
     absl::MutexLock lock(&mu_);
-    if (stopping_) return absl::CancelledError("subscriber stopped");
+    if (stopping_) {
+      outcome.status = absl::CancelledError("subscriber stopped");
+      return outcome;
+    }
     current_context_ = &context;
-    last_activity_ = absl::Now();
+    last_activity_ = clock_.Now();
     stalled_ = false;
   }
   const v1::SubscribeRequest request = BuildRequest();
@@ -201,36 +270,49 @@ absl::Status Subscriber::RunStream(v1::EventStream::Stub& stub,
   v1::SubscribeResponse response;
   bool pushing = true;
   while (pushing && reader->Read(&response)) {
-    got_message = true;
+    if (!outcome.got_message) {
+      outcome.got_message = true;
+      outcome.first_message = clock_.Now();
+      if (response.has_heartbeat()) {
+        ConnectionEvent connected;
+        connected.kind = ConnectionEvent::Kind::kConnected;
+        connected.heartbeat = response.heartbeat();
+        connected.resumed = resumed;
+        Notify(connected);
+      }
+    }
     switch (response.message_case()) {
       case v1::SubscribeResponse::kHeartbeat:
         HandleHeartbeat(response.heartbeat());
         break;
       case v1::SubscribeResponse::kEvents:
         for (v1::Event& event : *response.mutable_events()->mutable_events()) {
-          HandleEvent(std::move(event));
+          if (HandleEvent(std::move(event))) outcome.delivered_event = true;
         }
         break;
       case v1::SubscribeResponse::kGap:
         HandleGap(response.gap());
+        outcome.delivered_event = true;
         break;
       case v1::SubscribeResponse::MESSAGE_NOT_SET:
         break;
     }
     absl::MutexLock lock(&mu_);
     pushing = !stopping_;
-    last_activity_ = absl::Now();
+    last_activity_ = clock_.Now();
   }
   if (!pushing) context.TryCancel();
   const grpc::Status status = reader->Finish();
   absl::MutexLock lock(&mu_);
   current_context_ = nullptr;
   if (stalled_) {
-    return absl::UnavailableError(
+    outcome.status = absl::UnavailableError(
         absl::StrCat("no message from the server for ",
                      absl::FormatDuration(liveness_timeout_)));
+  } else {
+    outcome.status = FromGrpcStatus(status);
   }
-  return FromGrpcStatus(status);
+  return outcome;
 }
 
 void Subscriber::HandleHeartbeat(const v1::Heartbeat& heartbeat) {
@@ -251,7 +333,7 @@ void Subscriber::HandleHeartbeat(const v1::Heartbeat& heartbeat) {
   Push(std::move(item));
 }
 
-void Subscriber::HandleEvent(v1::Event event) {
+bool Subscriber::HandleEvent(v1::Event event) {
   if (have_position_ && !epoch_.empty() && event.stream_epoch() != epoch_) {
     // Only a server bug could send another epoch's event without a Gap
     // first; never let a silent epoch switch through.
@@ -267,7 +349,7 @@ void Subscriber::HandleEvent(v1::Event event) {
     LogRecord(LogLevel::kWarning, "subscriber dropped a repeated event")
         .Add("sequence", event.sequence())
         .Add("position", cursor_);
-    return;
+    return false;
   }
   have_position_ = true;
   epoch_ = event.stream_epoch();
@@ -275,7 +357,7 @@ void Subscriber::HandleEvent(v1::Event event) {
   Item item;
   item.delivery.kind = Delivery::Kind::kEvent;
   item.delivery.event = std::move(event);
-  Push(std::move(item));
+  return Push(std::move(item));
 }
 
 void Subscriber::HandleGap(const v1::Gap& gap) {
@@ -297,7 +379,7 @@ bool Subscriber::Push(Item item) {
     waiting_on_consumer_ = true;
     mu_.Await(absl::Condition(&room_or_stopping));
     waiting_on_consumer_ = false;
-    last_activity_ = absl::Now();
+    last_activity_ = clock_.Now();
   }
   if (stopping_) return false;
   queue_.push_back(std::move(item));

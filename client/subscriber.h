@@ -19,8 +19,17 @@
 //   FAILED_PRECONDITION; GapFromStatus() reads the Gap back from it).
 // - GAP_POLICY_RESUME_FROM_OLDEST: the Gap is delivered and delivery goes on
 //   from the oldest held event (of the new epoch, after a restart).
+// With `follow_epoch_changes`, an epoch change under GAP_POLICY_FAIL is
+// delivered as a Gap and the subscription goes on from the new epoch's
+// oldest event instead of ending (what a tail-like consumer wants).
 // Other errors (INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED, …) end the
 // subscription with that status.
+//
+// Backoff: the delay grows with each attempt that did not get anywhere, and
+// starts over only once a stream has delivered an event or stayed open for
+// `healthy_after`, so a server that fails every stream right after its first
+// heartbeat is retried ever more slowly, not in a tight loop.
+// `max_reconnect_attempts` counts such attempts in a row.
 //
 // Two ways to consume, pick one per Subscriber:
 //   // Pull:
@@ -39,6 +48,12 @@
 //
 // To resume in a later process, persist position() and start from
 // StartPosition::AfterSequence(p.sequence, p.stream_epoch).
+//
+// Connecting: give a channel (or a ChannelFactory), or let the Subscriber
+// make one from `options.connection` (target, TLS, client certificate,
+// bearer token; see connection.h). The bearer token is sent with every
+// Subscribe either way. `on_connection` reports each stream's start (its
+// first heartbeat) and end, for a "connected" / "connection lost" line.
 //
 // Liveness: the server promises a heartbeat at least every
 // `heartbeat_interval`, so a stream silent for `liveness_timeout` while the
@@ -67,6 +82,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "client/backoff.h"
+#include "client/connection.h"
 #include "client/start_position.h"
 #include "common/base/clock.h"
 #include "grpcpp/channel.h"
@@ -80,31 +96,70 @@ namespace hookstream {
 // reconnect backoff, see GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS).
 using ChannelFactory = std::function<std::shared_ptr<grpc::Channel>()>;
 
+// A stream started or ended (SubscriberOptions::on_connection).
+struct ConnectionEvent {
+  enum class Kind {
+    // A stream got its first message (a heartbeat).
+    kConnected,
+    // A stream ended with a status the Subscriber retries; it tries again
+    // after `retry_in`.
+    kDisconnected,
+  };
+  Kind kind = Kind::kConnected;
+  // kConnected: the first heartbeat (epoch, head, oldest, the position the
+  // stream starts after).
+  v1::Heartbeat heartbeat;
+  // kConnected: a stream came before this one (this is a reconnect).
+  bool resumed = false;
+  // kDisconnected: why, and how long until the next attempt.
+  absl::Status status;
+  absl::Duration retry_in;
+  // kDisconnected: attempts in a row that did not get a healthy stream
+  // (1 for the first failure after a healthy stream).
+  int failed_attempts = 0;
+};
+
 struct SubscriberOptions {
-  // Where the first subscription starts; reconnects resume after position().
+  // Where to connect when no channel is given (Subscriber(options)); its
+  // bearer token is sent with every Subscribe in any case.
   // `= {}` on members without a default value keeps designated
   // initializers that omit them free of GCC's missing-initializer warning.
+  ConnectionOptions connection = {};
+  // Where the first subscription starts; reconnects resume after position().
   StartPosition start = {};
   v1::EventFilter filter = {};
   bool include_raw_json = false;
   // Asked of the server; >= 1 s.
   absl::Duration heartbeat_interval = absl::Seconds(15);
   v1::GapPolicy gap_policy = v1::GAP_POLICY_FAIL;
+  // Under GAP_POLICY_FAIL: an epoch change (the server restarted with a new
+  // stream) is delivered as a Gap and delivery goes on from the new epoch's
+  // oldest event, instead of ending the subscription.
+  bool follow_epoch_changes = false;
   Backoff::Options backoff = {};
+  // A stream that delivered no event counts as healthy (the backoff starts
+  // over) once it has stayed open this long.
+  absl::Duration healthy_after = absl::Seconds(10);
   // A stream that sends nothing (not even a heartbeat) for this long while
   // the subscriber is reading is taken for dead (e.g. a silently dropped
   // TCP connection): it is cancelled and resumed like UNAVAILABLE.
   // Zero: 3 × heartbeat_interval + 5 s. InfiniteDuration(): never.
   absl::Duration liveness_timeout = absl::ZeroDuration();
-  // Consecutive failed attempts (no message received) after which the
-  // subscription ends with the last status. 0: retry forever.
+  // Attempts in a row that did not get a healthy stream (no event delivered,
+  // open less than `healthy_after`) after which the subscription ends with
+  // the last status (UNAVAILABLE, "gave up after N reconnect attempts").
+  // 0: retry forever.
   int max_reconnect_attempts = 0;
   // Deliveries queued ahead of the consumer before the worker stops reading.
   size_t max_buffered = 1024;
-  // For the backoff. nullptr: RealClock(). Must outlive the Subscriber.
+  // For the backoff, `healthy_after` and the liveness check. nullptr:
+  // RealClock(). Must outlive the Subscriber.
   const Clock* clock = nullptr;
   // For the backoff's jitter. Empty: a seeded generator.
   Backoff::RandomSource random = {};
+  // Called on the Subscriber's worker thread when a stream starts or ends
+  // (see ConnectionEvent). Keep it short; it must not call Next() or Run().
+  std::function<void(const ConnectionEvent&)> on_connection = {};
 };
 
 // One thing the subscription hands to its consumer.
@@ -145,6 +200,10 @@ class Subscriber {
  public:
   Subscriber(std::shared_ptr<grpc::Channel> channel, SubscriberOptions options);
   Subscriber(ChannelFactory channel_factory, SubscriberOptions options);
+  // Connects as `options.connection` says. If that fails (an unreadable
+  // certificate, a token that would travel in clear text), the subscription
+  // ends at once with the reason (Next() and Run() return it).
+  explicit Subscriber(SubscriberOptions options);
   ~Subscriber();
 
   Subscriber(const Subscriber&) = delete;
@@ -187,19 +246,31 @@ class Subscriber {
 
   void Work();
   void Watch();
-  // One stream, from start to Finish. Returns its final status.
-  absl::Status RunStream(v1::EventStream::Stub& stub, bool& got_message);
+  // What one stream achieved.
+  struct StreamOutcome {
+    absl::Status status;
+    bool got_message = false;
+    bool delivered_event = false;
+    // When its first message arrived.
+    absl::Time first_message;
+  };
+  // One stream, from start to Finish.
+  StreamOutcome RunStream(v1::EventStream::Stub& stub, bool resumed);
+  void Notify(const ConnectionEvent& event) const;
   v1::SubscribeRequest BuildRequest() const;
   // Worker side: queues `item`, waiting for room. False when stopping.
   bool Push(Item item);
   void HandleHeartbeat(const v1::Heartbeat& heartbeat);
-  void HandleEvent(v1::Event event);
+  // False when the event was dropped (a repeat) or the Subscriber stops.
+  bool HandleEvent(v1::Event event);
   void HandleGap(const v1::Gap& gap);
   void Finish(absl::Status status);
   bool Retryable(const absl::Status& status) const;
 
-  const ChannelFactory channel_factory_;
   const SubscriberOptions options_;
+  ChannelFactory channel_factory_;
+  // Why no channel could be made (Subscriber(options) only).
+  absl::Status channel_error_;
   const Clock& clock_;
 
   // Worker-only state: the resume cursor (what the worker has received).

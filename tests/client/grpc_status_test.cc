@@ -5,13 +5,16 @@
 #include "google/protobuf/any.pb.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 
 namespace hookstream {
 namespace {
 
 // Builds a serialized google.rpc.Status {code, message, details} the way a
-// server puts it in grpc-status-details-bin.
+// server puts it in grpc-status-details-bin, byte by byte from the wire
+// format (independent of the compiled google/rpc/status.proto, so a copy
+// that drifted from the real message would fail here).
 std::string RpcStatusBytes(int code, const std::string& message,
                            const std::vector<google::protobuf::Any>& details) {
   std::string out;
@@ -73,6 +76,37 @@ TEST(GrpcStatusTest, NoGapWithoutOne) {
   EXPECT_FALSE(GapFromStatusDetails(RpcStatusBytes(5, "x", {})).has_value());
   EXPECT_FALSE(GapFromStatusDetails("\xff\xff\xff garbage").has_value());
   EXPECT_TRUE(FromGrpcStatus(grpc::Status::OK).ok());
+}
+
+// Verifies the client's Gap type URL is the one Any::PackFrom writes for the
+// compiled hookstream.v1.Gap (the server packs it that way).
+TEST(GrpcStatusTest, GapTypeUrlIsTheMessagesFullName) {
+  google::protobuf::Any any;
+  any.PackFrom(SampleGap());
+  EXPECT_EQ(any.type_url(), kGapTypeUrl);
+  EXPECT_EQ(kGapTypeUrl,
+            "type.googleapis.com/" + v1::Gap::descriptor()->full_name());
+}
+
+// Verifies a status built with the compiled google.rpc.Status decodes, and
+// an Any of another type under a Gap-like name is not taken for a Gap.
+TEST(GrpcStatusTest, DecodesTheCompiledRpcStatus) {
+  google::rpc::Status rpc_status;
+  rpc_status.set_code(9);
+  rpc_status.set_message("epoch changed");
+  v1::Gap gap = SampleGap();
+  gap.set_reason(v1::GAP_REASON_EPOCH_CHANGED);
+  rpc_status.add_details()->PackFrom(gap);
+  const std::optional<v1::Gap> decoded =
+      GapFromStatusDetails(rpc_status.SerializeAsString());
+  ASSERT_TRUE(decoded.has_value());
+  EXPECT_EQ(decoded->reason(), v1::GAP_REASON_EPOCH_CHANGED);
+
+  google::rpc::Status impostor;
+  google::protobuf::Any* detail = impostor.add_details();
+  detail->set_type_url("type.googleapis.com/hookstream.v1.Heartbeat");
+  detail->set_value(gap.SerializeAsString());
+  EXPECT_FALSE(GapFromStatusDetails(impostor.SerializeAsString()).has_value());
 }
 
 }  // namespace

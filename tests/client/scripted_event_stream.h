@@ -3,17 +3,20 @@
 // cancelled) and record the request they got. It tests what the Subscriber
 // sends and how it reacts to exact server behaviour; the real server's
 // behaviour is tested against DistributionServer in subscriber_test.cc.
+// It also records each call's `authorization` metadata and, given server
+// credentials, serves over TLS (the client's TLS and token options).
 #pragma once
 
 #include <deque>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "google/protobuf/any.pb.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/rpc/status.pb.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
@@ -29,12 +32,16 @@ class ScriptedEventStream final : public v1::EventStream::Service {
     grpc::Status status;
     // Send the messages, then send nothing until the client cancels.
     bool then_hang = false;
+    // Send the messages, then wait (at most 30 s) until this is notified
+    // before ending with `status`. Not owned.
+    absl::Notification* release = nullptr;
   };
 
-  ScriptedEventStream() {
+  explicit ScriptedEventStream(
+      std::shared_ptr<grpc::ServerCredentials> credentials =
+          grpc::InsecureServerCredentials()) {
     grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                             &port_);
+    builder.AddListeningPort("127.0.0.1:0", std::move(credentials), &port_);
     builder.RegisterService(this);
     server_ = builder.BuildAndStart();
   }
@@ -59,6 +66,13 @@ class ScriptedEventStream final : public v1::EventStream::Service {
     return requests_;
   }
 
+  // The `authorization` metadata of each Subscribe call so far ("" when the
+  // call had none), in call order.
+  std::vector<std::string> Authorizations() {
+    absl::MutexLock lock(&mu_);
+    return authorizations_;
+  }
+
   grpc::Status Subscribe(
       grpc::ServerContext* context, const v1::SubscribeRequest* request,
       grpc::ServerWriter<v1::SubscribeResponse>* writer) override {
@@ -66,6 +80,12 @@ class ScriptedEventStream final : public v1::EventStream::Service {
     {
       absl::MutexLock lock(&mu_);
       requests_.push_back(*request);
+      const auto& metadata = context->client_metadata();
+      const auto auth = metadata.find("authorization");
+      authorizations_.push_back(
+          auth == metadata.end()
+              ? ""
+              : std::string(auth->second.data(), auth->second.size()));
       if (scripts_.empty()) {
         return grpc::Status(grpc::StatusCode::UNAVAILABLE, "no script left");
       }
@@ -79,6 +99,9 @@ class ScriptedEventStream final : public v1::EventStream::Service {
       }
       return grpc::Status::CANCELLED;
     }
+    if (script.release != nullptr) {
+      script.release->WaitForNotificationWithTimeout(absl::Seconds(30));
+    }
     return script.status;
   }
 
@@ -88,6 +111,7 @@ class ScriptedEventStream final : public v1::EventStream::Service {
   absl::Mutex mu_;
   std::deque<Script> scripts_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::SubscribeRequest> requests_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> authorizations_ ABSL_GUARDED_BY(mu_);
 };
 
 // A script that sends `messages` then ends the stream with `status`.
@@ -96,6 +120,16 @@ inline ScriptedEventStream::Script EndWith(
   ScriptedEventStream::Script script;
   script.messages = std::move(messages);
   script.status = std::move(status);
+  return script;
+}
+
+// A script that sends `messages`, waits for `release`, then ends with
+// `status`.
+inline ScriptedEventStream::Script EndWhenReleased(
+    absl::Notification& release, grpc::Status status,
+    std::vector<v1::SubscribeResponse> messages) {
+  ScriptedEventStream::Script script = EndWith(std::move(status), messages);
+  script.release = &release;
   return script;
 }
 
@@ -112,23 +146,11 @@ inline ScriptedEventStream::Script Hang(
 // server puts it in grpc-status-details-bin.
 inline std::string RpcStatusWithGap(int code, const std::string& message,
                                     const v1::Gap& gap) {
-  google::protobuf::Any any;
-  any.PackFrom(gap);
-  const std::string detail = any.SerializeAsString();
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.WriteTag((1 << 3) | 0);
-    coded.WriteVarint32(static_cast<uint32_t>(code));
-    coded.WriteTag((2 << 3) | 2);
-    coded.WriteVarint32(static_cast<uint32_t>(message.size()));
-    coded.WriteString(message);
-    coded.WriteTag((3 << 3) | 2);
-    coded.WriteVarint32(static_cast<uint32_t>(detail.size()));
-    coded.WriteString(detail);
-  }
-  return out;
+  google::rpc::Status status;
+  status.set_code(code);
+  status.set_message(message);
+  status.add_details()->PackFrom(gap);
+  return status.SerializeAsString();
 }
 
 inline v1::SubscribeResponse HeartbeatMessage(const std::string& epoch,

@@ -1,0 +1,161 @@
+#include "client/connection.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "absl/algorithm/container.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+
+namespace hookstream {
+namespace {
+
+absl::StatusOr<std::string> ReadPem(absl::string_view what,
+                                    const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("cannot read ", what, " ", path));
+  }
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// getenv: clients read the environment once, before starting threads.
+std::string Env(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? "" : value;
+}
+
+}  // namespace
+
+absl::StatusOr<ConnectionOptions> ConnectionOptionsFromEnvironment(
+    ConnectionOptions defaults) {
+  ConnectionOptions o = std::move(defaults);
+  if (std::string v = Env("HOOKSTREAM_TARGET"); !v.empty()) o.target = v;
+  if (std::string v = absl::AsciiStrToLower(Env("HOOKSTREAM_TLS"));
+      !v.empty()) {
+    if (v == "1" || v == "true" || v == "yes") {
+      o.tls = true;
+    } else if (v == "0" || v == "false" || v == "no") {
+      o.tls = false;
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "HOOKSTREAM_TLS: want 1/true/yes or 0/false/no, not '", v, "'"));
+    }
+  }
+  if (std::string v = Env("HOOKSTREAM_CACERT"); !v.empty()) o.ca_file = v;
+  if (std::string v = Env("HOOKSTREAM_CERT"); !v.empty()) o.cert_file = v;
+  if (std::string v = Env("HOOKSTREAM_KEY"); !v.empty()) o.key_file = v;
+  if (std::string v = Env("HOOKSTREAM_TOKEN"); !v.empty()) o.token = v;
+  return o;
+}
+
+std::string TargetHost(absl::string_view target) {
+  // gRPC URIs: dns:///host:port, dns://authority/host:port, ipv4:, ipv6:.
+  if (const size_t scheme = target.find(':');
+      scheme != absl::string_view::npos && !absl::StartsWith(target, "[") &&
+      absl::StartsWith(target.substr(scheme), "://")) {
+    target = target.substr(scheme + 3);
+    target = target.substr(target.find('/') + 1);  // npos + 1 == 0
+  } else {
+    for (absl::string_view prefix : {"ipv4:", "ipv6:"}) {
+      if (absl::ConsumePrefix(&target, prefix)) break;
+    }
+  }
+  if (absl::ConsumePrefix(&target, "[")) {
+    return std::string(target.substr(0, target.find(']')));
+  }
+  const size_t colon = target.rfind(':');
+  // More than one colon without brackets: a bare IPv6 address.
+  if (colon != absl::string_view::npos && target.find(':') == colon) {
+    return std::string(target.substr(0, colon));
+  }
+  return std::string(target);
+}
+
+bool IsLoopbackTarget(absl::string_view target) {
+  const std::string host = absl::AsciiStrToLower(TargetHost(target));
+  if (host == "localhost" || host == "::1") return true;
+  // 127.0.0.0/8 as an IP literal only: "127.example.com" is a DNS name.
+  std::vector<absl::string_view> parts = absl::StrSplit(host, '.');
+  if (parts.size() != 4 || parts[0] != "127") return false;
+  for (absl::string_view p : parts) {
+    int octet = 0;
+    if (p.empty() || !absl::c_all_of(p, absl::ascii_isdigit) ||
+        !absl::SimpleAtoi(p, &octet) || octet > 255) {
+      return false;
+    }
+  }
+  return true;
+}
+
+absl::Status Validate(const ConnectionOptions& o) {
+  if (o.target.empty()) return absl::InvalidArgumentError("empty target");
+  if (o.cert_file.empty() != o.key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "a client certificate needs its key: give both --cert and --key "
+        "(HOOKSTREAM_CERT and HOOKSTREAM_KEY)");
+  }
+  if (!o.token.empty() && !o.UsesTls() && !IsLoopbackTarget(o.target)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "refusing to send the bearer token in clear text to ", o.target,
+        ": use --tls (HOOKSTREAM_TLS=1); plaintext is for loopback only"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(
+    const ConnectionOptions& o, const grpc::ChannelArguments& args) {
+  if (absl::Status s = Validate(o); !s.ok()) return s;
+  if (!o.UsesTls()) {
+    return grpc::CreateCustomChannel(o.target,
+                                     grpc::InsecureChannelCredentials(), args);
+  }
+  grpc::SslCredentialsOptions ssl;
+  if (!o.ca_file.empty()) {
+    absl::StatusOr<std::string> pem = ReadPem("CA file", o.ca_file);
+    if (!pem.ok()) return pem.status();
+    ssl.pem_root_certs = *std::move(pem);
+  }
+  if (!o.cert_file.empty()) {
+    absl::StatusOr<std::string> cert = ReadPem("certificate", o.cert_file);
+    if (!cert.ok()) return cert.status();
+    absl::StatusOr<std::string> key = ReadPem("key", o.key_file);
+    if (!key.ok()) return key.status();
+    ssl.pem_cert_chain = *std::move(cert);
+    ssl.pem_private_key = *std::move(key);
+  }
+  grpc::ChannelArguments channel_args = args;
+  if (!o.tls_server_name.empty()) {
+    channel_args.SetSslTargetNameOverride(o.tls_server_name);
+  }
+  return grpc::CreateCustomChannel(o.target, grpc::SslCredentials(ssl),
+                                   channel_args);
+}
+
+void AddCallCredentials(const ConnectionOptions& o,
+                        grpc::ClientContext& context) {
+  if (!o.token.empty()) {
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", o.token));
+  }
+}
+
+std::string Describe(const ConnectionOptions& o) {
+  std::vector<std::string> what;
+  what.push_back(o.UsesTls() ? "TLS" : "plaintext");
+  if (!o.cert_file.empty()) what.push_back("client certificate");
+  if (!o.token.empty()) what.push_back("token");
+  return absl::StrCat(o.target, " (", absl::StrJoin(what, ", "), ")");
+}
+
+}  // namespace hookstream
