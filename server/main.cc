@@ -17,6 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/base/clock.h"
+#include "common/base/flag_help.h"
 #include "common/base/log.h"
 #include "server/server.h"
 #include "server/server_config.h"
@@ -153,10 +154,17 @@ bool WriteReadyFile(const std::string& path, const Server& server) {
   return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
+constexpr char kUsage[] =
+    "hookstream-server: GETTRX One webhooks in over HTTPS, a resumable "
+    "gRPC event stream out.";
+
 int Run(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "hookstream-server: GETTRX One webhooks in over HTTPS, a resumable "
-      "gRPC event stream out.");
+  if (AsksForHelp(argc, argv)) {
+    std::cout << kUsage << "\n\nUsage: hookstream-server [flags]\n\nFlags:\n"
+              << FormatFlags(FlagsDefinedIn("server/main.cc"));
+    return 0;
+  }
+  absl::SetProgramUsageMessage(kUsage);
   // Debian's Abseil runs absl::Mutex with deadlock detection (a lock graph
   // updated on every acquisition, in gRPC's mutexes too): ~19% of server CPU
   // with 10,000 streams. Our lock order is fixed by design and covered by

@@ -2,9 +2,10 @@
 // File: outcomes.h
 // -----------------------------------------------------------------------------
 // Every way an ingress request can end, declared once. Each outcome maps to
-// one row: the HTTP status sent, the short error code put in the body (never
-// the reason: that goes to the log), the metric/log label, and whether the
-// connection is closed after the answer. Adding a case is one enum value and
+// one row: the HTTP status sent, the short error code put in the body, the
+// metric/log label (also the body's machine-readable `reason`; the
+// free-text detail goes only to the log), and whether the connection is
+// closed after the answer. Adding a case is one enum value and
 // one row in outcomes.cc.
 //
 // Example:
@@ -53,7 +54,7 @@ struct OutcomeInfo {
   int http_status;
   // The body's `error` value; empty for 2xx.
   absl::string_view error_code;
-  // The log `reason` and the metric label.
+  // The log `reason`, the metric label, and the body's `reason`.
   absl::string_view label;
   // Close the connection after answering (the request's body may be unread,
   // or the client is misbehaving).

@@ -61,7 +61,11 @@ WebhookResponse MakeErrorResponse(Outcome outcome, std::string request_id,
   response.request_id = std::move(request_id);
   response.detail = std::move(detail);
   if (!row.error_code.empty()) {
-    response.body = absl::StrCat(R"({"error":")", row.error_code, R"("})");
+    // The reason is the outcome's fixed label (never the free-text detail,
+    // which may quote the request): a sender or `hookstream send` can tell
+    // a bad signature from a stale timestamp without the server's log.
+    response.body = absl::StrCat(R"({"error":")", row.error_code,
+                                 R"(","reason":")", row.label, R"("})");
   }
   if (outcome == Outcome::kMethodNotAllowed) {
     response.headers.push_back({"allow", "POST"});

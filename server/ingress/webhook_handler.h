@@ -96,7 +96,9 @@ struct WebhookResponse {
 };
 
 // The answer for an outcome that needs no event: status, body
-// {"error":"<code>"}, Allow / Retry-After where the row needs them.
+// {"error":"<code>","reason":"<label>"} (the outcome row's code and label;
+// never `detail`, which only goes to the log), Allow / Retry-After where the
+// row needs them.
 WebhookResponse MakeErrorResponse(Outcome outcome, std::string request_id,
                                   std::string detail = "");
 

@@ -148,7 +148,9 @@ class IngressServerTest : public ::testing::Test {
                           absl::string_view code) {
     ASSERT_EQ(r.code, CURLE_OK) << r.error;
     EXPECT_EQ(r.status, status) << r.body;
-    EXPECT_EQ(r.body, absl::StrCat(R"({"error":")", code, R"("})"));
+    // The reason (the outcome's label) follows the code.
+    EXPECT_THAT(r.body, ::testing::StartsWith(absl::StrCat(
+                            R"({"error":")", code, R"(","reason":")")));
     EXPECT_FALSE(r.header("x-request-id").empty());
   }
 
@@ -330,7 +332,8 @@ TEST_F(IngressServerTest, LengthRequired) {
     std::optional<RawResponse> r = raw->ReadResponse();
     ASSERT_TRUE(r.has_value());
     EXPECT_EQ(r->status, 411);
-    EXPECT_EQ(r->body, R"({"error":"length_required"})");
+    EXPECT_EQ(r->body,
+              R"({"error":"length_required","reason":"length_required"})");
     EXPECT_FALSE(r->headers["x-request-id"].empty());
     EXPECT_TRUE(raw->WaitForClose());
   }
@@ -430,7 +433,7 @@ TEST_F(IngressServerTest, SlowlorisIsCutWith408WhileOthersAreServed) {
   std::optional<RawResponse> r = slow->ReadResponse();
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->status, 408);
-  EXPECT_EQ(r->body, R"({"error":"timeout"})");
+  EXPECT_EQ(r->body, R"({"error":"timeout","reason":"timeout"})");
   EXPECT_FALSE(r->headers["x-request-id"].empty());
   EXPECT_TRUE(slow->WaitForClose());
   EXPECT_EQ(server_->metrics().count(Outcome::kRequestTimeout), 1u);

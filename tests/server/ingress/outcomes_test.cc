@@ -25,8 +25,8 @@ TEST(OutcomesTest, TableFollowsTheStatusPolicy) {
   }
 }
 
-// Verifies the rows issue 3 names, and that every 401 looks the same to the
-// sender (the reason is only in the log).
+// Verifies the rows issue 3 names, and that every 401 has the same code (the
+// body's `reason` and the log tell them apart).
 TEST(OutcomesTest, IssueRows) {
   EXPECT_EQ(GetOutcomeInfo(Outcome::kAccepted).http_status, 200);
   EXPECT_EQ(GetOutcomeInfo(Outcome::kDuplicate).http_status, 200);
@@ -46,6 +46,16 @@ TEST(OutcomesTest, IssueRows) {
                     Outcome::kStaleTimestamp}) {
     EXPECT_EQ(GetOutcomeInfo(o).http_status, 401);
     EXPECT_EQ(GetOutcomeInfo(o).error_code, "unauthenticated");
+  }
+}
+
+// Verifies every error reason put in a body is a short machine-readable
+// token (the label), so no request content or secret can reach it.
+TEST(OutcomesTest, ReasonsAreMachineReadableTokens) {
+  for (const OutcomeInfo& row : AllOutcomes()) {
+    for (char c : row.label) {
+      EXPECT_TRUE((c >= 'a' && c <= 'z') || c == '_') << row.label;
+    }
   }
 }
 

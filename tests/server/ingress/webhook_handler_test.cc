@@ -145,7 +145,7 @@ TEST_F(WebhookHandlerTest, MalformedJsonIs400) {
     const WebhookResponse r = Handle(Signed(body));
     EXPECT_EQ(r.status, 400) << body;
     EXPECT_EQ(r.outcome, Outcome::kMalformedJson) << body;
-    EXPECT_EQ(r.body, R"({"error":"bad_request"})");
+    EXPECT_EQ(r.body, R"({"error":"bad_request","reason":"bad_json"})");
   }
   EXPECT_EQ(RingCount(), 0u);
 }
@@ -159,7 +159,7 @@ TEST_F(WebhookHandlerTest, MissingIdOrTypeIs422) {
     const WebhookResponse r = Handle(Signed(body));
     EXPECT_EQ(r.status, 422) << body;
     EXPECT_EQ(r.outcome, Outcome::kMissingFields);
-    EXPECT_EQ(r.body, R"({"error":"unprocessable"})");
+    EXPECT_EQ(r.body, R"({"error":"unprocessable","reason":"missing_fields"})");
   }
   EXPECT_EQ(RingCount(), 0u);
 }
@@ -184,7 +184,8 @@ TEST_F(WebhookHandlerTest, SignatureFailuresAre401) {
       Handle(Request("{", Sign("}")));
   EXPECT_EQ(unauthenticated_garbage.status, 401);
   for (const WebhookResponse* r : {&missing, &garbled, &wrong}) {
-    EXPECT_EQ(r->body, R"({"error":"unauthenticated"})");
+    EXPECT_EQ(r->body, absl::StrCat(R"({"error":"unauthenticated","reason":")",
+                                    GetOutcomeInfo(r->outcome).label, R"("})"));
   }
   EXPECT_EQ(RingCount(), 0u);
 }
@@ -231,7 +232,8 @@ TEST_F(WebhookHandlerTest, RoutingAndMethod) {
     r.target = target;
     const WebhookResponse response = Handle(std::move(r));
     EXPECT_EQ(response.status, 404) << target;
-    EXPECT_EQ(response.body, R"({"error":"not_found"})");
+    EXPECT_EQ(response.body,
+              R"({"error":"not_found","reason":"unknown_path"})");
   }
   WebhookRequest with_query = Signed(Body("evt_1"));
   with_query.target = "/v1/webhooks/gettrx?attempt=1";
@@ -269,7 +271,7 @@ TEST_F(WebhookHandlerTest, LengthRequiredAndPayloadTooLargeFromHead) {
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->status, 413);
   EXPECT_TRUE(r->close_connection);
-  EXPECT_EQ(r->body, R"({"error":"payload_too_large"})");
+  EXPECT_EQ(r->body, R"({"error":"payload_too_large","reason":"too_large"})");
 
   WebhookRequest at_limit = Signed(Body("evt_1"));
   at_limit.content_length = 4096;
@@ -323,7 +325,7 @@ TEST_F(WebhookHandlerTest, RingRefusalIs500) {
                          tiny.backend(), metrics_);
   const WebhookResponse r = Handle(handler, Signed(Body("evt_1")));
   EXPECT_EQ(r.status, 500);
-  EXPECT_EQ(r.body, R"({"error":"internal"})");
+  EXPECT_EQ(r.body, R"({"error":"internal","reason":"internal"})");
   EXPECT_EQ(tiny.ring().GetInfo().event_count, 0u);
 }
 
