@@ -1,10 +1,13 @@
 // -----------------------------------------------------------------------------
 // File: cli_common.h
 // -----------------------------------------------------------------------------
-// What the `hookstream` subcommands share: exit codes, the gRPC channel to
-// --target, JSON printing, and error reporting on stderr.
+// What the `hookstream` subcommands share: exit codes, the gRPC connection
+// (--target, --tls, --cacert, --cert, --key, --token, each also from its
+// HOOKSTREAM_* variable), the filter flags (--types, --accounts) with their
+// checks, and error reporting on stderr.
 //
-// Thread-safety: called from the CLI's main thread only.
+// Thread-safety: called from the CLI's main thread, except Notice(), which
+// may be called from any thread.
 #pragma once
 
 #include <memory>
@@ -12,9 +15,13 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "google/protobuf/message.h"
+#include "client/cli/command_line.h"
+#include "client/connection.h"
 #include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
+#include "hookstream/v1/event_stream.pb.h"
 
 namespace hookstream::cli {
 
@@ -27,17 +34,33 @@ inline constexpr int kExitUsage = 2;
 // `tail` ended because events were missed (a gap under --gap_policy=fail).
 inline constexpr int kExitGap = 3;
 
-// A channel to the --target flag's address (plaintext: the development
-// server serves gRPC in plaintext on loopback).
-std::shared_ptr<grpc::Channel> MakeChannel();
+// The flags every gRPC command takes (for Command::flags).
+std::vector<std::string> ConnectionFlags();
 
-// One-line JSON with the proto field names (`stream_epoch`, not
-// `streamEpoch`). `all_fields`: also print fields at their default value.
-std::string ToJson(const google::protobuf::Message& message,
-                   bool all_fields = false);
+// The connection the flags and environment ask for (flags win); a usage
+// error (INVALID_ARGUMENT) names what is wrong.
+absl::StatusOr<ConnectionOptions> ConnectionFromFlags(
+    const ParsedCommandLine& command_line);
 
-// Prints `hookstream <command>: <status>` on stderr.
+// A channel for unary calls, and a context with the deadline of --timeout
+// and the bearer token.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
+    const ConnectionOptions& connection);
+std::unique_ptr<grpc::ClientContext> MakeContext(
+    const ConnectionOptions& connection);
+
+// The filter of --types and --accounts. A pattern the server would refuse
+// is a usage error; a type pattern that matches no documented GETTRX type,
+// or an account that is not an `acm_…` id, prints a warning on stderr
+// (events of undocumented types still flow, so it is not an error).
+absl::StatusOr<v1::EventFilter> FilterFromFlags(absl::string_view command);
+
+// Prints `hookstream <command>: <CODE>: <message>` on stderr.
 void PrintError(absl::string_view command, const absl::Status& status);
+
+// Prints `hookstream <command>: <message>` on stderr, whole lines only, from
+// any thread.
+void Notice(absl::string_view command, absl::string_view message);
 
 // Splits a comma-separated flag value, dropping empty parts.
 std::vector<std::string> SplitList(absl::string_view value);

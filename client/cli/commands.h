@@ -1,19 +1,20 @@
 // -----------------------------------------------------------------------------
 // File: commands.h
 // -----------------------------------------------------------------------------
-// The `hookstream` subcommands, one per file (tail_command.cc, …). Each takes
-// the positional arguments after its name (flags are already parsed) and
-// returns the process exit code (cli_common.h).
+// The `hookstream` subcommands, one per file (tail_command.cc, …): each
+// returns its Command (name, help, flags, and the function that runs it and
+// returns the process exit code, cli_common.h).
 #pragma once
 
-#include <string>
-#include <vector>
+#include "client/cli/command_line.h"
 
 namespace hookstream::cli {
 
-int RunTail(const std::vector<std::string>& args);
-int RunSend(const std::vector<std::string>& args);
-int RunGet(const std::vector<std::string>& args);
-int RunInfo(const std::vector<std::string>& args);
+Command TailCommand();
+Command ListCommand();
+Command GetCommand();
+Command InfoCommand();
+Command SendCommand();
+Command TriggerCommand();
 
 }  // namespace hookstream::cli

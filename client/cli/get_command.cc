@@ -1,32 +1,56 @@
-// `hookstream get --seq N | --id evt_…`: prints one event (with raw_json) as
-// JSON.
+// `hookstream get --seq N | --id evt_… | N | evt_…`: prints one event as
+// indented JSON, its raw webhook body (raw_json) as JSON too.
 #include <cstdint>
 #include <iostream>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "client/cli/cli_common.h"
 #include "client/cli/commands.h"
+#include "client/cli/proto_json.h"
 #include "client/grpc_status.h"
-#include "grpcpp/client_context.h"
 #include "hookstream/v1/event_stream.grpc.pb.h"
 
-ABSL_FLAG(uint64_t, seq, 0, "get: the event's sequence");
-ABSL_FLAG(std::string, id, "", "get: the event's provider id (evt_…)");
-ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10),
-          "get, info: how long to wait for the answer");
+ABSL_FLAG(uint64_t, seq, 0, "the event's sequence");
+ABSL_FLAG(std::string, id, "", "the event's provider id (evt_…)");
 
 namespace hookstream::cli {
+namespace {
 
-int RunGet(const std::vector<std::string>& args) {
-  if (!args.empty()) {
-    std::cerr << "hookstream get: unexpected argument '" << args[0] << "'\n";
+constexpr char kName[] = "get";
+
+int RunGet(const ParsedCommandLine& command_line) {
+  uint64_t seq = absl::GetFlag(FLAGS_seq);
+  std::string id = absl::GetFlag(FLAGS_id);
+  for (const std::string& arg : command_line.args) {
+    uint64_t n = 0;
+    if (absl::StartsWith(arg, "evt_") && id.empty()) {
+      id = arg;
+    } else if (absl::SimpleAtoi(arg, &n) && n > 0 && seq == 0) {
+      seq = n;
+    } else {
+      Notice(kName, absl::StrCat("unexpected argument '", arg,
+                                 "' (a sequence or an evt_… id)"));
+      return kExitUsage;
+    }
+  }
+  if ((seq == 0) == id.empty()) {
+    Notice(kName, "give exactly one of --seq N or --id evt_…");
     return kExitUsage;
   }
-  const uint64_t seq = absl::GetFlag(FLAGS_seq);
-  const std::string id = absl::GetFlag(FLAGS_id);
-  if ((seq == 0) == id.empty()) {
-    std::cerr << "hookstream get: give exactly one of --seq N or --id evt_…\n";
+  absl::StatusOr<ConnectionOptions> connection =
+      ConnectionFromFlags(command_line);
+  if (!connection.ok()) {
+    Notice(kName, connection.status().message());
     return kExitUsage;
+  }
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      MakeChannel(*connection);
+  if (!channel.ok()) {
+    PrintError(kName, channel.status());
+    return kExitFailure;
   }
   v1::GetEventRequest request;
   if (seq != 0) {
@@ -34,20 +58,34 @@ int RunGet(const std::vector<std::string>& args) {
   } else {
     request.set_event_id(id);
   }
-  std::unique_ptr<v1::EventStream::Stub> stub =
-      v1::EventStream::NewStub(MakeChannel());
-  grpc::ClientContext context;
-  context.set_deadline(
-      absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_timeout)));
+  std::unique_ptr<grpc::ClientContext> context = MakeContext(*connection);
   v1::GetEventResponse response;
   const absl::Status status =
-      FromGrpcStatus(stub->GetEvent(&context, request, &response));
+      FromGrpcStatus(v1::EventStream::NewStub(*channel)->GetEvent(
+          context.get(), request, &response));
   if (!status.ok()) {
-    PrintError("get", status);
+    PrintError(kName, status);
     return kExitFailure;
   }
-  std::cout << ToJson(response.event()) << std::endl;
+  std::cout << ToJson(response.event(), {.indent = 2}) << std::endl;
   return kExitOk;
+}
+
+}  // namespace
+
+Command GetCommand() {
+  Command c;
+  c.name = "get";
+  c.summary = "print one event, with its raw webhook body";
+  c.usage = "[flags] (--seq N | --id evt_… | N | evt_…)";
+  c.description =
+      "Prints one held event as indented JSON: the typed fields, and the\n"
+      "webhook body exactly as received (raw_json) as JSON. 64-bit numbers\n"
+      "are JSON numbers.";
+  c.flags = {"seq", "id", "timeout"};
+  for (const std::string& f : ConnectionFlags()) c.flags.push_back(f);
+  c.run = RunGet;
+  return c;
 }
 
 }  // namespace hookstream::cli
