@@ -18,6 +18,7 @@
 #include "server/distribution/distribution_server.h"
 #include "tests/testing/memory_store.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/tcp_forwarder.h"
 
 namespace hookstream {
 namespace {
@@ -43,13 +44,12 @@ EventRing::Options RingOptions(size_t max_events = 1000) {
   return options;
 }
 
-// A server on `port` (0: ephemeral) serving `ring`.
-std::unique_ptr<DistributionServer> StartServer(testing::MemoryStore& store,
-                                                int port = 0) {
+// A server on an ephemeral port serving `store`'s ring.
+std::unique_ptr<DistributionServer> StartServer(testing::MemoryStore& store) {
   absl::StatusOr<std::unique_ptr<DistributionServer>> server =
       DistributionServer::Start(
-          {.address = absl::StrCat("127.0.0.1:", port), .credentials = nullptr},
-          store.ring(), RealClock());
+          {.address = "127.0.0.1:0", .credentials = nullptr}, store.ring(),
+          RealClock());
   EXPECT_TRUE(server.ok()) << server.status();
   return server.ok() ? *std::move(server) : nullptr;
 }
@@ -152,15 +152,20 @@ TEST(SubscriberTest, ResumesAcrossAServerOutageWithoutLossOrDuplicate) {
   testing::MemoryStore ring(RingOptions(), RealClock());
   AppendEvents(ring, 1, 10);
   auto server = StartServer(ring);
-  const int port = server->port();
+  // The clients keep the forwarder's port while the server restarts on
+  // fresh ports (never re-binding a released one).
+  testing::TcpForwarder forwarder;
+  forwarder.SetBackend(static_cast<uint16_t>(server->port()));
+  const int port = forwarder.port();
   Subscriber sub(ChannelTo(port), FastOptions(StartPosition::Oldest()));
   EXPECT_EQ(Pull(sub, 10), Expected(1, 10));
 
   server->Shutdown(absl::Seconds(5));
   server.reset();
   AppendEvents(ring, 11, 20);  // during the outage
-  server = StartServer(ring, port);
+  server = StartServer(ring);
   ASSERT_NE(server, nullptr);
+  forwarder.SetBackend(static_cast<uint16_t>(server->port()));
   AppendEvents(ring, 21, 25);
 
   EXPECT_EQ(Pull(sub, 15), Expected(11, 25));
@@ -175,7 +180,11 @@ TEST(SubscriberTest, ResumesAcrossAServerOutageWithoutLossOrDuplicate) {
 TEST(SubscriberTest, FilterIsRespectedAcrossReconnect) {
   testing::MemoryStore ring(RingOptions(), RealClock());
   auto server = StartServer(ring);
-  const int port = server->port();
+  // The clients keep the forwarder's port while the server restarts on
+  // fresh ports (never re-binding a released one).
+  testing::TcpForwarder forwarder;
+  forwarder.SetBackend(static_cast<uint16_t>(server->port()));
+  const int port = forwarder.port();
   SubscriberOptions options = FastOptions(StartPosition::Oldest());
   options.filter.add_types("refund.*");
   options.filter.add_accounts("acm_2");
@@ -202,8 +211,9 @@ TEST(SubscriberTest, FilterIsRespectedAcrossReconnect) {
   server->Shutdown(absl::Seconds(5));
   server.reset();
   append_mix(30);
-  server = StartServer(ring, port);
+  server = StartServer(ring);
   ASSERT_NE(server, nullptr);
+  forwarder.SetBackend(static_cast<uint16_t>(server->port()));
   append_mix(30);
 
   const std::vector<std::string> rest(expected.begin() + before,
@@ -222,7 +232,11 @@ TEST(SubscriberTest, ReportsAServerRestartAsAnEpochChange) {
       std::make_unique<testing::MemoryStore>(RingOptions(), RealClock());
   AppendEvents(*ring, 1, 5);
   auto server = StartServer(*ring);
-  const int port = server->port();
+  // The clients keep the forwarder's port while the server restarts on
+  // fresh ports (never re-binding a released one).
+  testing::TcpForwarder forwarder;
+  forwarder.SetBackend(static_cast<uint16_t>(server->port()));
+  const int port = forwarder.port();
   const std::string old_epoch = ring->ring().stream_epoch();
   Subscriber sub(ChannelTo(port), FastOptions(StartPosition::Oldest()));
   EXPECT_EQ(Pull(sub, 5), Expected(1, 5));
@@ -231,8 +245,9 @@ TEST(SubscriberTest, ReportsAServerRestartAsAnEpochChange) {
   server.reset();
   ASSERT_NE(new_ring->ring().stream_epoch(), old_epoch);
   AppendEvents(*new_ring, 1, 3);
-  server = StartServer(*new_ring, port);
+  server = StartServer(*new_ring);
   ASSERT_NE(server, nullptr);
+  forwarder.SetBackend(static_cast<uint16_t>(server->port()));
 
   absl::StatusOr<Delivery> d = sub.Next(kWait);
   ASSERT_TRUE(d.ok()) << d.status();
@@ -256,7 +271,11 @@ TEST(SubscriberTest, ResumesFromTheNewEpochAfterReportingIt) {
       std::make_unique<testing::MemoryStore>(RingOptions(), RealClock());
   AppendEvents(*ring, 1, 5);
   auto server = StartServer(*ring);
-  const int port = server->port();
+  // The clients keep the forwarder's port while the server restarts on
+  // fresh ports (never re-binding a released one).
+  testing::TcpForwarder forwarder;
+  forwarder.SetBackend(static_cast<uint16_t>(server->port()));
+  const int port = forwarder.port();
   SubscriberOptions options = FastOptions(StartPosition::Oldest());
   options.gap_policy = v1::GAP_POLICY_RESUME_FROM_OLDEST;
   Subscriber sub(ChannelTo(port), options);
@@ -265,8 +284,9 @@ TEST(SubscriberTest, ResumesFromTheNewEpochAfterReportingIt) {
   server->Shutdown(absl::Seconds(5));
   server.reset();
   AppendEvents(*new_ring, 1, 3);
-  server = StartServer(*new_ring, port);
+  server = StartServer(*new_ring);
   ASSERT_NE(server, nullptr);
+  forwarder.SetBackend(static_cast<uint16_t>(server->port()));
 
   std::vector<std::string> seen;
   std::string new_epoch_seen;
@@ -295,15 +315,20 @@ TEST(SubscriberTest, ReportsEventsEvictedDuringAnOutage) {
   testing::MemoryStore ring(RingOptions(/*max_events=*/4), RealClock());
   AppendEvents(ring, 1, 2);
   auto server = StartServer(ring);
-  const int port = server->port();
+  // The clients keep the forwarder's port while the server restarts on
+  // fresh ports (never re-binding a released one).
+  testing::TcpForwarder forwarder;
+  forwarder.SetBackend(static_cast<uint16_t>(server->port()));
+  const int port = forwarder.port();
   Subscriber sub(ChannelTo(port), FastOptions(StartPosition::Oldest()));
   EXPECT_EQ(Pull(sub, 2), Expected(1, 2));
 
   server->Shutdown(absl::Seconds(5));
   server.reset();
   AppendEvents(ring, 3, 12);  // holds 9..12: 3..8 are lost
-  server = StartServer(ring, port);
+  server = StartServer(ring);
   ASSERT_NE(server, nullptr);
+  forwarder.SetBackend(static_cast<uint16_t>(server->port()));
 
   absl::StatusOr<Delivery> d = sub.Next(kWait);
   ASSERT_TRUE(d.ok()) << d.status();
@@ -321,7 +346,11 @@ TEST(SubscriberTest, ResumesFromTheOldestAfterAnEvictionGap) {
   testing::MemoryStore ring(RingOptions(/*max_events=*/4), RealClock());
   AppendEvents(ring, 1, 2);
   auto server = StartServer(ring);
-  const int port = server->port();
+  // The clients keep the forwarder's port while the server restarts on
+  // fresh ports (never re-binding a released one).
+  testing::TcpForwarder forwarder;
+  forwarder.SetBackend(static_cast<uint16_t>(server->port()));
+  const int port = forwarder.port();
   SubscriberOptions options = FastOptions(StartPosition::Oldest());
   options.gap_policy = v1::GAP_POLICY_RESUME_FROM_OLDEST;
   Subscriber sub(ChannelTo(port), options);
@@ -330,8 +359,9 @@ TEST(SubscriberTest, ResumesFromTheOldestAfterAnEvictionGap) {
   server->Shutdown(absl::Seconds(5));
   server.reset();
   AppendEvents(ring, 3, 12);
-  server = StartServer(ring, port);
+  server = StartServer(ring);
   ASSERT_NE(server, nullptr);
+  forwarder.SetBackend(static_cast<uint16_t>(server->port()));
 
   std::vector<std::string> expected = {"gap:GAP_REASON_EVICTED"};
   for (const std::string& e : Expected(9, 12)) expected.push_back(e);
@@ -356,15 +386,20 @@ TEST(SubscriberTest, StartsAfterAnEventIdAndResumesBySequence) {
   testing::MemoryStore ring(RingOptions(), RealClock());
   AppendEvents(ring, 1, 10);
   auto server = StartServer(ring);
-  const int port = server->port();
+  // The clients keep the forwarder's port while the server restarts on
+  // fresh ports (never re-binding a released one).
+  testing::TcpForwarder forwarder;
+  forwarder.SetBackend(static_cast<uint16_t>(server->port()));
+  const int port = forwarder.port();
   Subscriber sub(ChannelTo(port),
                  FastOptions(StartPosition::AfterEventId("evt_7")));
   EXPECT_EQ(Pull(sub, 3), Expected(8, 10));
   server->Shutdown(absl::Seconds(5));
   server.reset();
   AppendEvents(ring, 11, 12);
-  server = StartServer(ring, port);
+  server = StartServer(ring);
   ASSERT_NE(server, nullptr);
+  forwarder.SetBackend(static_cast<uint16_t>(server->port()));
   EXPECT_EQ(Pull(sub, 2), Expected(11, 12));
 }
 

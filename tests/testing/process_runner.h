@@ -42,17 +42,20 @@ inline std::string ReadWholeFile(const std::string& path) {
 }
 
 // `timeout_seconds` bounds a hung child (coreutils timeout: exit 124).
+// `env`: "K=V …" assignments for the child; `cwd`: its working directory.
 inline ProcessResult RunProcess(const std::vector<std::string>& argv,
                                 int timeout_seconds = 60,
-                                const std::string& env = "") {
+                                const std::string& env = "",
+                                const std::string& cwd = "") {
   static int counter = 0;
   const std::string base =
       absl::StrCat(::testing::TempDir(), "/proc_", getpid(), "_", ++counter);
   std::vector<std::string> quoted;
   for (const std::string& a : argv) quoted.push_back(ShellQuote(a));
   const std::string command = absl::StrCat(
-      env, " timeout ", timeout_seconds, " ", absl::StrJoin(quoted, " "), " >",
-      base, ".out 2>", base, ".err </dev/null");
+      cwd.empty() ? "" : absl::StrCat("cd ", ShellQuote(cwd), " && "), env,
+      " timeout ", timeout_seconds, " ", absl::StrJoin(quoted, " "), " >", base,
+      ".out 2>", base, ".err </dev/null");
   const int status = std::system(command.c_str());
   ProcessResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
