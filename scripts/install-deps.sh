@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs, with apt-get, the Debian 12 packages hookstream builds, tests and
-# runs with — or, given package names, those instead (install-bench-deps.sh).
+# runs with — or, given package names, those instead (install-bench-deps.sh);
+# `--build-only`: only what building the binaries needs (the Dockerfile).
+# Then, unless given names or --build-only, the npm packages of the tests
+# and examples, into project folders (install-npm-deps.sh).
 # Idempotent: installs only what is missing, so a machine that has everything
 # makes no network call at all. Packages that come with a system service
 # (nginx) are kept from starting it: hookstream's scripts run their own.
@@ -15,7 +18,29 @@ packages=(
   strace
   python3 python3-grpcio python3-protobuf
 )
-if [ $# -gt 0 ]; then packages=("$@"); fi
+# The client examples (examples/) and their tests: Go from Debian only (no
+# module proxy), Node for the Node example and buf.
+client_packages=(
+  golang-go golang-google-grpc-dev golang-goprotobuf-dev
+  golang-google-genproto-dev
+)
+# A machine may have Node from elsewhere (with its own npm): keep it.
+command -v node >/dev/null 2>&1 || client_packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || client_packages+=(npm)
+npm_step=1
+if [ "${1:-}" = "--build-only" ]; then
+  npm_step=0
+  shift
+elif [ $# -eq 0 ]; then
+  packages+=("${client_packages[@]}")
+fi
+if [ $# -gt 0 ]; then packages=("$@"); npm_step=0; fi
+here=$(cd "$(dirname "$0")" && pwd)
+npm_deps() {
+  if [ $npm_step -eq 1 ] && [ -x "$here/install-npm-deps.sh" ]; then
+    "$here/install-npm-deps.sh"
+  fi
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -23,7 +48,10 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+  npm_deps
+  exit 0
+fi
 
 echo "$(basename "$0"): installing ${missing[*]}" >&2
 sudo=""
@@ -42,4 +70,5 @@ fi
 status=0
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || status=$?
 if [ $created_policy -eq 1 ]; then $sudo rm -f "$policy"; fi
-exit $status
+[ $status -eq 0 ] || exit $status
+npm_deps

@@ -7,7 +7,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -17,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "client/subscriber.h"
@@ -32,13 +35,16 @@
 #include "tests/e2e/e2e_support.h"
 #include "tests/e2e/server_process.h"
 #include "tests/testing/checking_reader.h"
+#include "tests/testing/watched_process.h"
 #include "tests/testing/https_client.h"
 #include "tests/testing/process_runner.h"
+#include "tests/testing/tcp_forwarder.h"
 
 namespace hookstream {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using v1::EventStream;
 using v1::SubscribeRequest;
 using v1::SubscribeResponse;
@@ -303,71 +309,23 @@ TEST_F(E2eTest, StalledSubscriberCostsOthersNothing) {
   EXPECT_EQ(gap->stream_epoch(), server_->stream_epoch());
 }
 
-// Verifies the Python subscriber generated from protos/ against the real
-// server: it reads the posted events from the oldest, resumes after an event
-// id, and reads a Gap from the rich status details when its position was
-// evicted (exit code 3, as its README documents).
-TEST_F(E2eTest, PythonSubscriberSubscribesResumesAndReadsGaps) {
-  ASSERT_NO_FATAL_FAILURE(StartServer({"--ring_max_events=3"}));
-  const std::string example =
-      std::string(HOOKSTREAM_SOURCE_DIR) + "/examples/python_subscriber";
-  const std::string gen = dir_ + "/python_gen";
-  const testing::ProcessResult generated =
-      testing::RunProcess({example + "/generate.sh", gen});
-  ASSERT_EQ(generated.exit_code, 0) << generated.err;
-  const std::string seed = Seed("customer.created.json");
-  for (uint64_t n = 1; n <= 5; ++n) {
-    ASSERT_EQ(PostSigned(UniqueEvent(seed, n)).status, 200);
-  }
-  auto python = [&](std::vector<std::string> args) {
-    args.insert(args.begin(),
-                {"/usr/bin/python3", example + "/subscriber.py",
-                 "--target=" + server_->grpc_target(), "--timeout=30"});
-    return testing::RunProcess(
-        args, 60, "HOOKSTREAM_PY_GEN_DIR=" + testing::ShellQuote(gen));
-  };
-
-  // The ring holds 3..5.
-  testing::ProcessResult r = python({"--from-oldest", "--max-events=3"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  std::vector<std::string> lines = r.Lines();
-  ASSERT_EQ(lines.size(), 3u) << r.out;
-  for (uint64_t i = 0; i < 3; ++i) {
-    const nlohmann::json e = nlohmann::json::parse(lines[i]);
-    EXPECT_EQ(e["event"]["id"], absl::StrCat("evt_e2e_", i + 3));
-    EXPECT_EQ(e["event"]["customer"]["address"]["city"], "West Eladiofurt");
-  }
-
-  r = python({"--after-event-id=evt_e2e_4", "--max-events=1"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  lines = r.Lines();
-  ASSERT_EQ(lines.size(), 1u) << r.out;
-  EXPECT_EQ(nlohmann::json::parse(lines[0])["event"]["id"], "evt_e2e_5");
-
-  r = python({"--after-sequence=1", "--epoch=" + server_->stream_epoch()});
-  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
-  lines = r.Lines();
-  ASSERT_FALSE(lines.empty()) << r.err;
-  const nlohmann::json error = nlohmann::json::parse(lines.back());
-  EXPECT_EQ(error["error"]["code"], "OUT_OF_RANGE") << lines.back();
-  EXPECT_EQ(error["error"]["gap"]["oldest_sequence"], "3") << lines.back();
-  EXPECT_EQ(error["error"]["gap"]["missed_count"], "1") << lines.back();
-}
-
 // Verifies the C++ client library across a restart of the real server: the
 // events of the first epoch arrive once, in order; after the restart (a new,
 // empty ring on the same address) the subscriber reports the epoch change
 // instead of hiding it, then delivers the new epoch's events.
 TEST_F(E2eTest, ClientLibraryReportsEpochChangeAcrossRestart) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
-  const uint16_t grpc_port = server_->grpc_port();
+  // The client keeps the forwarder's port; the server restarts on fresh
+  // ports (never re-binding a released one).
+  testing::TcpForwarder forwarder;
+  forwarder.SetBackend(server_->grpc_port());
   const std::string first_epoch = server_->stream_epoch();
   // gRPC's own reconnect backoff (1 s, growing) would dominate the test.
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 200);
   Subscriber subscriber(
-      grpc::CreateCustomChannel(server_->grpc_target(),
+      grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", forwarder.port()),
                                 grpc::InsecureChannelCredentials(), args),
       {.start = StartPosition::Oldest(),
        .gap_policy = v1::GAP_POLICY_RESUME_FROM_OLDEST,
@@ -387,8 +345,8 @@ TEST_F(E2eTest, ClientLibraryReportsEpochChangeAcrossRestart) {
 
   absl::StatusOr<int> stopped = server_->Stop();
   ASSERT_TRUE(stopped.ok()) << stopped.status();
-  ASSERT_NO_FATAL_FAILURE(
-      StartServer({absl::StrCat("--grpc_address=127.0.0.1:", grpc_port)}));
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  forwarder.SetBackend(server_->grpc_port());
   ASSERT_NE(server_->stream_epoch(), first_epoch);
   for (uint64_t n = 10; n <= 11; ++n) {
     ASSERT_EQ(PostSigned(UniqueEvent(seed, n)).status, 200);
@@ -469,7 +427,9 @@ TEST_F(E2eTest, CliSendThenTail) {
       file};
   testing::ProcessResult r = testing::RunProcess(send, 60);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_THAT(r.out, HasSubstr("200 {\"sequence\":1,\"duplicate\":false}"));
+  EXPECT_THAT(r.out, HasSubstr("200 {\"sequence\":1,\"duplicate\":false} "
+                               "request_id="));
+  EXPECT_THAT(r.out, Not(HasSubstr("request_id=-")));
   r = testing::RunProcess(send, 60);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("200 {\"sequence\":1,\"duplicate\":true}"));
@@ -504,6 +464,179 @@ TEST_F(E2eTest, SighupIsIgnoredWithALogLine) {
   absl::StatusOr<int> code = server_->Stop();
   ASSERT_TRUE(code.ok()) << code.status();
   EXPECT_EQ(*code, 0);
+}
+
+// Verifies `hookstream-server --help` lists its flags with their defaults
+// and exits 0 (Abseil's own --help printed "No flags matched" and exit 1).
+TEST_F(E2eTest, ServerHelpListsTheFlags) {
+  const testing::ProcessResult r =
+      testing::RunProcess({HOOKSTREAM_SERVER_BIN, "--help"}, 60);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("--grpc_address (default \"127.0.0.1:50051\")"));
+  EXPECT_THAT(r.out, HasSubstr("--ring_max_events (default "));
+  EXPECT_THAT(r.out, HasSubstr("--grpc_tls_cert"));
+  EXPECT_THAT(r.out, Not(HasSubstr("No flags matched")));
+}
+
+// Verifies `trigger` sends a fresh, signed sample of every documented type
+// that the real ingress accepts as a new event (twice: never a duplicate)
+// and converts to its typed object.
+TEST_F(E2eTest, CliTriggerSendsEveryDocumentedTypeFresh) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  const std::vector<std::string> types = {
+      "customer.created",        "customer.updated",
+      "customer.deleted",        "refund.pending",
+      "refund.succeeded",        "payment_request.succeeded",
+      "setup_request.succeeded", "setup_request.failed",
+      "payment_method.attached", "application.created"};
+  std::vector<std::string> args = {HOOKSTREAM_CLI_BIN, "trigger",
+                                   "--url=" + server_->webhook_url(),
+                                   "--cacert=" + server_->ca_file(),
+                                   "--secret_file=" + dir_ + "/signing-secret"};
+  for (const std::string& t : types) args.push_back(t);
+  args.push_back("customer.created");  // again: a new event all the same
+  const testing::ProcessResult r = testing::RunProcess(args, 60);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  ASSERT_EQ(r.Lines().size(), types.size() + 1) << r.out;
+  for (size_t i = 0; i < r.Lines().size(); ++i) {
+    EXPECT_THAT(r.Lines()[i],
+                HasSubstr(absl::StrCat(" 200 {\"sequence\":", i + 1,
+                                       ",\"duplicate\":false}")));
+  }
+  EXPECT_THAT(r.err, HasSubstr("signing with the first secret of " + dir_));
+
+  const std::map<std::string, std::string> typed = {
+      {"customer", "customer"},
+      {"refund", "refund"},
+      {"payment_request", "payment_request"},
+      {"setup_request", "setup_request"},
+      {"payment_method", "payment_method"},
+      {"application", "application"}};
+  const testing::ProcessResult tail = testing::RunProcess(
+      {HOOKSTREAM_CLI_BIN, "tail", "--target=" + server_->grpc_target(),
+       "--from=oldest", absl::StrCat("--max_events=", types.size() + 1)},
+      60);
+  ASSERT_EQ(tail.exit_code, 0) << tail.err;
+  ASSERT_EQ(tail.Lines().size(), types.size() + 1);
+  std::set<std::string> ids;
+  for (size_t i = 0; i < types.size(); ++i) {
+    const nlohmann::json e = nlohmann::json::parse(tail.Lines()[i]);
+    EXPECT_EQ(e["type"], types[i]);
+    const std::string family = types[i].substr(0, types[i].find('.'));
+    EXPECT_TRUE(e.contains(typed.at(family))) << tail.Lines()[i];
+    EXPECT_FALSE(e.contains("other")) << tail.Lines()[i];
+    ids.insert(e["id"].get<std::string>());
+  }
+  ids.insert(
+      nlohmann::json::parse(tail.Lines().back())["id"].get<std::string>());
+  EXPECT_EQ(ids.size(), types.size() + 1) << "every trigger has a fresh id";
+}
+
+// Verifies `send` prints the request id and the server's machine-readable
+// reason for a refusal, with what it means, and exits 1.
+TEST_F(E2eTest, CliSendPrintsTheReasonOfARefusal) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  const std::string readme = std::string(HOOKSTREAM_SOURCE_DIR) + "/README.md";
+  testing::ProcessResult r = testing::RunProcess(
+      {HOOKSTREAM_CLI_BIN, "send", "--url=" + server_->webhook_url(),
+       "--cacert=" + server_->ca_file(),
+       "--secret_file=" + dir_ + "/signing-secret", readme},
+      60);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.out, HasSubstr(" 400 {\"error\":\"bad_request\",\"reason\":"
+                               "\"bad_json\"} request_id="));
+  EXPECT_THAT(r.err, HasSubstr("bad_json: the body is not a JSON object"));
+
+  std::ofstream(dir_ + "/other-secret") << "not-the-servers-secret-0123\n";
+  std::filesystem::permissions(dir_ + "/other-secret",
+                               std::filesystem::perms::owner_read);
+  r = testing::RunProcess(
+      {HOOKSTREAM_CLI_BIN, "send", "--url=" + server_->webhook_url(),
+       "--cacert=" + server_->ca_file(),
+       "--secret_file=" + dir_ + "/other-secret",
+       absl::StrCat(HOOKSTREAM_TESTDATA_DIR, "/gettrx/refund.pending.json")},
+      60);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.out, HasSubstr(" 401 {\"error\":\"unauthenticated\",\"reason\":"
+                               "\"bad_signature\"}"));
+  EXPECT_THAT(r.err, HasSubstr("matches none of the server's signing secrets"));
+  EXPECT_EQ(Info().event_count(), 0u);
+}
+
+// Verifies `tail` speaks TLS to a server serving gRPC over TLS
+// (--grpc_tls_cert), checking its certificate, with a token from the
+// environment; plaintext to it fails and gives up as told.
+TEST_F(E2eTest, CliTailOverTls) {
+  ASSERT_NO_FATAL_FAILURE(StartServer({"--grpc_tls_cert=" + dir_ + "/tls.crt",
+                                       "--grpc_tls_key=" + dir_ + "/tls.key"}));
+  ASSERT_EQ(PostSigned(Seed("customer.created.json")).status, 200);
+  testing::ProcessResult r = testing::RunProcess(
+      {HOOKSTREAM_CLI_BIN, "tail", "--from=oldest", "--max_events=1"}, 60,
+      absl::StrCat(
+          "HOOKSTREAM_TARGET=", server_->grpc_target(),
+          " HOOKSTREAM_CACERT=", testing::ShellQuote(server_->ca_file()),
+          " HOOKSTREAM_TOKEN=e2e-token"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.Lines().at(0))["id"],
+            "evt_674f8f91778c0c7274a6636c");
+  EXPECT_THAT(r.err, HasSubstr("(TLS, token)"));
+  r = testing::RunProcess(
+      {HOOKSTREAM_CLI_BIN, "info", "--target=" + server_->grpc_target(),
+       "--tls", "--cacert=" + server_->ca_file()},
+      60);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["head_sequence"], 1);
+  r = testing::RunProcess(
+      {HOOKSTREAM_CLI_BIN, "tail", "--target=" + server_->grpc_target(),
+       "--max_retries=1"},
+      60);
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+}
+
+// Verifies `tail` follows a restart of the real server (in-memory backend:
+// a new stream epoch) by default: one line when the connection is lost, one
+// when it is back, the epoch change as one gap line, then the new stream
+// from its start; nothing about CANCELLED.
+TEST_F(E2eTest, CliTailFollowsAServerRestart) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  testing::TcpForwarder forwarder;
+  forwarder.SetBackend(server_->grpc_port());
+  absl::StatusOr<std::unique_ptr<testing::WatchedProcess>> tail =
+      testing::WatchedProcess::Start(
+          {HOOKSTREAM_CLI_BIN, "tail",
+           absl::StrCat("--target=127.0.0.1:", forwarder.port()),
+           "--from=oldest", "--max_events=2"});
+  ASSERT_TRUE(tail.ok()) << tail.status();
+  const std::string seed = Seed("customer.created.json");
+  ASSERT_EQ(PostSigned(UniqueEvent(seed, 1)).status, 200);
+  ASSERT_TRUE((*tail)->WaitForStdoutLines(1, absl::Seconds(30)))
+      << (*tail)->Stderr();
+  const std::string first_epoch = server_->stream_epoch();
+  absl::StatusOr<int> stopped = server_->Stop();
+  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  ASSERT_TRUE((*tail)->WaitForStderr("connection lost", absl::Seconds(30)));
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  forwarder.SetBackend(server_->grpc_port());
+  ASSERT_EQ(PostSigned(UniqueEvent(seed, 2)).status, 200);
+  absl::StatusOr<int> code = (*tail)->Wait(absl::Seconds(60));
+  ASSERT_TRUE(code.ok()) << code.status() << (*tail)->Stderr();
+  EXPECT_EQ(*code, 0) << (*tail)->Stderr();
+  const std::vector<std::string> out = (*tail)->StdoutLines();
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(nlohmann::json::parse(out[0])["stream_epoch"], first_epoch);
+  EXPECT_EQ(nlohmann::json::parse(out[1])["gap"]["reason"],
+            "GAP_REASON_EPOCH_CHANGED");
+  const nlohmann::json second = nlohmann::json::parse(out[2]);
+  EXPECT_EQ(second["id"], "evt_e2e_2");
+  EXPECT_EQ(second["sequence"], 1);
+  EXPECT_EQ(second["stream_epoch"], server_->stream_epoch());
+  const std::string err = (*tail)->Stderr();
+  const auto count = [&err](absl::string_view text) {
+    return std::vector<absl::string_view>(absl::StrSplit(err, text)).size() - 1;
+  };
+  EXPECT_EQ(count("connection lost"), 1u) << err;
+  EXPECT_EQ(count("reconnected"), 1u) << err;
+  EXPECT_THAT(err, Not(HasSubstr("CANCELLED")));
 }
 
 }  // namespace
