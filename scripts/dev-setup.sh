@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Creates, on first run only, what `make run` needs in var/dev/: a self-signed
-# development certificate for 127.0.0.1/localhost and a random signing secret.
+# Creates, on first run only, what `make run` needs in DIR (default: the
+# per-user development folder scripts/run-dev.sh uses, where the `hookstream`
+# CLI looks): a self-signed development certificate for 127.0.0.1/localhost
+# and a random signing secret.
 # Never used for production: bring your own certificate and secret there.
 set -euo pipefail
-dir=${1:-var/dev}
+dir=${1:-${HOOKSTREAM_DEV_DIR:-${XDG_CONFIG_HOME:-$HOME/.config}/hookstream/dev}}
 mkdir -p "$dir"
 chmod 700 "$dir"
 

@@ -3,23 +3,29 @@
 # defaults — HTTPS ingress on 127.0.0.1:8443 with a self-signed certificate,
 # gRPC on 127.0.0.1:50051 (plaintext, loopback only), events kept in memory
 # unless the arguments (make run ARGS="...") choose the journal.
+# The development certificate and signing secret live in a per-user folder
+# (not relative to any directory), where `hookstream send`/`trigger` find
+# them from anywhere: $HOOKSTREAM_DEV_DIR, else $XDG_CONFIG_HOME/hookstream/dev,
+# else ~/.config/hookstream/dev.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build-release}
+dev=${HOOKSTREAM_DEV_DIR:-${XDG_CONFIG_HOME:-$HOME/.config}/hookstream/dev}
 
-./scripts/dev-setup.sh var/dev
+./scripts/dev-setup.sh "$dev"
 
 cat <<TXT
 
 hookstream (development mode)
-  ingress  https://127.0.0.1:8443/v1/webhooks/gettrx  (certificate var/dev/tls.crt)
+  ingress  https://127.0.0.1:8443/v1/webhooks/gettrx  (certificate $dev/tls.crt)
   gRPC     127.0.0.1:50051  (plaintext on loopback)
-  secret   var/dev/signing-secret
+  secret   $dev/signing-secret
   storage  ${*:-in memory (a restart loses events; make run ARGS="--backend=journal --journal_dir=var/journal" keeps them)}
 
-In another terminal:
-  $build/client/hookstream tail --from oldest
-  $build/client/hookstream send tests/testdata/gettrx/customer.created.json
+In another terminal (from any directory):
+  $PWD/$build/client/hookstream tail --from oldest
+  $PWD/$build/client/hookstream trigger customer.created
+  $PWD/$build/client/hookstream send $PWD/tests/testdata/gettrx/refund.pending.json
 
 Ctrl-C stops the server.
 
@@ -27,6 +33,6 @@ TXT
 exec "$build/server/hookstream-server" \
   --ingress_address=127.0.0.1:8443 \
   --grpc_address=127.0.0.1:50051 \
-  --tls_cert=var/dev/tls.crt --tls_key=var/dev/tls.key \
-  --signing_secret_file=var/dev/signing-secret \
+  --tls_cert="$dev/tls.crt" --tls_key="$dev/tls.key" \
+  --signing_secret_file="$dev/signing-secret" \
   "$@"

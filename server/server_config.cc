@@ -40,7 +40,7 @@ absl::Status ServerConfig::Validate() const {
   if (tls.cert_file.empty() || tls.key_file.empty()) {
     return absl::InvalidArgumentError(
         "--tls_cert and --tls_key are required (make run creates a "
-        "development pair in var/dev/)");
+        "development pair: scripts/dev-setup.sh)");
   }
   if (grpc.tls.cert_file.empty() != grpc.tls.key_file.empty()) {
     return absl::InvalidArgumentError(

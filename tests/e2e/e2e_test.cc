@@ -639,5 +639,85 @@ TEST_F(E2eTest, CliTailFollowsAServerRestart) {
   EXPECT_THAT(err, Not(HasSubstr("CANCELLED")));
 }
 
+// Verifies what `make run` sets up is found by the CLI from any directory:
+// scripts/run-dev.sh writes the development certificate and secret into the
+// per-user folder ($HOOKSTREAM_DEV_DIR here) and `hookstream trigger`, run
+// from /, signs with that secret and trusts that certificate.
+TEST_F(E2eTest, MakeRunWritesTheDevFilesWhereTheCliFindsThem) {
+  const std::string build_dir =
+      std::filesystem::path(HOOKSTREAM_SERVER_BIN).parent_path().parent_path();
+  const std::string dev = dir_ + "/dev";
+  const std::string ready = dir_ + "/run-dev-ready.json";
+  absl::StatusOr<std::unique_ptr<testing::ChildProcess>> run =
+      testing::ChildProcess::Start(
+          {std::string(HOOKSTREAM_SOURCE_DIR) + "/scripts/run-dev.sh",
+           // Later flags win: ephemeral ports instead of 8443/50051.
+           "--ingress_address=127.0.0.1:0", "--grpc_address=127.0.0.1:0",
+           "--ready_file=" + ready},
+          {"BUILD_DIR=" + build_dir, "HOOKSTREAM_DEV_DIR=" + dev});
+  ASSERT_TRUE(run.ok()) << run.status();
+  uint64_t ingress_port = 0;
+  uint64_t grpc_port = 0;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (ingress_port == 0 && absl::Now() < deadline) {
+    const std::string text = ReadFile(ready);
+    if (!text.empty()) {
+      const nlohmann::json j = nlohmann::json::parse(text);
+      ingress_port = j["ingress_port"];
+      grpc_port = j["grpc_port"];
+    } else {
+      absl::SleepFor(absl::Milliseconds(20));  // polling for the ready file
+    }
+  }
+  ASSERT_NE(ingress_port, 0u) << (*run)->Stderr();
+  EXPECT_TRUE(std::filesystem::exists(dev + "/tls.crt"));
+  EXPECT_TRUE(std::filesystem::exists(dev + "/signing-secret"));
+
+  const testing::ProcessResult r = testing::RunProcess(
+      {HOOKSTREAM_CLI_BIN, "trigger", "refund.succeeded",
+       absl::StrCat("--url=https://127.0.0.1:", ingress_port,
+                    "/v1/webhooks/gettrx")},
+      60, "HOOKSTREAM_DEV_DIR=" + testing::ShellQuote(dev), "/");
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr(" 200 {\"sequence\":1,"));
+  EXPECT_THAT(r.err, HasSubstr("signing with the first secret of " + dev +
+                               "/signing-secret; trusting " + dev +
+                               "/tls.crt"));
+  const testing::ProcessResult info = testing::RunProcess(
+      {HOOKSTREAM_CLI_BIN, "info",
+       absl::StrCat("--target=127.0.0.1:", grpc_port)},
+      60);
+  EXPECT_EQ(nlohmann::json::parse(info.out)["head_sequence"], 1);
+  (*run)->Signal(SIGTERM);
+  EXPECT_EQ((*run)->Wait(absl::Seconds(30)).value_or(-1), 0);
+}
+
+// Verifies the README's `buf curl` commands against the server's
+// reflection: list the services, GetStreamInfo, a Subscribe (its first
+// message, a heartbeat, then buf curl's own --timeout ends it).
+TEST_F(E2eTest, BufCurlFindsTheServiceThroughReflection) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  ASSERT_EQ(PostSigned(Seed("customer.created.json")).status, 200);
+  const std::string url = absl::StrCat("http://", server_->grpc_target());
+  const std::vector<std::string> buf = {HOOKSTREAM_BUF, "curl", "--protocol",
+                                        "grpc", "--http2-prior-knowledge"};
+  auto run = [&](std::vector<std::string> args) {
+    std::vector<std::string> argv = buf;
+    for (std::string& a : args) argv.push_back(std::move(a));
+    return testing::RunProcess(argv, 60);
+  };
+  testing::ProcessResult r = run({"--list-services", url});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.Lines(), ::testing::Contains("hookstream.v1.EventStream"));
+  r = run({url + "/hookstream.v1.EventStream/GetStreamInfo"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["headSequence"], "1");
+  r = run({"--timeout", "2s", "-d",
+           R"({"origin":"ORIGIN_OLDEST","heartbeat_interval":"1s"})",
+           url + "/hookstream.v1.EventStream/Subscribe"});
+  EXPECT_THAT(r.out, HasSubstr("\"heartbeat\""));
+  EXPECT_THAT(r.out, HasSubstr("\"id\": \"evt_674f8f91778c0c7274a6636c\""));
+}
+
 }  // namespace
 }  // namespace hookstream
