@@ -117,9 +117,11 @@ absl::Status Validate(const ConnectionOptions& o) {
 absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(
     const ConnectionOptions& o, const grpc::ChannelArguments& args) {
   if (absl::Status s = Validate(o); !s.ok()) return s;
+  grpc::ChannelArguments channel_args = args;
+  channel_args.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
   if (!o.UsesTls()) {
-    return grpc::CreateCustomChannel(o.target,
-                                     grpc::InsecureChannelCredentials(), args);
+    return grpc::CreateCustomChannel(
+        o.target, grpc::InsecureChannelCredentials(), channel_args);
   }
   grpc::SslCredentialsOptions ssl;
   if (!o.ca_file.empty()) {
@@ -135,7 +137,6 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(
     ssl.pem_cert_chain = *std::move(cert);
     ssl.pem_private_key = *std::move(key);
   }
-  grpc::ChannelArguments channel_args = args;
   if (!o.tls_server_name.empty()) {
     channel_args.SetSslTargetNameOverride(o.tls_server_name);
   }

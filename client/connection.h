@@ -43,6 +43,12 @@
 
 namespace hookstream {
 
+// The largest message a channel made here accepts. gRPC's default (4 MiB)
+// is below what one event can take: the ingress accepts bodies up to 1 MiB,
+// and an event carries the typed conversion next to the raw body (see
+// docs/clients.md, "Message size").
+inline constexpr int kMaxReceiveMessageBytes = 64 << 20;
+
 struct ConnectionOptions {
   // host:port, [ipv6]:port, or a gRPC URI (dns:///host:port).
   std::string target = "127.0.0.1:50051";
@@ -80,7 +86,8 @@ bool IsLoopbackTarget(absl::string_view target);
 absl::Status Validate(const ConnectionOptions& options);
 
 // A channel with `options`' credentials (certificate files are read here:
-// NOT_FOUND names an unreadable one). `args` are passed on.
+// NOT_FOUND names an unreadable one), accepting kMaxReceiveMessageBytes.
+// `args` are passed on.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(
     const ConnectionOptions& options,
     const grpc::ChannelArguments& args = grpc::ChannelArguments());

@@ -680,13 +680,13 @@ TEST_F(E2eTest, MakeRunWritesTheDevFilesWhereTheCliFindsThem) {
       60, "HOOKSTREAM_DEV_DIR=" + testing::ShellQuote(dev), "/");
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr(" 200 {\"sequence\":1,"));
-  EXPECT_THAT(r.err, HasSubstr("signing with the first secret of " + dev +
-                               "/signing-secret; trusting " + dev +
-                               "/tls.crt"));
-  const testing::ProcessResult info = testing::RunProcess(
-      {HOOKSTREAM_CLI_BIN, "info",
-       absl::StrCat("--target=127.0.0.1:", grpc_port)},
-      60);
+  EXPECT_THAT(r.err,
+              HasSubstr("signing with the first secret of " + dev +
+                        "/signing-secret; trusting " + dev + "/tls.crt"));
+  const testing::ProcessResult info =
+      testing::RunProcess({HOOKSTREAM_CLI_BIN, "info",
+                           absl::StrCat("--target=127.0.0.1:", grpc_port)},
+                          60);
   EXPECT_EQ(nlohmann::json::parse(info.out)["head_sequence"], 1);
   (*run)->Signal(SIGTERM);
   EXPECT_EQ((*run)->Wait(absl::Seconds(30)).value_or(-1), 0);
