@@ -593,49 +593,72 @@ TEST_F(E2eTest, CliTailOverTls) {
   EXPECT_EQ(r.exit_code, 1) << r.err;
 }
 
-// Verifies `tail` follows a restart of the real server (in-memory backend:
-// a new stream epoch) by default: one line when the connection is lost, one
-// when it is back, the epoch change as one gap line, then the new stream
-// from its start; nothing about CANCELLED.
-TEST_F(E2eTest, CliTailFollowsAServerRestart) {
-  ASSERT_NO_FATAL_FAILURE(StartServer());
+// Verifies `tail` follows restarts of the real server by default: with the
+// journal backend the epoch survives and it resumes exactly (one line when
+// the connection is lost, one when it is back); in memory a restart starts
+// a new epoch, reported as one gap line, and tail goes on from the new
+// stream's start. Nothing about CANCELLED.
+TEST_F(E2eTest, CliTailFollowsServerRestarts) {
+  const std::vector<std::string> journal = {
+      "--backend=journal", "--journal_dir=" + dir_ + "/journal"};
+  ASSERT_NO_FATAL_FAILURE(StartServer(journal));
   testing::TcpForwarder forwarder;
   forwarder.SetBackend(server_->grpc_port());
   absl::StatusOr<std::unique_ptr<testing::WatchedProcess>> tail =
       testing::WatchedProcess::Start(
           {HOOKSTREAM_CLI_BIN, "tail",
            absl::StrCat("--target=127.0.0.1:", forwarder.port()),
-           "--from=oldest", "--max_events=2"});
+           "--from=oldest", "--max_events=3"});
   ASSERT_TRUE(tail.ok()) << tail.status();
   const std::string seed = Seed("customer.created.json");
   ASSERT_EQ(PostSigned(UniqueEvent(seed, 1)).status, 200);
   ASSERT_TRUE((*tail)->WaitForStdoutLines(1, absl::Seconds(30)))
       << (*tail)->Stderr();
-  const std::string first_epoch = server_->stream_epoch();
+  const std::string journal_epoch = server_->stream_epoch();
+
+  // Restart with the journal: the same stream.
   absl::StatusOr<int> stopped = server_->Stop();
   ASSERT_TRUE(stopped.ok()) << stopped.status();
   ASSERT_TRUE((*tail)->WaitForStderr("connection lost", absl::Seconds(30)));
-  ASSERT_NO_FATAL_FAILURE(StartServer());
+  ASSERT_NO_FATAL_FAILURE(StartServer(journal));
+  ASSERT_EQ(server_->stream_epoch(), journal_epoch);
   forwarder.SetBackend(server_->grpc_port());
   ASSERT_EQ(PostSigned(UniqueEvent(seed, 2)).status, 200);
+  ASSERT_TRUE((*tail)->WaitForStdoutLines(2, absl::Seconds(30)))
+      << (*tail)->Stderr();
+  ASSERT_TRUE((*tail)->WaitForStderr("reconnected", absl::Seconds(30)));
+
+  // Restart in memory: a new stream.
+  stopped = server_->Stop();
+  ASSERT_TRUE(stopped.ok()) << stopped.status();
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  forwarder.SetBackend(server_->grpc_port());
+  ASSERT_EQ(PostSigned(UniqueEvent(seed, 3)).status, 200);
   absl::StatusOr<int> code = (*tail)->Wait(absl::Seconds(60));
   ASSERT_TRUE(code.ok()) << code.status() << (*tail)->Stderr();
   EXPECT_EQ(*code, 0) << (*tail)->Stderr();
+
   const std::vector<std::string> out = (*tail)->StdoutLines();
-  ASSERT_EQ(out.size(), 3u);
-  EXPECT_EQ(nlohmann::json::parse(out[0])["stream_epoch"], first_epoch);
-  EXPECT_EQ(nlohmann::json::parse(out[1])["gap"]["reason"],
+  ASSERT_EQ(out.size(), 4u);
+  for (int i = 0; i < 2; ++i) {
+    const nlohmann::json e = nlohmann::json::parse(out[i]);
+    EXPECT_EQ(e["id"], absl::StrCat("evt_e2e_", i + 1));
+    EXPECT_EQ(e["sequence"], i + 1);
+    EXPECT_EQ(e["stream_epoch"], journal_epoch);
+  }
+  EXPECT_EQ(nlohmann::json::parse(out[2])["gap"]["reason"],
             "GAP_REASON_EPOCH_CHANGED");
-  const nlohmann::json second = nlohmann::json::parse(out[2]);
-  EXPECT_EQ(second["id"], "evt_e2e_2");
-  EXPECT_EQ(second["sequence"], 1);
-  EXPECT_EQ(second["stream_epoch"], server_->stream_epoch());
+  const nlohmann::json third = nlohmann::json::parse(out[3]);
+  EXPECT_EQ(third["id"], "evt_e2e_3");
+  EXPECT_EQ(third["sequence"], 1);
+  EXPECT_EQ(third["stream_epoch"], server_->stream_epoch());
   const std::string err = (*tail)->Stderr();
   const auto count = [&err](absl::string_view text) {
     return std::vector<absl::string_view>(absl::StrSplit(err, text)).size() - 1;
   };
-  EXPECT_EQ(count("connection lost"), 1u) << err;
-  EXPECT_EQ(count("reconnected"), 1u) << err;
+  EXPECT_EQ(count("connection lost"), 2u) << err;
+  EXPECT_EQ(count("reconnected"), 2u) << err;
+  EXPECT_EQ(count("started over"), 1u) << err;  // the gap, in plain words
   EXPECT_THAT(err, Not(HasSubstr("CANCELLED")));
 }
 

@@ -5,10 +5,10 @@
 // restart, live (reconnect with backoff) and from the state file in a new
 // process.
 //
-// The server in these tests keeps its events in memory, so a restart starts
-// a new stream epoch: the examples report the epoch change and go on from the
-// new stream's start. (With a durable backend the epoch survives and they
-// simply resume.)
+// Restarts are tested with both backends: with the journal
+// (--backend=journal) the stream epoch survives and the examples simply
+// resume; in memory a restart starts a new epoch, which they report and
+// follow from the new stream's start.
 #include <stdlib.h>
 
 #include <filesystem>
@@ -265,6 +265,48 @@ TEST_P(ExamplesTest, ResumesAcrossAServerRestart) {
   ASSERT_EQ(again.exit_code, 0) << again.err;
   ASSERT_EQ(again.Lines().size(), 1u) << again.out;
   EXPECT_EQ(nlohmann::json::parse(again.Lines()[0])["event"]["id"], "evt_ex_6");
+}
+
+// Verifies the example follows a restart of a server with the journal
+// backend: the epoch survives, so it resumes exactly (no gap, nothing twice),
+// live and from its state file.
+TEST_P(ExamplesTest, ResumesExactlyAcrossARestartWithTheJournal) {
+  const std::vector<std::string> journal = {
+      "--backend=journal", "--journal_dir=" + dir_ + "/journal"};
+  ASSERT_NO_FATAL_FAILURE(StartServer(journal));
+  const std::string epoch = server_->stream_epoch();
+  const std::string state = dir_ + "/state.json";
+  absl::StatusOr<std::unique_ptr<ChildProcess>> sub = ChildProcess::Start(
+      Command({"--state-file=" + state, "--from=oldest", "--max-events=4",
+               "--heartbeat-interval=1"}));
+  ASSERT_TRUE(sub.ok()) << sub.status();
+  for (uint64_t n = 1; n <= 2; ++n)
+    ASSERT_NO_FATAL_FAILURE(Post(UniqueEvent(n)));
+  ASSERT_TRUE((*sub)->WaitForStdoutLines(2, kWait)) << (*sub)->Stderr();
+  ASSERT_NO_FATAL_FAILURE(StartServer(journal));
+  ASSERT_EQ(server_->stream_epoch(), epoch) << "the journal keeps the epoch";
+  for (uint64_t n = 3; n <= 4; ++n)
+    ASSERT_NO_FATAL_FAILURE(Post(UniqueEvent(n)));
+  absl::StatusOr<int> code = (*sub)->Wait(kWait);
+  ASSERT_TRUE(code.ok()) << code.status() << (*sub)->Stderr();
+  EXPECT_EQ(*code, 0) << (*sub)->Stderr();
+  const std::vector<nlohmann::json> lines = Parse((*sub)->StdoutLines());
+  ASSERT_EQ(lines.size(), 4u);
+  for (uint64_t i = 0; i < 4; ++i) {
+    ASSERT_TRUE(lines[i].contains("event")) << lines[i];
+    EXPECT_EQ(lines[i]["event"]["id"], absl::StrCat("evt_ex_", i + 1));
+    EXPECT_EQ(U64(lines[i]["event"]["sequence"]), i + 1);
+    EXPECT_EQ(lines[i]["event"]["stream_epoch"], epoch);
+  }
+  ASSERT_NO_FATAL_FAILURE(StartServer(journal));
+  ASSERT_NO_FATAL_FAILURE(Post(UniqueEvent(5)));
+  const testing::ProcessResult again =
+      Run({"--state-file=" + state, "--max-events=1"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  ASSERT_EQ(again.Lines().size(), 1u) << again.out;
+  const nlohmann::json e = nlohmann::json::parse(again.Lines()[0])["event"];
+  EXPECT_EQ(e["id"], "evt_ex_5");
+  EXPECT_EQ(U64(e["sequence"]), 5u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Examples, ExamplesTest,
