@@ -82,9 +82,24 @@ absl::StatusOr<ConnectionOptions> ConnectionFromFlags(
   return c;
 }
 
-absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
-    const ConnectionOptions& connection) {
-  return CreateChannel(connection);
+std::optional<ServerStub> ConnectFromFlags(
+    absl::string_view command, const ParsedCommandLine& command_line,
+    int& exit_code) {
+  absl::StatusOr<ConnectionOptions> connection =
+      ConnectionFromFlags(command_line);
+  if (!connection.ok()) {
+    Notice(command, connection.status().message());
+    exit_code = kExitUsage;
+    return std::nullopt;
+  }
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      CreateChannel(*connection);
+  if (!channel.ok()) {
+    PrintError(command, channel.status());
+    exit_code = kExitFailure;
+    return std::nullopt;
+  }
+  return ServerStub{*std::move(connection), v1::EventStream::NewStub(*channel)};
 }
 
 std::unique_ptr<grpc::ClientContext> MakeContext(

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,7 @@
 #include "client/connection.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
-#include "hookstream/v1/event_stream.pb.h"
+#include "hookstream/v1/event_stream.grpc.pb.h"
 
 namespace hookstream::cli {
 
@@ -42,10 +43,20 @@ std::vector<std::string> ConnectionFlags();
 absl::StatusOr<ConnectionOptions> ConnectionFromFlags(
     const ParsedCommandLine& command_line);
 
-// A channel for unary calls, and a context with the deadline of --timeout
-// and the bearer token.
-absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
-    const ConnectionOptions& connection);
+// The server the connection flags name, for unary calls.
+struct ServerStub {
+  ConnectionOptions connection;
+  std::unique_ptr<v1::EventStream::Stub> stub;
+};
+
+// A stub for the connection the flags and environment ask for. On failure
+// it prints why and sets `exit_code`: kExitUsage for a bad flag or
+// variable, kExitFailure for an unreadable certificate.
+std::optional<ServerStub> ConnectFromFlags(
+    absl::string_view command, const ParsedCommandLine& command_line,
+    int& exit_code);
+
+// A context with the deadline of --timeout and the bearer token.
 std::unique_ptr<grpc::ClientContext> MakeContext(
     const ConnectionOptions& connection);
 

@@ -40,29 +40,21 @@ int RunGet(const ParsedCommandLine& command_line) {
     Notice(kName, "give exactly one of --seq N or --id evt_…");
     return kExitUsage;
   }
-  absl::StatusOr<ConnectionOptions> connection =
-      ConnectionFromFlags(command_line);
-  if (!connection.ok()) {
-    Notice(kName, connection.status().message());
-    return kExitUsage;
-  }
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
-      MakeChannel(*connection);
-  if (!channel.ok()) {
-    PrintError(kName, channel.status());
-    return kExitFailure;
-  }
+  int exit_code = kExitOk;
+  std::optional<ServerStub> server =
+      ConnectFromFlags(kName, command_line, exit_code);
+  if (!server.has_value()) return exit_code;
   v1::GetEventRequest request;
   if (seq != 0) {
     request.set_sequence(seq);
   } else {
     request.set_event_id(id);
   }
-  std::unique_ptr<grpc::ClientContext> context = MakeContext(*connection);
+  std::unique_ptr<grpc::ClientContext> context =
+      MakeContext(server->connection);
   v1::GetEventResponse response;
   const absl::Status status =
-      FromGrpcStatus(v1::EventStream::NewStub(*channel)->GetEvent(
-          context.get(), request, &response));
+      FromGrpcStatus(server->stub->GetEvent(context.get(), request, &response));
   if (!status.ok()) {
     PrintError(kName, status);
     return kExitFailure;

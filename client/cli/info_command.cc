@@ -20,23 +20,15 @@ int RunInfo(const ParsedCommandLine& command_line) {
            absl::StrCat("unexpected argument '", command_line.args[0], "'"));
     return kExitUsage;
   }
-  absl::StatusOr<ConnectionOptions> connection =
-      ConnectionFromFlags(command_line);
-  if (!connection.ok()) {
-    Notice(kName, connection.status().message());
-    return kExitUsage;
-  }
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
-      MakeChannel(*connection);
-  if (!channel.ok()) {
-    PrintError(kName, channel.status());
-    return kExitFailure;
-  }
-  std::unique_ptr<grpc::ClientContext> context = MakeContext(*connection);
+  int exit_code = kExitOk;
+  std::optional<ServerStub> server =
+      ConnectFromFlags(kName, command_line, exit_code);
+  if (!server.has_value()) return exit_code;
+  std::unique_ptr<grpc::ClientContext> context =
+      MakeContext(server->connection);
   v1::GetStreamInfoResponse response;
-  const absl::Status status =
-      FromGrpcStatus(v1::EventStream::NewStub(*channel)->GetStreamInfo(
-          context.get(), v1::GetStreamInfoRequest(), &response));
+  const absl::Status status = FromGrpcStatus(server->stub->GetStreamInfo(
+      context.get(), v1::GetStreamInfoRequest(), &response));
   if (!status.ok()) {
     PrintError(kName, status);
     return kExitFailure;

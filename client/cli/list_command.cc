@@ -31,24 +31,17 @@ int RunList(const ParsedCommandLine& command_line) {
                                "' (see hookstream help list)"));
     return kExitUsage;
   }
-  absl::StatusOr<ConnectionOptions> connection =
-      ConnectionFromFlags(command_line);
-  absl::StatusOr<v1::EventFilter> filter =
-      connection.ok() ? FilterFromFlags(kName) : connection.status();
+  absl::StatusOr<v1::EventFilter> filter = FilterFromFlags(kName);
   absl::StatusOr<EventPrinter> printer =
       filter.ok() ? EventPrinter::FromFlags() : filter.status();
   if (!printer.ok()) {
     Notice(kName, printer.status().message());
     return kExitUsage;
   }
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
-      MakeChannel(*connection);
-  if (!channel.ok()) {
-    PrintError(kName, channel.status());
-    return kExitFailure;
-  }
-  std::unique_ptr<v1::EventStream::Stub> stub =
-      v1::EventStream::NewStub(*channel);
+  int exit_code = kExitOk;
+  std::optional<ServerStub> server =
+      ConnectFromFlags(kName, command_line, exit_code);
+  if (!server.has_value()) return exit_code;
   const uint64_t limit = absl::GetFlag(FLAGS_limit);
   uint64_t after = absl::GetFlag(FLAGS_after);
   uint64_t listed = 0;
@@ -61,9 +54,10 @@ int RunList(const ParsedCommandLine& command_line) {
     *request.mutable_filter() = *filter;
     request.set_include_raw_json(absl::GetFlag(FLAGS_raw));
     v1::ListEventsResponse response;
-    std::unique_ptr<grpc::ClientContext> context = MakeContext(*connection);
-    const absl::Status status =
-        FromGrpcStatus(stub->ListEvents(context.get(), request, &response));
+    std::unique_ptr<grpc::ClientContext> context =
+        MakeContext(server->connection);
+    const absl::Status status = FromGrpcStatus(
+        server->stub->ListEvents(context.get(), request, &response));
     if (!status.ok()) {
       PrintError(kName, status);
       return kExitFailure;

@@ -94,8 +94,11 @@ class ScriptedEventStream final : public v1::EventStream::Service {
     }
     for (const v1::SubscribeResponse& m : script.messages) writer->Write(m);
     if (script.then_hang) {
-      while (!context->IsCancelled()) {
-        absl::SleepFor(absl::Milliseconds(5));  // polling the cancel flag
+      // Polling the cancel flag (the sync API has no wait for it), bounded
+      // so a client that never cancels cannot hang the test binary.
+      const absl::Time deadline = absl::Now() + absl::Seconds(60);
+      while (!context->IsCancelled() && absl::Now() < deadline) {
+        absl::SleepFor(absl::Milliseconds(5));
       }
       return grpc::Status::CANCELLED;
     }
