@@ -671,8 +671,8 @@ TEST_F(E2eTest, MakeRunWritesTheDevFilesWhereTheCliFindsThem) {
       std::filesystem::path(HOOKSTREAM_SERVER_BIN).parent_path().parent_path();
   const std::string dev = dir_ + "/dev";
   const std::string ready = dir_ + "/run-dev-ready.json";
-  absl::StatusOr<std::unique_ptr<testing::ChildProcess>> run =
-      testing::ChildProcess::Start(
+  absl::StatusOr<std::unique_ptr<testing::WatchedProcess>> run =
+      testing::WatchedProcess::Start(
           {std::string(HOOKSTREAM_SOURCE_DIR) + "/scripts/run-dev.sh",
            // Later flags win: ephemeral ports instead of 8443/50051.
            "--ingress_address=127.0.0.1:0", "--grpc_address=127.0.0.1:0",

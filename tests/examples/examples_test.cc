@@ -276,7 +276,7 @@ TEST_P(ExamplesTest, ResumesExactlyAcrossARestartWithTheJournal) {
   ASSERT_NO_FATAL_FAILURE(StartServer(journal));
   const std::string epoch = server_->stream_epoch();
   const std::string state = dir_ + "/state.json";
-  absl::StatusOr<std::unique_ptr<ChildProcess>> sub = ChildProcess::Start(
+  absl::StatusOr<std::unique_ptr<WatchedProcess>> sub = WatchedProcess::Start(
       Command({"--state-file=" + state, "--from=oldest", "--max-events=4",
                "--heartbeat-interval=1"}));
   ASSERT_TRUE(sub.ok()) << sub.status();
