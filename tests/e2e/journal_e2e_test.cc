@@ -610,7 +610,8 @@ TEST_F(JournalE2eTest, DiskFullAnswers503AndRecovers) {
     if (r.status == 503) {
       refused.push_back(n);
       EXPECT_EQ(r.header("retry-after"), "1");
-      EXPECT_EQ(r.body, "{\"error\":\"unavailable\"}");
+      EXPECT_EQ(r.body,
+                "{\"error\":\"unavailable\",\"reason\":\"unavailable\"}");
     } else {
       EXPECT_EQ(r.status, 200) << r.body;
       EXPECT_THAT(r.body, HasSubstr("\"duplicate\":false"));
