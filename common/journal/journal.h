@@ -12,7 +12,10 @@
 //   not yet durable, next sequence and log time → queue → the writer thread
 //   takes everything queued as one batch: one pwrite, one fdatasync (group
 //   commit: records that arrive during an fsync share the next one) → apply
-//   the batch to the ring (readers see it now) → run the completions.
+//   the batch to the ring (readers see it now) → run the completions. Under
+//   Sync::kNone, where durability is the write itself, the appending thread
+//   writes the batch when nobody else is writing (no hand-off either way);
+//   what arrives meanwhile goes to the writer thread.
 //   A retry of an event still in flight completes with `duplicate` once the
 //   first delivery is durable.
 //
@@ -243,14 +246,18 @@ class Journal final : public EventAppender {
   // the writer applies to the ring without holding mu_.
   std::mutex mu_;
   std::condition_variable work_cv_;
-  State state_ = State::kOpen;                            // guarded by mu_
-  bool stop_writer_ = false;                              // guarded by mu_
+  State state_ = State::kOpen;  // guarded by mu_
+  bool stop_writer_ = false;    // guarded by mu_
+  // A batch is being written (by the writer thread, or under Sync::kNone by
+  // the appending thread): the segment, write_buffer_ and segment_offset_
+  // belong to whoever set it. Guarded by mu_.
+  bool writing_ = false;
   std::vector<Pending> pending_;                          // guarded by mu_
   absl::flat_hash_map<std::string, InFlight> in_flight_;  // guarded by mu_
   uint64_t next_sequence_ = 1;                            // guarded by mu_
   absl::Time last_log_time_ = absl::InfinitePast();       // guarded by mu_
 
-  // The writer's own (and Open's, before the writer starts).
+  // Owned by whoever set writing_ (and by Open, before any append).
   UniqueFd segment_fd_;
   off_t segment_offset_ = 0;
   std::string write_buffer_;

@@ -417,9 +417,9 @@ TEST_F(JournalTest, RetentionDeletesSegmentsAndCarriesIds) {
     EXPECT_LE(after, 4u);  // the ring's 10 events span at most 3, + active
     EXPECT_GT(Files("j", ".ids").size(), 0u);
     EXPECT_EQ(j->stats().segments.load(), after);
-    EXPECT_EQ(j->stats().segments_created.load() -
-                  j->stats().segments_deleted.load(),
-              after);
+    EXPECT_EQ(
+        j->stats().segments_created.load() - j->stats().segments_deleted.load(),
+        after);
   }
   {
     std::unique_ptr<Journal> j = MustOpen(o);
@@ -486,32 +486,40 @@ TEST_F(JournalTest, RefusesWhatItCanNeverKeep) {
 }
 
 // Verifies concurrent appenders racing on the same ids get one sequence
-// per id, contiguous, and everything survives a restart.
+// per id, contiguous, and everything survives a restart, under both sync
+// modes (under none the appending threads write the batches themselves).
 TEST_F(JournalTest, RacingAppendersGetOneSequencePerId) {
   constexpr int kIds = 300;
-  {
-    std::unique_ptr<Journal> j = MustOpen(Options());
+  for (const JournalOptions::Sync sync :
+       {JournalOptions::Sync::kFsync, JournalOptions::Sync::kNone}) {
+    const std::string dir =
+        sync == JournalOptions::Sync::kFsync ? "race_fsync" : "race_none";
+    JournalOptions o = Options(dir);
+    o.sync = sync;
+    {
+      std::unique_ptr<Journal> j = MustOpen(o);
+      ASSERT_NE(j, nullptr);
+      std::vector<std::vector<uint64_t>> seen(4, std::vector<uint64_t>(kIds));
+      std::vector<std::thread> threads;
+      for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+          for (int i = 0; i < kIds; ++i) {
+            absl::StatusOr<AppendResult> r = AppendAndWait(
+                *j, MakeEvent(absl::StrCat("evt_", i), clock_.Now()));
+            seen[t][i] = r.ok() ? r->sequence : 0;
+          }
+        });
+      }
+      for (std::thread& t : threads) t.join();
+      EXPECT_EQ(j->ring().GetInfo().head_sequence, static_cast<uint64_t>(kIds));
+      for (int i = 0; i < kIds; ++i) {
+        for (int t = 1; t < 4; ++t) EXPECT_EQ(seen[t][i], seen[0][i]) << i;
+      }
+    }
+    std::unique_ptr<Journal> j = MustOpen(o);
     ASSERT_NE(j, nullptr);
-    std::vector<std::vector<uint64_t>> seen(4, std::vector<uint64_t>(kIds));
-    std::vector<std::thread> threads;
-    for (int t = 0; t < 4; ++t) {
-      threads.emplace_back([&, t] {
-        for (int i = 0; i < kIds; ++i) {
-          absl::StatusOr<AppendResult> r = AppendAndWait(
-              *j, MakeEvent(absl::StrCat("evt_", i), clock_.Now()));
-          seen[t][i] = r.ok() ? r->sequence : 0;
-        }
-      });
-    }
-    for (std::thread& t : threads) t.join();
-    EXPECT_EQ(j->ring().GetInfo().head_sequence, static_cast<uint64_t>(kIds));
-    for (int i = 0; i < kIds; ++i) {
-      for (int t = 1; t < 4; ++t) EXPECT_EQ(seen[t][i], seen[0][i]) << i;
-    }
+    EXPECT_EQ(j->recovery().records, static_cast<uint64_t>(kIds));
   }
-  std::unique_ptr<Journal> j = MustOpen(Options());
-  ASSERT_NE(j, nullptr);
-  EXPECT_EQ(j->recovery().records, static_cast<uint64_t>(kIds));
 }
 
 }  // namespace
