@@ -21,6 +21,8 @@
 #                     hookstream_baseline, in the same runs (before/after)
 #   BENCH_JOURNAL_DIR where the journal workloads keep their journals
 #                     (default: under /tmp; put it on the disk to measure)
+#   BENCH_INGEST_CONNECTIONS  keep-alive connections of the ingest loads
+#                     (default 32)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -33,7 +35,7 @@ out_dir=${BENCH_OUT:-$build/bench-results}
 body=$root/tests/testdata/gettrx/customer.created.json
 
 # Sizes (the issue's figures; BENCH_QUICK shrinks them to try the harness).
-ingest_connections=32
+ingest_connections=${BENCH_INGEST_CONNECTIONS:-32}
 ingest_seconds=10
 ingest_max_requests=2000000
 replay_events=200000

@@ -25,6 +25,8 @@ namespace hookstream::journal {
 namespace {
 
 constexpr absl::string_view kSegmentSuffix = ".seg";
+// Under Sync::kNone, how much a segment grows between write-back starts.
+constexpr off_t kWritebackBytes = off_t{4} << 20;
 constexpr absl::string_view kIdsSuffix = ".ids";
 constexpr char kLockFileName[] = "LOCK";
 
@@ -418,6 +420,7 @@ absl::Status Journal::OpenActiveSegment() {
     return ErrnoStatus(errno, absl::StrCat("open ", path));
   }
   segment_offset_ = static_cast<off_t>(last->bytes);
+  writeback_offset_ = segment_offset_;
   return absl::OkStatus();
 }
 
@@ -482,12 +485,15 @@ void Journal::Append(v1::Event event, AppendCallback done) {
   pending_.push_back({std::move(stored), std::move(done)});
   // Whoever is writing takes it with its next batch.
   if (writing_) return;
-  if (options_.sync == JournalOptions::Sync::kNone && !stop_writer_) {
+  if (options_.sync == JournalOptions::Sync::kNone && !stop_writer_ &&
+      segment_offset_ < static_cast<off_t>(options_.segment_bytes)) {
     // Durable at write(2), a page-cache copy as quick as the socket writes
     // this thread makes anyway: written here, with whatever else is queued,
     // which saves the two thread hand-offs (to the writer and back) that
     // cost more than the write (docs/benchmarks.md, journal ingest). The
-    // thread never waits for the disk: there is no fsync in this mode.
+    // thread never waits for the disk: a batch that starts a new segment
+    // (which fsyncs the closed one and the directory) goes to the writer.
+    // segment_offset_ is read here only while nobody is writing.
     writing_ = true;
     std::vector<Pending> batch;
     batch.swap(pending_);
@@ -581,6 +587,19 @@ void Journal::WriteBatch(std::vector<Pending>& batch) {
     }
   }
   segment_offset_ += static_cast<off_t>(write_buffer_.size());
+  if (options_.sync == JournalOptions::Sync::kNone &&
+      segment_offset_ - writeback_offset_ >= kWritebackBytes) {
+    // Starts the write-back of what this segment has so far, without
+    // waiting for it: otherwise the whole segment is still dirty when it
+    // closes, and the fdatasync that closes it stalls every append behind
+    // it for as long as 64 MiB take to reach the disk (~300 ms measured,
+    // docs/benchmarks.md). Advisory: an error here is the closing
+    // fdatasync's to report.
+    (void)::sync_file_range(segment_fd_.get(), writeback_offset_,
+                            segment_offset_ - writeback_offset_,
+                            SYNC_FILE_RANGE_WRITE);
+    writeback_offset_ = segment_offset_;
+  }
   stats_.records_written.fetch_add(batch.size(), std::memory_order_relaxed);
   stats_.bytes_written.fetch_add(write_buffer_.size(),
                                  std::memory_order_relaxed);
@@ -648,6 +667,7 @@ absl::Status Journal::Rotate(uint64_t first_sequence) {
     return ErrnoStatus(errno, absl::StrCat("open ", path));
   }
   segment_offset_ = static_cast<off_t>(header.size());
+  writeback_offset_ = segment_offset_;
   {
     std::lock_guard lock(files_mu_);
     segments_.push_back({.name = name,

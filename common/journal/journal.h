@@ -260,6 +260,7 @@ class Journal final : public EventAppender {
   // Owned by whoever set writing_ (and by Open, before any append).
   UniqueFd segment_fd_;
   off_t segment_offset_ = 0;
+  off_t writeback_offset_ = 0;  // Sync::kNone: write-back started up to here
   std::string write_buffer_;
 
   // Segments and ids files on disk, oldest first (the last segment is the
