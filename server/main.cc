@@ -55,6 +55,9 @@ ABSL_FLAG(absl::Duration, dedup_window, kDefaults.ring.dedup_window,
 ABSL_FLAG(size_t, dedup_max_ids, kDefaults.ring.dedup_max_ids,
           "most event ids remembered for deduplication (the ids of the "
           "events the ring holds are remembered even beyond it)");
+ABSL_FLAG(size_t, dedup_max_bytes, kDefaults.ring.dedup_max_bytes,
+          "most bytes of event ids remembered for deduplication (each id "
+          "counts its length + 128; held events' ids even beyond it)");
 ABSL_FLAG(std::string, backend, kDefaults.storage.backend,
           "where acknowledged events are kept: memory (this process only) "
           "or journal (an fsynced log in --journal_dir)");
@@ -76,6 +79,24 @@ ABSL_FLAG(size_t, max_header_bytes, kDefaults.ingress.max_header_bytes,
           "largest accepted request header block");
 ABSL_FLAG(size_t, max_connections, kDefaults.ingress.max_connections,
           "most concurrent ingress connections");
+ABSL_FLAG(size_t, max_connections_per_peer,
+          kDefaults.ingress.max_connections_per_peer,
+          "most concurrent ingress connections from one source IP (0 = only "
+          "--max_connections)");
+ABSL_FLAG(std::string, ingress_allow_cidrs, "",
+          "comma-separated CIDR ranges allowed to connect to the ingress, "
+          "e.g. 10.0.0.0/8,2001:db8::/32 (empty = anyone)");
+ABSL_FLAG(double, ingress_peer_rate, kDefaults.ingress.peer_rate,
+          "webhook requests per second per source IP; beyond it 429 + "
+          "Retry-After (0 = no limit)");
+ABSL_FLAG(double, ingress_peer_burst, kDefaults.ingress.peer_burst,
+          "requests one source IP may send at once under --ingress_peer_rate");
+ABSL_FLAG(size_t, max_event_id_bytes, kDefaults.ingress.max_event_id_bytes,
+          "longest accepted event id (422 id_too_long beyond)");
+ABSL_FLAG(absl::Duration, untrusted_idle_timeout,
+          kDefaults.ingress.untrusted_idle_timeout,
+          "how long a connection that has sent no validly signed request is "
+          "kept after an error answer");
 ABSL_FLAG(absl::Duration, idle_timeout, kDefaults.ingress.idle_timeout,
           "keep-alive idle timeout");
 ABSL_FLAG(absl::Duration, header_timeout, kDefaults.ingress.header_timeout,
@@ -109,6 +130,7 @@ ServerConfig ConfigFromFlags() {
   c.ring.max_bytes = absl::GetFlag(FLAGS_ring_max_bytes);
   c.ring.dedup_window = absl::GetFlag(FLAGS_dedup_window);
   c.ring.dedup_max_ids = absl::GetFlag(FLAGS_dedup_max_ids);
+  c.ring.dedup_max_bytes = absl::GetFlag(FLAGS_dedup_max_bytes);
   c.storage.backend = absl::GetFlag(FLAGS_backend);
   c.storage.journal_dir = absl::GetFlag(FLAGS_journal_dir);
   c.storage.journal_sync = absl::GetFlag(FLAGS_journal_sync);
@@ -117,6 +139,14 @@ ServerConfig ConfigFromFlags() {
   c.ingress.max_body_bytes = absl::GetFlag(FLAGS_max_body_bytes);
   c.ingress.max_header_bytes = absl::GetFlag(FLAGS_max_header_bytes);
   c.ingress.max_connections = absl::GetFlag(FLAGS_max_connections);
+  c.ingress.max_connections_per_peer =
+      absl::GetFlag(FLAGS_max_connections_per_peer);
+  c.ingress.allow_cidrs = absl::GetFlag(FLAGS_ingress_allow_cidrs);
+  c.ingress.peer_rate = absl::GetFlag(FLAGS_ingress_peer_rate);
+  c.ingress.peer_burst = absl::GetFlag(FLAGS_ingress_peer_burst);
+  c.ingress.max_event_id_bytes = absl::GetFlag(FLAGS_max_event_id_bytes);
+  c.ingress.untrusted_idle_timeout =
+      absl::GetFlag(FLAGS_untrusted_idle_timeout);
   c.ingress.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
   c.ingress.header_timeout = absl::GetFlag(FLAGS_header_timeout);
   c.ingress.body_timeout = absl::GetFlag(FLAGS_body_timeout);

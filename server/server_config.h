@@ -27,6 +27,16 @@ struct ServerConfig {
     size_t max_body_bytes = size_t{1} << 20;
     size_t max_header_bytes = size_t{16} << 10;
     size_t max_connections = 10000;
+    // Per source IP; 0 = only max_connections.
+    size_t max_connections_per_peer = 256;
+    // Comma-separated CIDRs allowed to connect; empty = anyone.
+    std::string allow_cidrs;
+    // Requests/s per source IP (429 + Retry-After beyond); 0 = no limit.
+    double peer_rate = 0;
+    double peer_burst = 50;
+    size_t max_event_id_bytes = 256;
+    // After an error answer, before any validly signed request.
+    absl::Duration untrusted_idle_timeout = absl::Seconds(2);
     absl::Duration idle_timeout = absl::Seconds(60);
     absl::Duration header_timeout = absl::Seconds(10);
     absl::Duration body_timeout = absl::Seconds(30);
@@ -46,6 +56,9 @@ struct ServerConfig {
     size_t max_bytes = size_t{256} << 20;
     absl::Duration dedup_window = absl::Hours(72);
     size_t dedup_max_ids = 1'000'000;
+    // Bytes of remembered ids (each: its length + 128), so that long ids
+    // cannot grow memory by dedup_max_ids times their length.
+    size_t dedup_max_bytes = size_t{256} << 20;
   };
   // Where acknowledged events are kept (common/store/event_appender.h).
   struct Storage {

@@ -14,7 +14,8 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
       .max_events = config.ring.max_events,
       .max_bytes = config.ring.max_bytes,
       .dedup = {.window = config.ring.dedup_window,
-                .max_ids = config.ring.dedup_max_ids}};
+                .max_ids = config.ring.dedup_max_ids,
+                .max_bytes = config.ring.dedup_max_bytes}};
   // Private constructor: Open builds every Storage.
   std::unique_ptr<Storage> storage = absl::WrapUnique(new Storage());
   storage->backend_ = config.storage.backend;

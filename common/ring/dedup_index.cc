@@ -25,11 +25,14 @@ void DedupIndex::Insert(absl::string_view id, uint64_t sequence,
   if (by_id_.contains(id)) return;
   entries_.push_back(Entry{std::string(id), sequence, time});
   by_id_.emplace(entries_.back().id, sequence);
-  while (entries_.size() > options_.max_ids &&
-         entries_.front().sequence < keep_from_) {
-    by_id_.erase(entries_.front().id);
-    entries_.pop_front();
-  }
+  bytes_ += id.size() + kEntryOverheadBytes;
+  while (OverBounds() && entries_.front().sequence < keep_from_) PopFront();
+}
+
+void DedupIndex::PopFront() {
+  bytes_ -= entries_.front().id.size() + kEntryOverheadBytes;
+  by_id_.erase(entries_.front().id);
+  entries_.pop_front();
 }
 
 void DedupIndex::Expire() {
@@ -38,10 +41,8 @@ void DedupIndex::Expire() {
   // (their log times never decrease); a time out of order only delays the
   // expiry of the entries after it.
   while (!entries_.empty() && entries_.front().sequence < keep_from_ &&
-         (entries_.size() > options_.max_ids ||
-          now - entries_.front().time >= options_.window)) {
-    by_id_.erase(entries_.front().id);
-    entries_.pop_front();
+         (OverBounds() || now - entries_.front().time >= options_.window)) {
+    PopFront();
   }
 }
 

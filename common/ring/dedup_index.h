@@ -11,10 +11,14 @@
 // Bounds: an id is forgotten `window` after its event's log time (default
 // 72 h: each id carries its own time, so an index rebuilt from a log keeps
 // the original windows),
-// or earlier when more than `max_ids` ids are remembered (oldest first),
+// or earlier when more than `max_ids` ids are remembered, or when the ids
+// remembered take more than `max_bytes` (each id counts its length plus
+// kEntryOverheadBytes, so a flood of long ids cannot grow memory by the
+// count bound times the id length), oldest first,
 // unless it is pinned: an id inserted with a sequence at or above the
-// KeepFrom floor is never forgotten, so `max_ids` is a floor that pinned ids
-// may exceed (at most max(max_ids, pinned ids) are remembered). Forgetting
+// KeepFrom floor is never forgotten, so `max_ids` and `max_bytes` are floors
+// that pinned ids may exceed (the ring's own byte budget bounds those: every
+// held event carries its id). Forgetting
 // goes oldest first and stops at the first pinned id, which is exact when
 // sequences are inserted in increasing order (as the ring does).
 // Memory per id: a 56-byte entry, a heap copy of ids longer than 15 bytes
@@ -50,7 +54,13 @@ class DedupIndex {
   struct Options {
     absl::Duration window = absl::Hours(72);
     size_t max_ids = 1'000'000;
+    // Bytes of remembered ids (length + kEntryOverheadBytes each).
+    size_t max_bytes = size_t{256} << 20;
   };
+
+  // What one remembered id costs besides its characters (the entry, its
+  // hash slots): charged against max_bytes.
+  static constexpr size_t kEntryOverheadBytes = 128;
 
   DedupIndex(Options options, const Clock& clock);
 
@@ -80,6 +90,9 @@ class DedupIndex {
   // next Find or Insert).
   size_t size() const { return by_id_.size(); }
 
+  // The bytes charged against max_bytes for the ids remembered now.
+  size_t bytes() const { return bytes_; }
+
   const Options& options() const { return options_; }
 
  private:
@@ -89,9 +102,13 @@ class DedupIndex {
     absl::Time time;
   };
 
-  // Forgets expired ids and those beyond `max_ids`, oldest first, up to the
-  // first pinned one.
+  // Forgets expired ids and those beyond `max_ids` or `max_bytes`, oldest
+  // first, up to the first pinned one.
   void Expire();
+  bool OverBounds() const {
+    return entries_.size() > options_.max_ids || bytes_ > options_.max_bytes;
+  }
+  void PopFront();
 
   const Options options_;
   const Clock& clock_;
@@ -100,6 +117,7 @@ class DedupIndex {
   std::deque<Entry> entries_;
   absl::flat_hash_map<absl::string_view, uint64_t> by_id_;
   uint64_t keep_from_ = std::numeric_limits<uint64_t>::max();
+  size_t bytes_ = 0;
 };
 
 }  // namespace hookstream

@@ -101,9 +101,11 @@ void HttpSession::DoWaitForRequest() {
     return;
   }
   phase_ = Phase::kWaitForRequest;
-  ArmDeadline(Phase::kWaitForRequest, requests_served_ == 0
-                                          ? options_.header_timeout
-                                          : options_.idle_timeout);
+  ArmDeadline(Phase::kWaitForRequest,
+              requests_served_ == 0 ? options_.header_timeout
+              : trusted_            ? options_.idle_timeout
+                                    : std::min(options_.idle_timeout,
+                                               options_.untrusted_idle_timeout));
   stream_.async_read_some(buffer_.prepare(4096),
                           beast::bind_front_handler(&HttpSession::OnFirstBytes,
                                                     shared_from_this()));
@@ -140,10 +142,17 @@ void HttpSession::DoReadHeader() {
                                                     shared_from_this()));
 }
 
-void HttpSession::OnReadHeader(ErrorCode ec, size_t /*bytes*/) {
+void HttpSession::OnReadHeader(ErrorCode ec, size_t bytes) {
   DisarmDeadline();
   if (ec) {
     OnReadError(ec);
+    return;
+  }
+  // Beast checks its header_limit per parse step, so depending on how the
+  // bytes arrived a head slightly over it can pass; `bytes` is what the
+  // parser consumed for this head, which makes the limit exact.
+  if (bytes > options_.max_header_bytes) {
+    OnReadError(http::error::header_limit);
     return;
   }
   const auto& head = parser_->get();
@@ -167,7 +176,9 @@ void HttpSession::OnReadHeader(ErrorCode ec, size_t /*bytes*/) {
       FindHeader(request_.headers, "expect");
   const bool expects_continue =
       expect.has_value() && absl::EqualsIgnoreCase(*expect, "100-continue");
-  if (std::optional<WebhookResponse> early = handler_.CheckHead(request_)) {
+  std::optional<WebhookResponse> early = RateLimit();
+  if (!early.has_value()) early = handler_.CheckHead(request_);
+  if (early.has_value()) {
     const uint64_t length = request_.content_length.value_or(0);
     // A client expecting 100-continue sends no body before it has one: answer
     // now rather than wait for bytes that will not come.
@@ -188,6 +199,22 @@ void HttpSession::OnReadHeader(ErrorCode ec, size_t /*bytes*/) {
     return;
   }
   DoReadBody();
+}
+
+std::optional<WebhookResponse> HttpSession::RateLimit() const {
+  PeerLimits* peers = slot_.peers();
+  if (peers == nullptr || !peers->rate_limited()) return std::nullopt;
+  const std::optional<absl::Duration> wait =
+      peers->TakeRequestToken(slot_.peer());
+  if (!wait.has_value()) return std::nullopt;
+  const int64_t seconds = std::max<int64_t>(
+      1, absl::ToInt64Seconds(absl::Ceil(*wait, absl::Seconds(1))));
+  WebhookResponse r = MakeErrorResponse(
+      Outcome::kRateLimited, request_.request_id,
+      absl::StrCat("peer ", slot_.peer().to_string(), " over ",
+                   peers->options().rate_per_second, " requests/s"));
+  r.headers.push_back({"retry-after", absl::StrCat(seconds)});
+  return r;
 }
 
 void HttpSession::DoContinue() {
@@ -285,6 +312,7 @@ void HttpSession::OnReadError(ErrorCode ec) {
 
 void HttpSession::Respond(WebhookResponse response) {
   LogAndCount(metrics_, response, clock_.Now() - request_start_);
+  if (!response.secret_label.empty()) trusted_ = true;
   if (response.status == 0) {
     CloseSocket();
     return;

@@ -6,9 +6,13 @@
 //
 // Per request:
 //   wait for the first byte    idle_timeout (header_timeout for the first
-//                              request); an idle keep-alive connection is
-//                              closed silently
-//   read the header            header_timeout; header_limit → 431; too slow
+//                              request; untrusted_idle_timeout while no
+//                              request was validly signed); an idle
+//                              keep-alive connection is closed silently
+//   rate limit                 the peer's token bucket (PeerLimits) → 429
+//   read the header            header_timeout; header_limit → 431 (exact:
+//                              counted in bytes parsed, whatever the read
+//                              chunking); too slow
 //                              → 408; bad framing → 400; chunked / no length
 //                              → 411; Content-Length over the limit → 413
 //                              (decided before any body byte is read)
@@ -53,16 +57,23 @@
 #include "boost/beast/http/string_body.hpp"
 #include "common/base/clock.h"
 #include "server/ingress/ingress_metrics.h"
+#include "server/ingress/peer_limits.h"
 #include "server/ingress/webhook_handler.h"
 
 namespace hookstream::ingress {
 
-// Releases one connection slot when destroyed (see Listener).
+// Releases one connection slot (and its peer's, see PeerLimits) when
+// destroyed (see Listener).
 class ConnectionSlot {
  public:
   ConnectionSlot(std::shared_ptr<std::atomic<size_t>> active,
-                 IngressMetrics* metrics)
-      : active_(std::move(active)), metrics_(metrics) {}
+                 IngressMetrics* metrics,
+                 std::shared_ptr<PeerLimits> peers = nullptr,
+                 boost::asio::ip::address peer = {})
+      : active_(std::move(active)),
+        metrics_(metrics),
+        peers_(std::move(peers)),
+        peer_(peer) {}
   ConnectionSlot(ConnectionSlot&&) = default;
   ConnectionSlot& operator=(ConnectionSlot&&) = default;
   ~ConnectionSlot() {
@@ -70,11 +81,18 @@ class ConnectionSlot {
       active_->fetch_sub(1, std::memory_order_relaxed);
       metrics_->ConnectionClosed();
     }
+    if (peers_ != nullptr) peers_->CloseConnection(peer_);
   }
+
+  // The peer's limits (nullptr in tests that build a bare slot).
+  PeerLimits* peers() const { return peers_.get(); }
+  const boost::asio::ip::address& peer() const { return peer_; }
 
  private:
   std::shared_ptr<std::atomic<size_t>> active_;
   IngressMetrics* metrics_;
+  std::shared_ptr<PeerLimits> peers_;
+  boost::asio::ip::address peer_;
 };
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
@@ -85,6 +103,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     absl::Duration idle_timeout = absl::Seconds(60);
     absl::Duration header_timeout = absl::Seconds(10);
     absl::Duration body_timeout = absl::Seconds(30);
+    // The wait for the next request after an error answer on a connection
+    // that has not yet sent a validly signed request: such a connection
+    // holds a slot of max_connections, so it gets seconds, not idle_timeout.
+    absl::Duration untrusted_idle_timeout = absl::Seconds(2);
   };
 
   // Everything referenced must outlive the session's io_context.
@@ -142,6 +164,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   // Starts the per-request state: id, start time, head fields.
   void BeginRequest();
+  // The 429 (+ Retry-After) when the peer is over its request rate.
+  std::optional<WebhookResponse> RateLimit() const;
 
   boost::asio::ssl::stream<boost::asio::ip::tcp::socket> stream_;
   boost::asio::steady_timer deadline_;
@@ -165,6 +189,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   uint64_t deadline_generation_ = 0;
   bool deadline_expired_ = false;
   size_t requests_served_ = 0;
+  // Set by the first answer to a request whose signature was valid (or
+  // accepted unsigned): only then does the connection get idle_timeout.
+  bool trusted_ = false;
   bool client_keep_alive_ = false;
 
   WebhookRequest request_;

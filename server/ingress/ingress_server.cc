@@ -12,6 +12,7 @@
 #include "common/base/log.h"
 #include "server/ingress/http_session.h"
 #include "server/ingress/listener.h"
+#include "server/ingress/peer_limits.h"
 #include "server/ingress/tls_context.h"
 #include "server/ingress/webhook_handler.h"
 
@@ -26,14 +27,17 @@ struct IngressServer::Impl {
   Impl(const IngressOptions& options, SourceRegistry sources,
        EventAppender& appender, const Clock& clock)
       : options(options),
-        session_options{.max_body_bytes = options.max_body_bytes,
-                        .max_header_bytes = options.max_header_bytes,
-                        .idle_timeout = options.idle_timeout,
-                        .header_timeout = options.header_timeout,
-                        .body_timeout = options.body_timeout},
+        session_options{
+            .max_body_bytes = options.max_body_bytes,
+            .max_header_bytes = options.max_header_bytes,
+            .idle_timeout = options.idle_timeout,
+            .header_timeout = options.header_timeout,
+            .body_timeout = options.body_timeout,
+            .untrusted_idle_timeout = options.untrusted_idle_timeout},
         clock(clock),
-        handler({.max_body_bytes = options.max_body_bytes}, std::move(sources),
-                appender, metrics) {}
+        handler({.max_body_bytes = options.max_body_bytes,
+                 .max_event_id_bytes = options.max_event_id_bytes},
+                std::move(sources), appender, metrics) {}
 
   const IngressOptions options;
   const HttpSession::Options session_options;
@@ -73,6 +77,17 @@ absl::Status ValidateIngressOptions(const IngressOptions& o) {
       o.body_timeout <= absl::ZeroDuration()) {
     return bad("timeouts must be > 0");
   }
+  if (o.untrusted_idle_timeout <= absl::ZeroDuration()) {
+    return bad("untrusted_idle_timeout must be > 0");
+  }
+  if (o.max_event_id_bytes == 0) return bad("max_event_id_bytes must be > 0");
+  if (!(o.peer_rate_per_second >= 0) || !(o.peer_rate_burst >= 0)) {
+    return bad("peer rate and burst must be >= 0");
+  }
+  if (absl::StatusOr<std::vector<Cidr>> cidrs = ParseCidrList(o.allow_cidrs);
+      !cidrs.ok()) {
+    return bad(absl::StrCat("allow_cidrs: ", cidrs.status().message()));
+  }
   if (o.io_threads < 1 || o.io_threads > 256) {
     return bad("io_threads must be between 1 and 256");
   }
@@ -107,6 +122,15 @@ absl::StatusOr<std::unique_ptr<IngressServer>> IngressServer::Start(
     executors.push_back(impl->loops.back()->get_executor());
     impl->keep_running.push_back(net::make_work_guard(*impl->loops.back()));
   }
+  absl::StatusOr<std::vector<Cidr>> allow = ParseCidrList(options.allow_cidrs);
+  if (!allow.ok()) return allow.status();
+  auto peers = std::make_shared<PeerLimits>(
+      PeerLimits::Options{
+          .allow = *std::move(allow),
+          .max_connections_per_peer = options.max_connections_per_peer,
+          .rate_per_second = options.peer_rate_per_second,
+          .burst = options.peer_rate_burst},
+      clock);
   Impl* state = impl.get();
   absl::StatusOr<std::shared_ptr<Listener>> listener = Listener::Create(
       *impl->loops.front(), std::move(executors), options.address, options.port,
@@ -116,7 +140,8 @@ absl::StatusOr<std::unique_ptr<IngressServer>> IngressServer::Start(
             std::move(socket), *state->tls, state->session_options,
             state->handler, state->metrics, state->clock, std::move(slot))
             ->Start();
-      });
+      },
+      std::move(peers));
   if (!listener.ok()) return listener.status();
   impl->listener = *std::move(listener);
   impl->port = impl->listener->port();
@@ -129,7 +154,12 @@ absl::StatusOr<std::unique_ptr<IngressServer>> IngressServer::Start(
       .Add("port", impl->port)
       .Add("sources", absl::StrJoin(names, ","))
       .Add("io_threads", options.io_threads)
-      .Add("max_body_bytes", options.max_body_bytes);
+      .Add("max_body_bytes", options.max_body_bytes)
+      .Add("max_connections", options.max_connections)
+      .Add("max_connections_per_peer", options.max_connections_per_peer)
+      .Add("allow_cidrs", options.allow_cidrs.empty() ? std::string("any")
+                                                      : options.allow_cidrs)
+      .Add("peer_rate_per_second", options.peer_rate_per_second);
   return std::unique_ptr<IngressServer>(new IngressServer(std::move(impl)));
 }
 

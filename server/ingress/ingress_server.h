@@ -54,6 +54,15 @@ struct IngressOptions {
   size_t max_body_bytes = size_t{1} << 20;
   size_t max_header_bytes = size_t{16} << 10;
   size_t max_connections = 10000;
+  // Per source IP (PeerLimits); 0 = only the total cap.
+  size_t max_connections_per_peer = 256;
+  // Comma-separated CIDRs allowed to connect; empty = anyone.
+  std::string allow_cidrs;
+  // Requests per second per source IP (429 + Retry-After beyond); 0 = off.
+  double peer_rate_per_second = 0;
+  double peer_rate_burst = 50;
+  size_t max_event_id_bytes = 256;
+  absl::Duration untrusted_idle_timeout = absl::Seconds(2);
   absl::Duration idle_timeout = absl::Seconds(60);
   absl::Duration header_timeout = absl::Seconds(10);
   absl::Duration body_timeout = absl::Seconds(30);

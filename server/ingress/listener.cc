@@ -16,7 +16,8 @@ using tcp = net::ip::tcp;
 Listener::Listener(
     net::io_context& ioc,
     std::vector<net::io_context::executor_type> session_executors,
-    size_t max_connections, IngressMetrics& metrics, OnAccept on_accept)
+    size_t max_connections, IngressMetrics& metrics, OnAccept on_accept,
+    std::shared_ptr<PeerLimits> peers)
     : session_executors_(std::move(session_executors)),
       strand_(net::make_strand(ioc)),
       acceptor_(strand_),
@@ -24,13 +25,15 @@ Listener::Listener(
       max_connections_(max_connections),
       metrics_(metrics),
       on_accept_(std::move(on_accept)),
-      active_(std::make_shared<std::atomic<size_t>>(0)) {}
+      active_(std::make_shared<std::atomic<size_t>>(0)),
+      peers_(std::move(peers)) {}
 
 absl::StatusOr<std::shared_ptr<Listener>> Listener::Create(
     net::io_context& ioc,
     std::vector<net::io_context::executor_type> session_executors,
     const std::string& address, uint16_t port, size_t max_connections,
-    IngressMetrics& metrics, OnAccept on_accept) {
+    IngressMetrics& metrics, OnAccept on_accept,
+    std::shared_ptr<PeerLimits> peers) {
   if (session_executors.empty()) {
     return absl::InvalidArgumentError("ingress: no session executor");
   }
@@ -40,9 +43,9 @@ absl::StatusOr<std::shared_ptr<Listener>> Listener::Create(
     return absl::InvalidArgumentError(
         absl::StrCat("ingress address '", address, "' is not an IP address"));
   }
-  auto listener = std::make_shared<Listener>(ioc, std::move(session_executors),
-                                             max_connections, metrics,
-                                             std::move(on_accept));
+  auto listener = std::make_shared<Listener>(
+      ioc, std::move(session_executors), max_connections, metrics,
+      std::move(on_accept), std::move(peers));
   const tcp::endpoint endpoint(ip, port);
   const std::string where = absl::StrCat(address, ":", port);
   tcp::acceptor& acceptor = listener->acceptor_;
@@ -100,15 +103,34 @@ void Listener::OnAcceptDone(boost::system::error_code ec, tcp::socket socket) {
         });
     return;
   }
-  if (active_->load(std::memory_order_relaxed) >= max_connections_) {
+  boost::system::error_code peer_ec;
+  const tcp::endpoint remote = socket.remote_endpoint(peer_ec);
+  const net::ip::address peer = remote.address();
+  const char* refused = nullptr;
+  if (peer_ec) {
+    refused = "peer_gone";  // reset before we got to it
+  } else if (active_->load(std::memory_order_relaxed) >= max_connections_) {
+    refused = "connection_cap";
+  } else if (peers_ != nullptr && !peers_->Allowed(peer)) {
+    refused = "not_allowed";
+  } else if (peers_ != nullptr && !peers_->TryOpenConnection(peer)) {
+    refused = "peer_connection_cap";
+  }
+  if (refused != nullptr) {
+    // No answer: nothing has been read, and a TLS handshake would cost more
+    // than the refusal. The peer sees the connection closed at once.
     metrics_.CountConnectionRefused();
+    LogRecord(LogLevel::kWarning, "connection refused")
+        .Add("reason", refused)
+        .Add("peer", peer_ec ? std::string("?") : peer.to_string());
     boost::system::error_code ignored;
     socket.close(ignored);
   } else {
     active_->fetch_add(1, std::memory_order_relaxed);
     metrics_.CountConnectionAccepted();
     metrics_.ConnectionOpened();
-    on_accept_(std::move(socket), ConnectionSlot(active_, &metrics_));
+    on_accept_(std::move(socket),
+               ConnectionSlot(active_, &metrics_, peers_, peer));
   }
   DoAccept();
 }

@@ -5,8 +5,10 @@
 // callback, together with a ConnectionSlot that keeps the connection counted
 // until it is released. Accepted sockets go to the session executors in
 // turn (one event loop per I/O thread), so a connection's handlers always run
-// on one thread. Past `max_connections` open connections, new ones are closed
-// at once and counted as refused.
+// on one thread. Past `max_connections` open connections, from a peer
+// outside the allowlist, or past the peer's own cap (PeerLimits), new ones
+// are closed at once, counted as refused and logged (one line each, with
+// the reason and the peer).
 //
 // Example:
 //   ASSIGN_OR_RETURN(auto listener,
@@ -39,6 +41,7 @@
 #include "boost/asio/strand.hpp"
 #include "server/ingress/http_session.h"
 #include "server/ingress/ingress_metrics.h"
+#include "server/ingress/peer_limits.h"
 
 namespace hookstream::ingress {
 
@@ -53,7 +56,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
       boost::asio::io_context& ioc,
       std::vector<boost::asio::io_context::executor_type> session_executors,
       const std::string& address, uint16_t port, size_t max_connections,
-      IngressMetrics& metrics, OnAccept on_accept);
+      IngressMetrics& metrics, OnAccept on_accept,
+      std::shared_ptr<PeerLimits> peers = nullptr);
 
   void Start();
   void Close();
@@ -62,7 +66,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
   Listener(
       boost::asio::io_context& ioc,
       std::vector<boost::asio::io_context::executor_type> session_executors,
-      size_t max_connections, IngressMetrics& metrics, OnAccept on_accept);
+      size_t max_connections, IngressMetrics& metrics, OnAccept on_accept,
+      std::shared_ptr<PeerLimits> peers);
 
  private:
   void DoAccept();
@@ -78,6 +83,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   IngressMetrics& metrics_;
   const OnAccept on_accept_;
   const std::shared_ptr<std::atomic<size_t>> active_;
+  const std::shared_ptr<PeerLimits> peers_;  // may be null
   uint16_t port_ = 0;
 };
 

@@ -25,6 +25,8 @@ constexpr std::array<OutcomeInfo, kOutcomeCount> kTable = {{
     {Outcome::kUnsupportedMediaType, 415, "unsupported_media_type",
      "unsupported_media_type", false},
     {Outcome::kMissingFields, 422, "unprocessable", "missing_fields", false},
+    {Outcome::kEventIdTooLong, 422, "unprocessable", "id_too_long", false},
+    {Outcome::kRateLimited, 429, "too_many_requests", "rate_limited", false},
     {Outcome::kHeadersTooLarge, 431, "headers_too_large", "headers_too_large",
      true},
     {Outcome::kInternal, 500, "internal", "internal", false},

@@ -38,6 +38,8 @@ enum class Outcome {
   kPayloadTooLarge,       // 413, then close
   kUnsupportedMediaType,  // 415
   kMissingFields,         // 422, JSON without a usable id or type
+  kEventIdTooLong,        // 422, an event id over --max_event_id_bytes
+  kRateLimited,           // 429 + Retry-After: the peer's request rate
   kHeadersTooLarge,       // 431, then close
   kInternal,              // 500
   kUnavailable,           // 503 + Retry-After: our own trouble, retry later

@@ -197,6 +197,17 @@ void WebhookHandler::Handle(WebhookRequest request,
     std::move(done)(std::move(r));
     return;
   }
+  if (event->id().size() > options_.max_event_id_bytes) {
+    // The id is not echoed (nor logged): its length is the problem.
+    WebhookResponse r =
+        refuse(Outcome::kEventIdTooLong,
+               absl::StrCat("event id of ", event->id().size(),
+                            " bytes > limit ", options_.max_event_id_bytes));
+    r.secret_label = std::move(secret_label);
+    r.event_type = event->type().substr(0, 128);
+    std::move(done)(std::move(r));
+    return;
+  }
   if (event->source().empty()) event->set_source(source.name);
 
   // What the answer carries besides the append's result; filled now, while

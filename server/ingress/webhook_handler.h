@@ -10,6 +10,7 @@
 //   draining → route (404) → method (405) → framing limits (411, 413) →
 //   content type (415)     [CheckHead: decidable before the body is read]
 //   → signature over the raw bytes (401) → conversion (400, 422)
+//   → event id length (422 id_too_long)
 //   → EventAppender::Append (common/store/event_appender.h): the backend
 //     dedups and keeps it, then calls back (200, duplicate or not; 503 when
 //     it could not keep it).
@@ -115,6 +116,9 @@ class WebhookHandler {
  public:
   struct Options {
     size_t max_body_bytes = size_t{1} << 20;
+    // Longer event ids are refused (422 id_too_long): an id is kept in the
+    // dedup index for days, so its length is memory an attacker chooses.
+    size_t max_event_id_bytes = 256;
   };
 
   using ResponseCallback = absl::AnyInvocable<void(WebhookResponse) &&>;

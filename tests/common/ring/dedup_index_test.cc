@@ -192,5 +192,49 @@ TEST(DedupIndexTest, ForgettingStopsAtTheFirstPinnedId) {
   EXPECT_EQ(dedup.size(), 0u);
 }
 
+TEST(DedupIndexTest, ByteCapForgetsOldestLongIdsFirst) {
+  // Verifies the byte bound (issue 11, "300 events with 1 MB ids"): long ids
+  // are forgotten oldest first once their bytes pass max_bytes, although
+  // the count bound is far away, and the charged bytes follow exactly.
+  FakeClock clock;
+  constexpr size_t kIdBytes = 1 << 20;
+  constexpr size_t kCharge = kIdBytes + DedupIndex::kEntryOverheadBytes;
+  DedupIndex dedup({.window = absl::Hours(72),
+                    .max_ids = 1'000'000,
+                    .max_bytes = 4 * kCharge},
+                   clock);
+  for (uint64_t s = 1; s <= 300; ++s) {
+    dedup.Insert(std::string(kIdBytes, static_cast<char>('a' + s % 26)) +
+                     std::to_string(s),
+                 s, clock.Now());
+    ASSERT_LE(dedup.bytes(), 4 * kCharge + 3 * 300) << "after " << s;
+  }
+  EXPECT_LE(dedup.size(), 4u);
+  EXPECT_GE(dedup.size(), 3u);
+  EXPECT_EQ(dedup.Find(std::string(kIdBytes, 'b') + "1"), std::nullopt);
+  EXPECT_THAT(
+      dedup.Find(std::string(kIdBytes, static_cast<char>('a' + 300 % 26)) +
+                 "300"),
+      Optional(Eq(300u)));
+  // Short ids are charged their length plus the overhead.
+  DedupIndex small({.max_bytes = 1 << 20}, clock);
+  small.Insert("evt_1", 1, clock.Now());
+  EXPECT_EQ(small.bytes(), 5 + DedupIndex::kEntryOverheadBytes);
+}
+
+TEST(DedupIndexTest, ByteCapNeverForgetsPinnedIds) {
+  // Verifies that pinned ids (held by the ring) survive the byte bound: the
+  // ring's own byte budget bounds them instead.
+  FakeClock clock;
+  DedupIndex dedup({.max_bytes = 1000}, clock);
+  dedup.KeepFrom(1);
+  dedup.Insert(std::string(2000, 'x'), 1, clock.Now());
+  dedup.Insert(std::string(2000, 'y'), 2, clock.Now());
+  EXPECT_EQ(dedup.size(), 2u);
+  dedup.KeepFrom(2);
+  EXPECT_EQ(dedup.Find(std::string(2000, 'x')), std::nullopt);
+  EXPECT_THAT(dedup.Find(std::string(2000, 'y')), Optional(Eq(2u)));
+}
+
 }  // namespace
 }  // namespace hookstream

@@ -696,5 +696,191 @@ TEST_F(IngressServerTest, StartErrors) {
   ExpectStillServes();
 }
 
+namespace limits {
+
+// The request head of a signed POST of `body`, padded with an X-Pad field so
+// that the whole head (request line to the empty line) is `head_bytes` long.
+std::string HeadOfSize(const std::string& body, size_t head_bytes) {
+  const std::string start = absl::StrCat(
+      "POST /v1/webhooks/gettrx HTTP/1.1\r\nHost: x\r\n"
+      "Content-Type: application/json\r\n",
+      SignatureHeader(body), "\r\nContent-Length: ", body.size(),
+      "\r\nX-Pad: ");
+  const size_t fixed = start.size() + 4;  // "\r\n\r\n"
+  return absl::StrCat(start, std::string(head_bytes - fixed, 'p'), "\r\n\r\n");
+}
+
+}  // namespace limits
+
+// Verifies the header limit is exact whatever the read chunking: a head of
+// exactly max_header_bytes is served, one byte more is 431, whether it comes
+// in one write or one TLS record per byte. (Beast applies its limit to the
+// fields after the request line, so without the session's own count a head
+// up to a request line longer than the limit passed.)
+TEST_F(IngressServerTest, HeaderLimitIsExactWhateverTheChunking) {
+  IngressOptions options = Options();
+  options.max_header_bytes = 1024;
+  Start(options);
+  for (const bool bytewise : {false, true}) {
+    for (const size_t size : {size_t{1024}, size_t{1025}}) {
+      SCOPED_TRACE(absl::StrCat("bytewise=", bytewise, " head=", size));
+      const std::string body = Body(NextId());
+      const std::string head = limits::HeadOfSize(body, size);
+      ASSERT_EQ(head.size(), size);
+      auto raw = RawConnected();
+      if (bytewise) {
+        for (char c : head) ASSERT_TRUE(raw->Send(std::string(1, c)));
+      } else {
+        ASSERT_TRUE(raw->Send(head));
+      }
+      std::optional<RawResponse> r;
+      if (size == 1024) {
+        ASSERT_TRUE(raw->Send(body));
+        r = raw->ReadResponse();
+        ASSERT_TRUE(r.has_value());
+        EXPECT_EQ(r->status, 200) << r->body;
+      } else {
+        r = raw->ReadResponse();
+        ASSERT_TRUE(r.has_value());
+        EXPECT_EQ(r->status, 431) << r->body;
+        EXPECT_TRUE(raw->WaitForClose());
+      }
+    }
+  }
+  EXPECT_EQ(RingCount(), 2u);
+  EXPECT_EQ(server_->metrics().count(Outcome::kHeadersTooLarge), 2u);
+}
+
+// Verifies an event id over max_event_id_bytes is refused with 422
+// id_too_long, appended nowhere, and the connection still serves.
+TEST_F(IngressServerTest, EventIdOverTheLimitIs422) {
+  IngressOptions options = Options();
+  options.max_event_id_bytes = 64;
+  Start(options);
+  auto client = Client();
+  ExpectError(PostSigned(*client, Body(std::string(65, 'i'))), 422,
+              "unprocessable");
+  EXPECT_EQ(RingCount(), 0u);
+  EXPECT_EQ(server_->metrics().count(Outcome::kEventIdTooLong), 1u);
+  const HttpResult ok = PostSigned(*client, Body(std::string(64, 'i')));
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(RingCount(), 1u);
+}
+
+// Verifies that after an error answer a connection that never sent a valid
+// signature is closed after untrusted_idle_timeout (not idle_timeout),
+// while one that did keeps idle_timeout.
+TEST_F(IngressServerTest, UntrustedConnectionIsClosedSoonAfterAnError) {
+  IngressOptions options = Options();
+  options.idle_timeout = absl::Seconds(60);
+  options.untrusted_idle_timeout = absl::Milliseconds(200);
+  Start(options);
+  auto probe = RawConnected();
+  ASSERT_TRUE(
+      probe->Send("GET /v1/webhooks/gettrx HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::optional<RawResponse> r = probe->ReadResponse();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 405);
+  // Within RawTlsClient's 10 s bound, far below the 60 s idle timeout.
+  EXPECT_TRUE(probe->WaitForClose());
+
+  auto client = Client();
+  const HttpResult first = PostSigned(*client, Body(NextId()));
+  ASSERT_EQ(first.status, 200);
+  ExpectError(PostSigned(*client, Body(NextId()), "wrong-key"), 401,
+              "unauthenticated");
+  // Several untrusted timeouts later the trusted connection is still the
+  // same one (libcurl would silently reconnect: count the accepts).
+  absl::SleepFor(absl::Milliseconds(600));
+  const HttpResult second = PostSigned(*client, Body(NextId()));
+  EXPECT_EQ(second.status, 200);
+  EXPECT_EQ(server_->metrics().Read().connections_accepted, 2u);
+}
+
+// The "--max_connections=N, N sockets that each send one 405 request" row
+// of issue 11: the probes' slots come back within untrusted_idle_timeout, so
+// a real webhook is served long before idle_timeout.
+TEST_F(IngressServerTest, ErrorProbesDoNotHoldTheConnectionCap) {
+  IngressOptions options = Options();
+  options.max_connections = 3;
+  options.idle_timeout = absl::Seconds(60);
+  options.untrusted_idle_timeout = absl::Milliseconds(300);
+  Start(options);
+  std::vector<std::unique_ptr<RawTlsClient>> probes;
+  for (int i = 0; i < 3; ++i) {
+    probes.push_back(RawConnected());
+    ASSERT_TRUE(probes.back()->Send(
+        "GET /v1/webhooks/gettrx HTTP/1.1\r\nHost: x\r\n\r\n"));
+    std::optional<RawResponse> r = probes.back()->ReadResponse();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->status, 405);
+  }
+  EXPECT_TRUE(WaitUntil([&] {
+    return server_->metrics().Read().connections_active == 0;
+  })) << "the probes still hold the cap";
+  ExpectStillServes();
+}
+
+// Verifies the per-peer cap: a third connection from the same address is
+// closed at once and counted; closing one lets the peer in again.
+TEST_F(IngressServerTest, PerPeerConnectionCap) {
+  IngressOptions options = Options();
+  options.max_connections_per_peer = 2;
+  Start(options);
+  auto a = RawConnected();
+  auto b = RawConnected();
+  RawTlsClient c(server_->port());
+  ASSERT_TRUE(c.Connect());
+  EXPECT_FALSE(c.Handshake());
+  EXPECT_EQ(server_->metrics().Read().connections_refused, 1u);
+  a->Close();
+  EXPECT_TRUE(WaitUntil(
+      [&] { return server_->metrics().Read().connections_active == 1; }));
+  ExpectStillServes();
+}
+
+// Verifies the source allowlist: loopback outside it is closed at once;
+// inside it is served.
+TEST_F(IngressServerTest, AllowlistRefusesOtherSources) {
+  IngressOptions options = Options();
+  options.allow_cidrs = "10.0.0.0/8";
+  Start(options);
+  RawTlsClient refused(server_->port());
+  ASSERT_TRUE(refused.Connect());
+  EXPECT_FALSE(refused.Handshake());
+  EXPECT_EQ(server_->metrics().Read().connections_refused, 1u);
+  EXPECT_EQ(RingCount(), 0u);
+  server_.reset();
+  options.allow_cidrs = "10.0.0.0/8, 127.0.0.0/8";
+  Start(options);
+  ExpectStillServes();
+  options.allow_cidrs = "10.0.0.0/40";
+  EXPECT_THAT(
+      ValidateIngressOptions(options),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("10.0.0.0/40")));
+}
+
+// Verifies the per-source rate limit on the fake clock: the burst is
+// served, the next request is 429 with Retry-After (the connection kept,
+// the body drained), and after the wait it is served again.
+TEST_F(IngressServerTest, PeerRateLimitIs429WithRetryAfter) {
+  IngressOptions options = Options();
+  options.peer_rate_per_second = 0.5;
+  options.peer_rate_burst = 2;
+  Start(options);
+  auto client = Client();
+  EXPECT_EQ(PostSigned(*client, Body(NextId())).status, 200);
+  EXPECT_EQ(PostSigned(*client, Body(NextId())).status, 200);
+  const HttpResult limited = PostSigned(*client, Body(NextId()));
+  ExpectError(limited, 429, "too_many_requests");
+  EXPECT_EQ(limited.header("retry-after"), "2");
+  EXPECT_EQ(RingCount(), 2u);
+  EXPECT_EQ(server_->metrics().count(Outcome::kRateLimited), 1u);
+  clock_.Advance(absl::Seconds(2));
+  EXPECT_EQ(PostSigned(*client, Body(NextId())).status, 200);
+  EXPECT_EQ(RingCount(), 3u);
+  EXPECT_EQ(server_->metrics().Read().connections_accepted, 1u);
+}
+
 }  // namespace
 }  // namespace hookstream::ingress
