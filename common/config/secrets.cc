@@ -63,13 +63,19 @@ absl::StatusOr<std::vector<Secret>> ParseSecrets(absl::string_view text,
       secret.value =
           std::string(absl::StripAsciiWhitespace(entry.substr(colon + 1)));
     }
+    // No label in these messages: in `<secret>:` the secret is the label.
     if (secret.value.empty()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(where, ": secret '", secret.label, "' is empty"));
+          absl::StrCat(where, ": the secret is empty (after its label)"));
+    }
+    if (secret.value.size() < kMinSecretBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          where, ": the secret is ", secret.value.size(), " bytes; at least ",
+          kMinSecretBytes, " are required (e.g. openssl rand -hex 32)"));
     }
     if (!labels.insert(secret.label).second) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          where, ": label '", secret.label, "' is used more than once"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": its label is used more than once"));
     }
     secrets.push_back(std::move(secret));
   }
@@ -91,9 +97,15 @@ absl::StatusOr<bool> IsAccessibleByOthers(const std::string& path) {
 }
 
 absl::StatusOr<std::vector<Secret>> LoadSecretsFromFile(
-    const std::string& path) {
+    const std::string& path, SecretFileOptions options) {
   absl::StatusOr<bool> shared = IsAccessibleByOthers(path);
   if (!shared.ok()) return shared.status();
+  if (*shared && !options.allow_shared_mode) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("secrets file ", path,
+                     " is accessible to group or others: chmod 600 it (or "
+                     "--insecure_secret_file_mode for development)"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::FailedPreconditionError(
@@ -127,7 +139,10 @@ absl::StatusOr<std::vector<Secret>> LoadSecretsFromEnv(
     return absl::NotFoundError(
         absl::StrCat("environment variable ", name, " is not set"));
   }
-  return ParseSecrets(value, ',', absl::StrCat("environment variable ", name));
+  const std::string text = value;
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): read once, at start.
+  unsetenv(name.c_str());
+  return ParseSecrets(text, ',', absl::StrCat("environment variable ", name));
 }
 
 }  // namespace hookstream

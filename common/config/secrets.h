@@ -15,9 +15,14 @@
 // secrets never contain ':'. Surrounding whitespace is trimmed.
 //
 // File: one entry per line; blank lines and lines starting with '#' are
-// ignored. A file readable or writable by group or others is accepted with a
-// warning log line (chmod 600 it). Environment variable: comma-separated
-// entries.
+// ignored. A file readable or writable by group or others is refused (chmod
+// 600 it), unless `allow_shared_mode` (development only: then a warning).
+// Environment variable: comma-separated entries; the variable is removed
+// from the environment once read, so child processes and /proc/PID/environ
+// of later threads do not carry it.
+//
+// A secret shorter than kMinSecretBytes is refused: HMAC with a guessable
+// key authenticates nothing.
 //
 // Example:
 //   // /etc/hookstream/gettrx.secrets
@@ -27,9 +32,11 @@
 //   ASSIGN_OR_RETURN(std::vector<Secret> secrets,
 //                    LoadSecretsFromFile("/etc/hookstream/gettrx.secrets"));
 //
-// Errors are one line and never contain secret text: NOT_FOUND (file or
+// Errors are one line and never contain secret text, nor a label (a secret
+// written as `<secret>:` would be read as a label): NOT_FOUND (file or
 // variable missing), INVALID_ARGUMENT (no secret, bad label, duplicate label,
-// empty secret), FAILED_PRECONDITION (unreadable or too large file).
+// empty or short secret), FAILED_PRECONDITION (unreadable, too large, or
+// group/world-accessible file).
 //
 // Thread-safety: the functions are thread-safe except that LoadSecretsFromEnv
 // reads the environment (do not call setenv concurrently).
@@ -42,6 +49,8 @@
 #include "absl/strings/string_view.h"
 
 namespace hookstream {
+
+inline constexpr size_t kMinSecretBytes = 16;
 
 struct Secret {
   std::string label;
@@ -56,12 +65,17 @@ absl::StatusOr<std::vector<Secret>> ParseSecrets(absl::string_view text,
                                                  char separator,
                                                  absl::string_view origin);
 
-// Reads and parses a secrets file (at most 1 MiB). Logs a warning when the
-// file is accessible to group or others.
-absl::StatusOr<std::vector<Secret>> LoadSecretsFromFile(
-    const std::string& path);
+struct SecretFileOptions {
+  // Accept a file group or others may access (with a warning).
+  bool allow_shared_mode = false;
+};
 
-// Parses the comma-separated entries of environment variable `name`.
+// Reads and parses a secrets file (at most 1 MiB).
+absl::StatusOr<std::vector<Secret>> LoadSecretsFromFile(
+    const std::string& path, SecretFileOptions options = {});
+
+// Parses the comma-separated entries of environment variable `name`, then
+// removes the variable from the environment (also when they do not parse).
 absl::StatusOr<std::vector<Secret>> LoadSecretsFromEnv(const std::string& name);
 
 // True when the file's mode grants any permission to group or others.

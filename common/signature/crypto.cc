@@ -60,6 +60,15 @@ std::string HmacSha256Key::Mac(absl::string_view data) const {
   return std::string(reinterpret_cast<const char*>(out), out_len);
 }
 
+std::string Sha256(absl::string_view data) {
+  std::string digest(kSha256Bytes, '\0');
+  unsigned int size = 0;
+  EVP_Digest(data.data(), data.size(),
+             reinterpret_cast<unsigned char*>(digest.data()), &size,
+             EVP_sha256(), nullptr);
+  return digest;
+}
+
 std::string HmacSha256(absl::string_view key, absl::string_view data) {
   return HmacSha256Key(key).Mac(data);
 }

@@ -26,6 +26,9 @@ namespace hookstream {
 
 inline constexpr size_t kSha256Bytes = 32;
 
+// SHA-256 of `data`: the 32 raw digest bytes.
+std::string Sha256(absl::string_view data);
+
 // HMAC-SHA256 of `data` keyed with `key`; returns the 32 raw MAC bytes.
 std::string HmacSha256(absl::string_view key, absl::string_view data);
 

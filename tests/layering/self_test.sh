@@ -50,6 +50,9 @@ expect_fail client/x.cc '#include "server/server.h"' "never includes the server"
 expect_fail common/newfolder/x.h '#include "common/base/clock.h"' "not in check-layering.sh's table"
 expect_fail common/ring/x.cc '#include <openssl/evp.h>' "OpenSSL is included outside"
 expect_fail server/ingress/x.cc '#include "nlohmann/json.hpp"' "JSON parser"
+expect_fail server/auth/x.cc '#include "grpcpp/server.h"' "server/auth holds no gRPC"
+expect_fail server/auth/x.cc '#include "nlohmann/json.hpp"' "JSON parser"
+expect_fail server/ingress/x.cc '#include "server/auth/access_control.h"' "no gRPC identities"
 
 # A root that is not a hookstream tree is an error.
 if "$script" "$work/nonexistent" >/dev/null 2>&1; then
