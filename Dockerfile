@@ -29,4 +29,5 @@ ENTRYPOINT ["/usr/local/bin/hookstream-server"]
 CMD ["--ingress_address=0.0.0.0:8443", \
      "--grpc_address=0.0.0.0:50051", \
      "--tls_cert=/etc/hookstream/tls.crt", "--tls_key=/etc/hookstream/tls.key", \
-     "--grpc_tls_cert=/etc/hookstream/tls.crt", "--grpc_tls_key=/etc/hookstream/tls.key"]
+     "--grpc_tls_cert=/etc/hookstream/tls.crt", "--grpc_tls_key=/etc/hookstream/tls.key", \
+     "--grpc_access_file=/etc/hookstream/access.json"]

@@ -36,6 +36,36 @@ ABSL_FLAG(std::string, grpc_tls_cert, "",
           "PEM certificate for gRPC (without it gRPC is plaintext, which is "
           "only allowed on loopback)");
 ABSL_FLAG(std::string, grpc_tls_key, "", "PEM private key for gRPC");
+ABSL_FLAG(std::string, grpc_client_ca, "",
+          "PEM CA: gRPC peers must present a client certificate it signed "
+          "(mutual TLS; needs --grpc_tls_cert)");
+ABSL_FLAG(std::string, grpc_access_file, "",
+          "JSON identities (bearer token hashes, client certificate subjects) "
+          "and the types and accounts each may read; see docs/security.md. "
+          "Needs --grpc_tls_cert. Without it and --grpc_client_ca, gRPC "
+          "serves unauthenticated, which only loopback allows");
+ABSL_FLAG(size_t, grpc_max_streams, kDefaults.grpc.max_streams,
+          "most live Subscribe streams in total (more: RESOURCE_EXHAUSTED)");
+ABSL_FLAG(int, grpc_max_streams_per_connection,
+          kDefaults.grpc.max_streams_per_connection,
+          "most concurrent calls on one HTTP/2 connection");
+ABSL_FLAG(int, grpc_max_request_bytes, kDefaults.grpc.max_request_bytes,
+          "largest gRPC request message (larger: RESOURCE_EXHAUSTED)");
+ABSL_FLAG(size_t, grpc_max_filter_types, kDefaults.grpc.max_filter_types,
+          "most type patterns in one filter (more: INVALID_ARGUMENT)");
+ABSL_FLAG(size_t, grpc_max_filter_accounts, kDefaults.grpc.max_filter_accounts,
+          "most accounts in one filter (more: INVALID_ARGUMENT)");
+ABSL_FLAG(size_t, grpc_max_filter_bytes, kDefaults.grpc.max_filter_bytes,
+          "most bytes of patterns and accounts in one filter");
+ABSL_FLAG(absl::Duration, grpc_handshake_timeout,
+          kDefaults.grpc.handshake_timeout,
+          "a gRPC connection that has not completed TLS and HTTP/2 by then is "
+          "closed");
+ABSL_FLAG(absl::Duration, grpc_max_connection_idle,
+          kDefaults.grpc.max_connection_idle,
+          "a gRPC connection without calls for this long is closed (GOAWAY)");
+ABSL_FLAG(size_t, grpc_memory_quota_bytes, kDefaults.grpc.memory_quota_bytes,
+          "memory gRPC may use for its buffers (gRPC ResourceQuota)");
 ABSL_FLAG(std::string, signature_scheme, kDefaults.signing.scheme,
           "hmac-sha256 (x-webhook-signature over the raw body) or "
           "standard-webhooks");
@@ -44,6 +74,9 @@ ABSL_FLAG(std::string, signing_secret_file, "",
 ABSL_FLAG(std::string, signing_secret_env, kDefaults.signing.secret_env,
           "environment variable with comma-separated signing secrets, used "
           "when --signing_secret_file is not given");
+ABSL_FLAG(bool, insecure_secret_file_mode, false,
+          "accept a --signing_secret_file that group or others may access "
+          "(development only)");
 ABSL_FLAG(bool, insecure_accept_unsigned, false,
           "accept webhooks without verifying signatures (development only)");
 ABSL_FLAG(size_t, ring_max_events, kDefaults.ring.max_events,
@@ -75,6 +108,10 @@ ABSL_FLAG(size_t, journal_segment_bytes,
           "size at which a journal segment is closed and a new one started");
 ABSL_FLAG(size_t, max_body_bytes, kDefaults.ingress.max_body_bytes,
           "largest accepted webhook body");
+ABSL_FLAG(size_t, max_event_bytes, kDefaults.ingress.max_event_bytes,
+          "largest converted event, raw body included (larger: 413 "
+          "event_too_large); the default fits gRPC's default 4 MiB client "
+          "limit");
 ABSL_FLAG(size_t, max_header_bytes, kDefaults.ingress.max_header_bytes,
           "largest accepted request header block");
 ABSL_FLAG(size_t, max_connections, kDefaults.ingress.max_connections,
@@ -122,6 +159,19 @@ ServerConfig ConfigFromFlags() {
   c.tls.key_file = absl::GetFlag(FLAGS_tls_key);
   c.grpc.tls.cert_file = absl::GetFlag(FLAGS_grpc_tls_cert);
   c.grpc.tls.key_file = absl::GetFlag(FLAGS_grpc_tls_key);
+  c.grpc.client_ca_file = absl::GetFlag(FLAGS_grpc_client_ca);
+  c.grpc.access_file = absl::GetFlag(FLAGS_grpc_access_file);
+  c.grpc.max_streams = absl::GetFlag(FLAGS_grpc_max_streams);
+  c.grpc.max_streams_per_connection =
+      absl::GetFlag(FLAGS_grpc_max_streams_per_connection);
+  c.grpc.max_request_bytes = absl::GetFlag(FLAGS_grpc_max_request_bytes);
+  c.grpc.max_filter_types = absl::GetFlag(FLAGS_grpc_max_filter_types);
+  c.grpc.max_filter_accounts = absl::GetFlag(FLAGS_grpc_max_filter_accounts);
+  c.grpc.max_filter_bytes = absl::GetFlag(FLAGS_grpc_max_filter_bytes);
+  c.grpc.handshake_timeout = absl::GetFlag(FLAGS_grpc_handshake_timeout);
+  c.grpc.max_connection_idle = absl::GetFlag(FLAGS_grpc_max_connection_idle);
+  c.grpc.memory_quota_bytes = absl::GetFlag(FLAGS_grpc_memory_quota_bytes);
+  c.signing.insecure_file_mode = absl::GetFlag(FLAGS_insecure_secret_file_mode);
   c.signing.scheme = absl::GetFlag(FLAGS_signature_scheme);
   c.signing.secret_file = absl::GetFlag(FLAGS_signing_secret_file);
   c.signing.secret_env = absl::GetFlag(FLAGS_signing_secret_env);
@@ -138,6 +188,7 @@ ServerConfig ConfigFromFlags() {
   c.storage.journal_segment_bytes = absl::GetFlag(FLAGS_journal_segment_bytes);
   c.ingress.max_body_bytes = absl::GetFlag(FLAGS_max_body_bytes);
   c.ingress.max_header_bytes = absl::GetFlag(FLAGS_max_header_bytes);
+  c.ingress.max_event_bytes = absl::GetFlag(FLAGS_max_event_bytes);
   c.ingress.max_connections = absl::GetFlag(FLAGS_max_connections);
   c.ingress.max_connections_per_peer =
       absl::GetFlag(FLAGS_max_connections_per_peer);

@@ -14,7 +14,9 @@
 #include "common/base/status_macros.h"
 #include "common/config/secrets.h"
 #include "grpcpp/security/server_credentials.h"
+#include "server/auth/access_control.h"
 #include "server/distribution/distribution_server.h"
+#include "server/fd_limit.h"
 #include "server/ingress/ingress_server.h"
 #include "server/ingress/source_registry.h"
 #include "server/storage.h"
@@ -50,7 +52,8 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
 absl::StatusOr<std::vector<Secret>> LoadSecrets(
     const ServerConfig::Signing& signing) {
   if (!signing.secret_file.empty()) {
-    return LoadSecretsFromFile(signing.secret_file);
+    return LoadSecretsFromFile(
+        signing.secret_file, {.allow_shared_mode = signing.insecure_file_mode});
   }
   absl::StatusOr<std::vector<Secret>> secrets =
       LoadSecretsFromEnv(signing.secret_env);
@@ -76,7 +79,29 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> GrpcCredentials(
   ASSIGN_OR_RETURN(std::string key, ReadWholeFile(grpc.tls.key_file));
   grpc::SslServerCredentialsOptions options;
   options.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
+  if (!grpc.client_ca_file.empty()) {
+    ASSIGN_OR_RETURN(options.pem_root_certs,
+                     ReadWholeFile(grpc.client_ca_file));
+    options.client_certificate_request =
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
   return grpc::SslServerCredentials(options);
+}
+
+// Null when gRPC does not authenticate (loopback development).
+absl::StatusOr<std::unique_ptr<auth::AccessControl>> GrpcAccessControl(
+    const ServerConfig::Grpc& grpc) {
+  if (!grpc.authenticates()) {
+    LogRecord(LogLevel::kWarning,
+              "grpc serves without authentication: anyone on this host can "
+              "read every event (loopback development only; see "
+              "docs/security.md)")
+        .Add("address", grpc.address);
+    return nullptr;
+  }
+  return auth::AccessControl::Create(
+      {.access_file = grpc.access_file,
+       .any_client_cert = !grpc.client_ca_file.empty()});
 }
 
 absl::Status Prefixed(absl::string_view part, const absl::Status& status) {
@@ -119,11 +144,13 @@ class FatalState {
 class ServerImpl final : public Server {
  public:
   ServerImpl(std::unique_ptr<FatalState> fatal,
+             std::unique_ptr<auth::AccessControl> access,
              std::unique_ptr<Storage> storage,
              std::unique_ptr<ingress::IngressServer> ingress,
              std::unique_ptr<distribution::DistributionServer> distribution,
              absl::Duration grace)
       : fatal_(std::move(fatal)),
+        access_(std::move(access)),
         storage_(std::move(storage)),
         ingress_(std::move(ingress)),
         distribution_(std::move(distribution)),
@@ -137,6 +164,9 @@ class ServerImpl final : public Server {
     return storage_->identity().epoch;
   }
   absl::Status fatal_status() const override { return fatal_->status(); }
+  absl::Status ReloadAccessFile() override {
+    return access_ != nullptr ? access_->Reload() : absl::OkStatus();
+  }
 
   void Shutdown() override {
     if (stopped_) return;
@@ -155,6 +185,7 @@ class ServerImpl final : public Server {
  private:
   // Declared first, destroyed last: the parts hold references to them.
   std::unique_ptr<FatalState> fatal_;
+  std::unique_ptr<auth::AccessControl> access_;
   std::unique_ptr<Storage> storage_;
   std::unique_ptr<ingress::IngressServer> ingress_;
   std::unique_ptr<distribution::DistributionServer> distribution_;
@@ -169,6 +200,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     absl::AnyInvocable<void()> on_fatal) {
   RETURN_IF_ERROR(config.Validate());
   auto fatal = std::make_unique<FatalState>(std::move(on_fatal));
+  if (absl::StatusOr<uint64_t> fds =
+          EnsureFdLimit(config.ingress.max_connections);
+      !fds.ok()) {
+    return fds.status();
+  }
+  absl::StatusOr<std::unique_ptr<auth::AccessControl>> access =
+      GrpcAccessControl(config.grpc);
+  if (!access.ok()) return Prefixed("grpc access", access.status());
 
   absl::StatusOr<std::vector<Secret>> secrets = LoadSecrets(config.signing);
   if (!secrets.ok()) return Prefixed("signing secrets", secrets.status());
@@ -196,6 +235,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
            .cert_file = config.tls.cert_file,
            .key_file = config.tls.key_file,
            .max_body_bytes = config.ingress.max_body_bytes,
+           .max_event_bytes = config.ingress.max_event_bytes,
            .max_header_bytes = config.ingress.max_header_bytes,
            .max_connections = config.ingress.max_connections,
            .max_connections_per_peer = config.ingress.max_connections_per_peer,
@@ -218,7 +258,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       distribution = distribution::DistributionServer::Start(
           {.address = config.grpc.address,
            .credentials = *credentials,
-           .stream_threads = config.grpc.stream_threads},
+           .stream_threads = config.grpc.stream_threads,
+           .access = access->get(),
+           .filter_limits = {.max_types = config.grpc.max_filter_types,
+                             .max_accounts = config.grpc.max_filter_accounts,
+                             .max_bytes = config.grpc.max_filter_bytes},
+           .max_streams = config.grpc.max_streams,
+           .max_streams_per_connection = config.grpc.max_streams_per_connection,
+           .max_request_bytes = config.grpc.max_request_bytes,
+           .handshake_timeout = config.grpc.handshake_timeout,
+           .max_connection_idle = config.grpc.max_connection_idle,
+           .memory_quota_bytes = config.grpc.memory_quota_bytes},
           (*storage)->reader(), clock);
   if (!distribution.ok()) {
     (*ingress)->Stop();
@@ -232,10 +282,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       .Add("signing_secrets", secret_count)
       .Add("ring_max_events", config.ring.max_events)
       .Add("ring_max_bytes", config.ring.max_bytes)
-      .Add("grpc_tls", !config.grpc.tls.cert_file.empty());
-  return std::make_unique<ServerImpl>(
-      std::move(fatal), *std::move(storage), *std::move(ingress),
-      *std::move(distribution), config.grpc.shutdown_grace);
+      .Add("grpc_tls", !config.grpc.tls.cert_file.empty())
+      .Add("grpc_client_ca", !config.grpc.client_ca_file.empty())
+      .Add("grpc_identities",
+           *access != nullptr ? (*access)->identity_count() : 0);
+  return std::make_unique<ServerImpl>(std::move(fatal), *std::move(access),
+                                      *std::move(storage), *std::move(ingress),
+                                      *std::move(distribution),
+                                      config.grpc.shutdown_grace);
 }
 
 }  // namespace hookstream

@@ -54,6 +54,10 @@ class Server {
   // (new requests get 503 + Retry-After), subscribers get a last heartbeat
   // and UNAVAILABLE, then listeners close. Idempotent.
   virtual void Shutdown() = 0;
+
+  // Reads --grpc_access_file again (for SIGHUP). On an error the policy in
+  // force stays and the error says why; OK without an access file.
+  virtual absl::Status ReloadAccessFile() = 0;
 };
 
 }  // namespace hookstream

@@ -1,11 +1,15 @@
 #include "server/server_config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <string>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 
 namespace hookstream {
 namespace {
@@ -21,10 +25,18 @@ absl::Status CheckAddress(absl::string_view name, absl::string_view address) {
   return absl::OkStatus();
 }
 
+// IP literals only: a name (even "localhost", or "127.attacker.example")
+// is resolved through DNS or /etc/hosts, which may point anywhere.
 bool IsLoopback(absl::string_view address) {
-  const absl::string_view host = address.substr(0, address.rfind(':'));
-  return host == "localhost" || host == "[::1]" ||
-         absl::StartsWith(host, "127.");
+  absl::string_view host = address.substr(0, address.rfind(':'));
+  if (absl::ConsumePrefix(&host, "[") && absl::ConsumeSuffix(&host, "]")) {
+    in6_addr v6;
+    return inet_pton(AF_INET6, std::string(host).c_str(), &v6) == 1 &&
+           IN6_IS_ADDR_LOOPBACK(&v6);
+  }
+  in_addr v4;
+  return inet_pton(AF_INET, std::string(host).c_str(), &v4) == 1 &&
+         (ntohl(v4.s_addr) >> 24) == 127;
 }
 
 }  // namespace
@@ -48,9 +60,34 @@ absl::Status ServerConfig::Validate() const {
   }
   if (grpc.tls.cert_file.empty() && !IsLoopback(grpc.address)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "plaintext gRPC is only served on loopback; give --grpc_tls_cert and "
-        "--grpc_tls_key to listen on ",
+        "plaintext gRPC is only served on a loopback IP address (127.0.0.0/8, "
+        "[::1]); give --grpc_tls_cert and --grpc_tls_key to listen on ",
         grpc.address));
+  }
+  if (grpc.authenticates() && grpc.tls.cert_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--grpc_access_file and --grpc_client_ca need --grpc_tls_cert and "
+        "--grpc_tls_key (tokens and client certificates need TLS)");
+  }
+  if (!grpc.authenticates() && !IsLoopback(grpc.address)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "gRPC on ", grpc.address,
+        " would let anyone who reaches it read every event: give "
+        "--grpc_access_file (bearer tokens) and/or --grpc_client_ca (mutual "
+        "TLS); see docs/security.md"));
+  }
+  if (grpc.max_streams == 0 || grpc.max_streams_per_connection < 1 ||
+      grpc.max_request_bytes < 1024 || grpc.memory_quota_bytes < (1u << 20)) {
+    return absl::InvalidArgumentError(
+        "--grpc_max_streams and --grpc_max_streams_per_connection must be "
+        "positive, --grpc_max_request_bytes at least 1024, "
+        "--grpc_memory_quota_bytes at least 1 MiB");
+  }
+  if (grpc.handshake_timeout <= absl::ZeroDuration() ||
+      grpc.max_connection_idle <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "--grpc_handshake_timeout and --grpc_max_connection_idle must be "
+        "positive");
   }
   if (signing.scheme != "hmac-sha256" &&
       signing.scheme != "standard-webhooks") {
@@ -66,6 +103,10 @@ absl::Status ServerConfig::Validate() const {
   if (ingress.max_body_bytes == 0 || ingress.max_body_bytes > ring.max_bytes) {
     return absl::InvalidArgumentError(
         "--max_body_bytes must be positive and fit in --ring_max_bytes");
+  }
+  if (ingress.max_event_bytes < (size_t{64} << 10)) {
+    return absl::InvalidArgumentError(
+        "--max_event_bytes must be at least 64 KiB");
   }
   if (grpc.stream_threads < 1 || grpc.stream_threads > 256) {
     return absl::InvalidArgumentError(

@@ -25,6 +25,9 @@ struct ServerConfig {
     // host:port; port 0 picks an ephemeral port (tests).
     std::string address = "127.0.0.1:8443";
     size_t max_body_bytes = size_t{1} << 20;
+    // Largest converted event (its stored encoding); see
+    // server/ingress/webhook_handler.h. 4 MiB - 64 KiB.
+    size_t max_event_bytes = (size_t{4} << 20) - (64 << 10);
     size_t max_header_bytes = size_t{16} << 10;
     size_t max_connections = 10000;
     // Per source IP; 0 = only max_connections.
@@ -50,6 +53,9 @@ struct ServerConfig {
     std::string secret_file;
     std::string secret_env = "HOOKSTREAM_SIGNING_SECRETS";
     bool allow_unsigned = false;
+    // Accept a secret file readable or writable by group or others
+    // (development only; otherwise such a file is refused).
+    bool insecure_file_mode = false;
   };
   struct Ring {
     size_t max_events = 100'000;
@@ -82,6 +88,24 @@ struct ServerConfig {
     absl::Duration shutdown_grace = absl::Seconds(5);
     // Threads shared by all Subscribe streams (distribution_server.h).
     int stream_threads = 4;
+    // Mutual TLS: peers must present a certificate this CA signed.
+    std::string client_ca_file;
+    // Identities and grants (server/auth/access_policy.h); reloadable.
+    std::string access_file;
+    // Limits (docs/security.md; DistributionOptions says what each does).
+    size_t max_streams = 20'000;
+    int max_streams_per_connection = 1'000;
+    int max_request_bytes = 64 << 10;
+    size_t max_filter_types = 256;
+    size_t max_filter_accounts = 1'000;
+    size_t max_filter_bytes = size_t{32} << 10;
+    absl::Duration handshake_timeout = absl::Seconds(10);
+    absl::Duration max_connection_idle = absl::Minutes(10);
+    size_t memory_quota_bytes = size_t{1} << 30;
+    // Whether gRPC authenticates its callers.
+    bool authenticates() const {
+      return !client_ca_file.empty() || !access_file.empty();
+    }
   };
 
   Tls tls;

@@ -8,10 +8,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/base/log.h"
+#include "grpc/impl/codegen/grpc_types.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "server/distribution/call_auth.h"
 #include "server/distribution/event_stream_service.h"
 #include "server/distribution/stream_scheduler.h"
 #include "server/distribution/subscriber_registry.h"
@@ -26,15 +29,20 @@ constexpr absl::Duration kUnaryGrace = absl::Milliseconds(250);
 
 absl::StatusOr<std::unique_ptr<DistributionServer>> DistributionServer::Start(
     DistributionOptions options, EventReader& reader, const Clock& clock) {
-  auto registry = std::make_unique<SubscriberRegistry>();
+  auto registry = std::make_unique<SubscriberRegistry>(options.max_streams);
   if (options.stream_threads < 1 || options.stream_threads > 256) {
     return absl::InvalidArgumentError(
         "stream_threads must be between 1 and 256");
   }
   auto scheduler =
       std::make_unique<StreamScheduler>(options.stream_threads, clock);
-  auto service = std::make_unique<EventStreamService>(reader, clock, *registry,
-                                                      *scheduler);
+  if (options.access != nullptr && options.credentials == nullptr) {
+    return absl::InvalidArgumentError(
+        "authentication needs TLS (a token in clear text is no secret)");
+  }
+  auto service = std::make_unique<EventStreamService>(
+      reader, clock, *registry, *scheduler, options.access,
+      options.filter_limits);
   std::unique_ptr<DistributionServer> server(new DistributionServer(
       std::move(registry), std::move(scheduler), std::move(service)));
 
@@ -45,7 +53,26 @@ absl::StatusOr<std::unique_ptr<DistributionServer>> DistributionServer::Start(
   std::shared_ptr<grpc::ServerCredentials> credentials =
       options.credentials != nullptr ? options.credentials
                                      : grpc::InsecureServerCredentials();
+  if (options.access != nullptr) {
+    credentials->SetAuthMetadataProcessor(
+        std::make_shared<AuthProcessor>(*options.access));
+  }
   grpc::ServerBuilder builder;
+  // Without SO_REUSEPORT a port another process holds is an error here, not
+  // two servers silently sharing it.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             options.max_streams_per_connection);
+  builder.AddChannelArgument(
+      GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options.handshake_timeout)));
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options.max_connection_idle)));
+  builder.SetMaxReceiveMessageSize(options.max_request_bytes);
+  grpc::ResourceQuota quota("hookstream-grpc");
+  quota.Resize(options.memory_quota_bytes);
+  builder.SetResourceQuota(quota);
   builder.AddListeningPort(options.address, credentials, &server->port_);
   builder.RegisterService(server->service_.get());
   server->server_ = builder.BuildAndStart();
@@ -57,7 +84,10 @@ absl::StatusOr<std::unique_ptr<DistributionServer>> DistributionServer::Start(
   LogRecord(LogLevel::kInfo, "grpc server started")
       .Add("address", options.address)
       .Add("port", server->port_)
-      .Add("tls", options.credentials != nullptr);
+      .Add("tls", options.credentials != nullptr)
+      .Add("authentication", options.access != nullptr)
+      .Add("max_streams", options.max_streams)
+      .Add("max_request_bytes", options.max_request_bytes);
   return server;
 }
 

@@ -36,6 +36,8 @@
 #include "common/store/event_reader.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
+#include "server/auth/access_control.h"
+#include "server/distribution/event_filter.h"
 
 namespace hookstream::distribution {
 
@@ -55,6 +57,31 @@ struct DistributionOptions {
   // 1 thread ~30, 2 threads ~18, 4 threads ~14 us of server CPU per
   // delivery; 8 no better than 4).
   int stream_threads = 4;
+
+  // Authentication and authorization (call_auth.h): every call on every
+  // service needs an identity, and EventStream methods apply its grant.
+  // Null: none (loopback development only). Needs `credentials` (TLS): the
+  // processor sits on them. Must outlive the server.
+  const auth::AccessControl* access = nullptr;
+
+  // Limits no client can raise (docs/security.md lists each with its flag).
+  FilterLimits filter_limits;
+  // Live Subscribe streams in total; more: RESOURCE_EXHAUSTED.
+  size_t max_streams = 20'000;
+  // Concurrent calls per HTTP/2 connection (SETTINGS_MAX_CONCURRENT_STREAMS);
+  // gRPC queues a client's further calls until one ends.
+  int max_streams_per_connection = 1'000;
+  // Largest request message; larger: RESOURCE_EXHAUSTED from gRPC.
+  int max_request_bytes = 64 << 10;
+  // A connection that has not finished its TLS and HTTP/2 handshake by then
+  // is closed (gRPC's default is 120 s).
+  absl::Duration handshake_timeout = absl::Seconds(10);
+  // A connection without any call for this long gets GOAWAY (clients
+  // reconnect when they next need it).
+  absl::Duration max_connection_idle = absl::Minutes(10);
+  // Memory gRPC may use for its buffers across all connections; beyond it
+  // gRPC sheds load (gRPC's ResourceQuota).
+  size_t memory_quota_bytes = size_t{1} << 30;
 };
 
 class DistributionServer {

@@ -6,6 +6,29 @@
 
 namespace hookstream::distribution {
 
+absl::Status CheckFilterLimits(const v1::EventFilter& proto,
+                               const FilterLimits& limits) {
+  if (static_cast<size_t>(proto.types_size()) > limits.max_types) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "filter.types has ", proto.types_size(), " patterns; at most ",
+        limits.max_types, " are accepted (--grpc_max_filter_types)"));
+  }
+  if (static_cast<size_t>(proto.accounts_size()) > limits.max_accounts) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "filter.accounts has ", proto.accounts_size(), " accounts; at most ",
+        limits.max_accounts, " are accepted (--grpc_max_filter_accounts)"));
+  }
+  size_t bytes = 0;
+  for (const std::string& t : proto.types()) bytes += t.size();
+  for (const std::string& a : proto.accounts()) bytes += a.size();
+  if (bytes > limits.max_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the filter holds ", bytes, " bytes; at most ", limits.max_bytes,
+        " are accepted (--grpc_max_filter_bytes)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<EventFilter> EventFilter::Create(const v1::EventFilter& proto) {
   EventFilter filter;
   bool any_type_listed = false;

@@ -32,6 +32,20 @@
 
 namespace hookstream::distribution {
 
+// How large a filter a client may send (checked before anything is
+// compiled, so a huge filter costs one pass over it). Defaults are the
+// server's flag defaults (docs/security.md).
+struct FilterLimits {
+  size_t max_types = 256;
+  size_t max_accounts = 1000;
+  // Sum of the lengths of every pattern and account.
+  size_t max_bytes = size_t{32} << 10;
+};
+
+// INVALID_ARGUMENT naming the limit (and its flag) that `proto` exceeds.
+absl::Status CheckFilterLimits(const v1::EventFilter& proto,
+                               const FilterLimits& limits);
+
 class EventFilter {
  public:
   // Validates `proto` and compiles it. INVALID_ARGUMENT names the first bad

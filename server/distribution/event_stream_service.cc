@@ -20,25 +20,40 @@ grpc::ServerUnaryReactor* FinishWith(grpc::CallbackServerContext* context,
   return reactor;
 }
 
+// A client-given id in quotes, cut to 64 bytes (then with its length).
+std::string QuotedId(absl::string_view id) {
+  constexpr size_t kMaxQuoted = 64;
+  if (id.size() <= kMaxQuoted) return absl::StrCat("'", id, "'");
+  return absl::StrCat("'", id.substr(0, kMaxQuoted), "…' (", id.size(),
+                      " bytes)");
+}
+
 }  // namespace
 
 EventStreamService::EventStreamService(EventReader& reader, const Clock& clock,
                                        SubscriberRegistry& registry,
-                                       StreamScheduler& scheduler)
+                                       StreamScheduler& scheduler,
+                                       const auth::AccessControl* access,
+                                       FilterLimits filter_limits)
     : reader_(reader),
       clock_(clock),
       registry_(registry),
-      scheduler_(scheduler) {}
+      scheduler_(scheduler),
+      access_(access),
+      filter_limits_(filter_limits) {}
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* EventStreamService::Subscribe(
-    grpc::CallbackServerContext* /*context*/, const grpc::ByteBuffer* request) {
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
+  const CallAuthorizer authorizer(*context, access_, "Subscribe");
   // Owned by gRPC until its OnDone deletes it.
-  return new SubscribeReactor(reader_, clock_, registry_, scheduler_, *request);
+  return new SubscribeReactor(reader_, clock_, registry_, scheduler_, *request,
+                              authorizer, filter_limits_);
 }
 
 grpc::ServerUnaryReactor* EventStreamService::GetEvent(
     grpc::CallbackServerContext* context, const v1::GetEventRequest* request,
     v1::GetEventResponse* response) {
+  const CallAuthorizer authorizer(*context, access_, "GetEvent");
   StoredEventPtr event;
   switch (request->key_case()) {
     case v1::GetEventRequest::kSequence:
@@ -56,14 +71,20 @@ grpc::ServerUnaryReactor* EventStreamService::GetEvent(
     case v1::GetEventRequest::kEventId:
       event = reader_.GetById(request->event_id());
       if (event == nullptr) {
-        return FinishWith(
-            context, absl::NotFoundError(absl::StrCat(
-                         "event '", request->event_id(), "' is not held")));
+        // Quoting the whole id would let a long one push the status past
+        // gRPC's metadata limit (RESOURCE_EXHAUSTED instead of NOT_FOUND).
+        return FinishWith(context, absl::NotFoundError(absl::StrCat(
+                                       "event ", QuotedId(request->event_id()),
+                                       " is not held")));
       }
       break;
     case v1::GetEventRequest::KEY_NOT_SET:
       return FinishWith(
           context, absl::InvalidArgumentError("set `sequence` or `event_id`"));
+  }
+  if (absl::Status s = authorizer.AuthorizeEvent(event->type, event->account);
+      !s.ok()) {
+    return FinishWith(context, s);
   }
   *response->mutable_event() = event->ToEvent(/*include_raw_json=*/true);
   return FinishWith(context, absl::OkStatus());
@@ -72,7 +93,15 @@ grpc::ServerUnaryReactor* EventStreamService::GetEvent(
 grpc::ServerUnaryReactor* EventStreamService::ListEvents(
     grpc::CallbackServerContext* context, const v1::ListEventsRequest* request,
     v1::ListEventsResponse* response) {
-  absl::StatusOr<EventFilter> filter = EventFilter::Create(request->filter());
+  if (absl::Status s = CheckFilterLimits(request->filter(), filter_limits_);
+      !s.ok()) {
+    return FinishWith(context, s);
+  }
+  const CallAuthorizer authorizer(*context, access_, "ListEvents");
+  absl::StatusOr<v1::EventFilter> granted =
+      authorizer.AuthorizeFilter(request->filter());
+  if (!granted.ok()) return FinishWith(context, granted.status());
+  absl::StatusOr<EventFilter> filter = EventFilter::Create(*granted);
   if (!filter.ok()) return FinishWith(context, filter.status());
   const uint32_t page_size =
       request->page_size() == 0
@@ -91,12 +120,22 @@ grpc::ServerUnaryReactor* EventStreamService::ListEvents(
     const EventReader::ReadResult read = reader_.Read(
         position, options,
         [&filter](const StoredEvent& event) { return filter->Matches(event); });
+    // A read returns at least one event however large; after the first,
+    // one that does not fit what is left ends the page before it, so a
+    // page stays under ~kMaxListPageBytes plus one event (which the ingress
+    // bounds, --max_event_bytes): under gRPC's default 4 MiB.
+    bool full = false;
     for (const StoredEventPtr& event : read.events) {
+      if (response->events_size() > 0 && event->ByteSize() > bytes_left) {
+        position = event->sequence - 1;
+        full = true;
+        break;
+      }
       *response->add_events() = event->ToEvent(request->include_raw_json());
       bytes_left -= std::min(bytes_left, event->ByteSize());
     }
-    position = read.position;
-    if (response->events_size() >= static_cast<int>(page_size) ||
+    if (!full) position = read.position;
+    if (full || response->events_size() >= static_cast<int>(page_size) ||
         bytes_left == 0 || position >= read.head_sequence) {
       break;
     }
@@ -109,6 +148,10 @@ grpc::ServerUnaryReactor* EventStreamService::GetStreamInfo(
     grpc::CallbackServerContext* context,
     const v1::GetStreamInfoRequest* /*request*/,
     v1::GetStreamInfoResponse* response) {
+  const CallAuthorizer authorizer(*context, access_, "GetStreamInfo");
+  if (absl::Status s = authorizer.AuthorizeIdentity(); !s.ok()) {
+    return FinishWith(context, s);
+  }
   const EventReader::Info info = reader_.GetInfo();
   response->set_stream_epoch(info.stream_epoch);
   response->set_oldest_sequence(info.oldest_sequence);

@@ -8,7 +8,8 @@
 //
 //   Subscribe     → a SubscribeReactor per stream (subscribe_reactor.h)
 //   GetEvent      → by `sequence` or `event_id`, always with raw JSON;
-//                   NOT_FOUND when not held (evicted or never appended)
+//                   NOT_FOUND when not held (evicted or never appended; the
+//                   message quotes at most 64 bytes of the id asked for)
 //   ListEvents    → held events after `after_sequence` matching `filter`;
 //                   `page_size` 0 → 100, above 1,000 → 1,000 (clamped, as
 //                   Google APIs do), and at most ~3 MiB; an `after_sequence`
@@ -35,6 +36,8 @@
 #include "common/base/clock.h"
 #include "common/store/event_reader.h"
 #include "hookstream/v1/event_stream.grpc.pb.h"
+#include "server/auth/access_control.h"
+#include "server/distribution/event_filter.h"
 #include "server/distribution/stream_scheduler.h"
 #include "server/distribution/subscriber_registry.h"
 
@@ -50,8 +53,13 @@ class EventStreamService final
     : public v1::EventStream::WithRawCallbackMethod_Subscribe<
           v1::EventStream::CallbackService> {
  public:
+  // `access` null: no authentication (every call is the anonymous identity
+  // with every type and account); otherwise every method applies the
+  // caller's grant (call_auth.h).
   EventStreamService(EventReader& reader, const Clock& clock,
-                     SubscriberRegistry& registry, StreamScheduler& scheduler);
+                     SubscriberRegistry& registry, StreamScheduler& scheduler,
+                     const auth::AccessControl* access = nullptr,
+                     FilterLimits filter_limits = {});
 
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(
       grpc::CallbackServerContext* context,
@@ -76,6 +84,8 @@ class EventStreamService final
   const Clock& clock_;
   SubscriberRegistry& registry_;
   StreamScheduler& scheduler_;
+  const auth::AccessControl* const access_;
+  const FilterLimits filter_limits_;
 };
 
 }  // namespace hookstream::distribution

@@ -28,20 +28,20 @@ bool ParseRequest(const grpc::ByteBuffer& buffer, v1::SubscribeRequest* out) {
 SubscribeReactor::SubscribeReactor(EventReader& reader, const Clock& clock,
                                    SubscriberRegistry& registry,
                                    StreamScheduler& scheduler,
-                                   const grpc::ByteBuffer& request)
+                                   const grpc::ByteBuffer& request,
+                                   const CallAuthorizer& authorizer,
+                                   const FilterLimits& limits)
     : reader_(reader),
       clock_(clock),
       registry_(registry),
       scheduler_(scheduler) {
   // Outside `mu_`: the registry's Shutdown locks it, then ours.
-  const bool registered = registry_.Add(this);
+  const absl::Status registered = registry_.Add(this);
   Step step;
   {
     absl::MutexLock lock(&mu_);
-    grpc::Status status =
-        registered ? Start(request)
-                   : grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                  "server is shutting down; reconnect");
+    grpc::Status status = registered.ok() ? Start(request, authorizer, limits)
+                                          : ToGrpcStatus(registered);
     if (!status.ok()) {
       EndWith(std::move(status));
     } else {
@@ -52,13 +52,22 @@ SubscribeReactor::SubscribeReactor(EventReader& reader, const Clock& clock,
   Perform(std::move(step));
 }
 
-grpc::Status SubscribeReactor::Start(const grpc::ByteBuffer& request_bytes) {
+grpc::Status SubscribeReactor::Start(const grpc::ByteBuffer& request_bytes,
+                                     const CallAuthorizer& authorizer,
+                                     const FilterLimits& limits) {
   v1::SubscribeRequest request;
   if (!ParseRequest(request_bytes, &request)) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "SubscribeRequest does not parse");
   }
-  absl::StatusOr<EventFilter> filter = EventFilter::Create(request.filter());
+  // Limits first: an oversized filter costs nothing more to refuse.
+  if (absl::Status s = CheckFilterLimits(request.filter(), limits); !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  absl::StatusOr<v1::EventFilter> granted =
+      authorizer.AuthorizeFilter(request.filter());
+  if (!granted.ok()) return ToGrpcStatus(granted.status());
+  absl::StatusOr<EventFilter> filter = EventFilter::Create(*granted);
   if (!filter.ok()) return ToGrpcStatus(filter.status());
   absl::StatusOr<absl::Duration> interval = HeartbeatInterval(request);
   if (!interval.ok()) return ToGrpcStatus(interval.status());

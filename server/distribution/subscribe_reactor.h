@@ -58,6 +58,7 @@
 #include "grpcpp/support/server_callback.h"
 #include "grpcpp/support/status.h"
 #include "hookstream/v1/event_stream.pb.h"
+#include "server/distribution/call_auth.h"
 #include "server/distribution/event_filter.h"
 #include "server/distribution/stream_scheduler.h"
 #include "server/distribution/subscriber_registry.h"
@@ -74,10 +75,13 @@ class SubscribeReactor final
   // Bytes per EventBatch (one larger event is still sent alone).
   static constexpr size_t kMaxBatchBytes = size_t{1} << 20;
 
-  // Starts the stream. `request` is the raw SubscribeRequest.
+  // Starts the stream. `request` is the raw SubscribeRequest; its filter is
+  // restricted to what `authorizer` grants (used only here, not kept).
   SubscribeReactor(EventReader& reader, const Clock& clock,
                    SubscriberRegistry& registry, StreamScheduler& scheduler,
-                   const grpc::ByteBuffer& request);
+                   const grpc::ByteBuffer& request,
+                   const CallAuthorizer& authorizer,
+                   const FilterLimits& limits);
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
@@ -101,7 +105,9 @@ class SubscribeReactor final
   ~SubscribeReactor() override = default;
 
   // Resolves the request; returns a non-OK status to end with.
-  grpc::Status Start(const grpc::ByteBuffer& request)
+  grpc::Status Start(const grpc::ByteBuffer& request,
+                     const CallAuthorizer& authorizer,
+                     const FilterLimits& limits)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Step Decide() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

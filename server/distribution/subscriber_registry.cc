@@ -1,12 +1,21 @@
 #include "server/distribution/subscriber_registry.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace hookstream::distribution {
 
-bool SubscriberRegistry::Add(ShutdownTarget* stream) {
+absl::Status SubscriberRegistry::Add(ShutdownTarget* stream) {
   absl::MutexLock lock(&mu_);
-  if (shutting_down_) return false;
+  if (shutting_down_) {
+    return absl::UnavailableError("server is shutting down; reconnect");
+  }
+  if (streams_.size() >= max_streams_) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("the server serves at most ", max_streams_,
+                     " Subscribe streams (--grpc_max_streams); retry later"));
+  }
   streams_.insert(stream);
-  return true;
+  return absl::OkStatus();
 }
 
 void SubscriberRegistry::Remove(ShutdownTarget* stream) {

@@ -22,8 +22,10 @@
 #pragma once
 
 #include <cstddef>
+#include <limits>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
@@ -40,13 +42,16 @@ class ShutdownTarget {
 
 class SubscriberRegistry {
  public:
-  SubscriberRegistry() = default;
+  // At most `max_streams` live streams at once (a cap no client can raise).
+  explicit SubscriberRegistry(
+      size_t max_streams = std::numeric_limits<size_t>::max())
+      : max_streams_(max_streams) {}
   SubscriberRegistry(const SubscriberRegistry&) = delete;
   SubscriberRegistry& operator=(const SubscriberRegistry&) = delete;
 
-  // Registers a live stream. Returns false (and registers nothing) after
-  // Shutdown: the stream should end with UNAVAILABLE at once.
-  bool Add(ShutdownTarget* stream);
+  // Registers a live stream. Registers nothing and returns UNAVAILABLE after
+  // Shutdown, RESOURCE_EXHAUSTED at the cap: the stream should end with it.
+  absl::Status Add(ShutdownTarget* stream);
 
   // Unregisters a stream; a no-op if it is not registered.
   void Remove(ShutdownTarget* stream);
@@ -64,6 +69,7 @@ class SubscriberRegistry {
   bool WaitUntilEmpty(absl::Time deadline) const;
 
  private:
+  const size_t max_streams_;
   mutable absl::Mutex mu_;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_set<ShutdownTarget*> streams_ ABSL_GUARDED_BY(mu_);

@@ -36,7 +36,8 @@ struct IngressServer::Impl {
             .untrusted_idle_timeout = options.untrusted_idle_timeout},
         clock(clock),
         handler({.max_body_bytes = options.max_body_bytes,
-                 .max_event_id_bytes = options.max_event_id_bytes},
+                 .max_event_id_bytes = options.max_event_id_bytes,
+                 .max_event_bytes = options.max_event_bytes},
                 std::move(sources), appender, metrics) {}
 
   const IngressOptions options;

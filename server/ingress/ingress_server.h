@@ -43,6 +43,7 @@
 #include "common/store/event_appender.h"
 #include "server/ingress/ingress_metrics.h"
 #include "server/ingress/source_registry.h"
+#include "server/ingress/webhook_handler.h"
 
 namespace hookstream::ingress {
 
@@ -52,6 +53,8 @@ struct IngressOptions {
   std::string cert_file;
   std::string key_file;
   size_t max_body_bytes = size_t{1} << 20;
+  // WebhookHandler::Options::max_event_bytes.
+  size_t max_event_bytes = kDefaultMaxEventBytes;
   size_t max_header_bytes = size_t{16} << 10;
   size_t max_connections = 10000;
   // Per source IP (PeerLimits); 0 = only the total cap.

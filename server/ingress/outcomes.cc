@@ -33,6 +33,11 @@ constexpr std::array<OutcomeInfo, kOutcomeCount> kTable = {{
     {Outcome::kUnavailable, 503, "unavailable", "unavailable", false},
     {Outcome::kDraining, 503, "unavailable", "draining", true},
     {Outcome::kClientClosed, 0, "", "client_closed", true},
+    // The body was within --max_body_bytes but its typed conversion (Struct
+    // inflates, e.g. ~7x for an array of zeros) would not fit a default gRPC
+    // client: 4xx, so the sender does not retry what can never be served.
+    {Outcome::kEventTooLarge, 413, "payload_too_large", "event_too_large",
+     false},
 }};
 
 constexpr bool TableIsInEnumOrder() {

@@ -45,10 +45,11 @@ enum class Outcome {
   kUnavailable,           // 503 + Retry-After: our own trouble, retry later
   kDraining,              // 503 + Retry-After, then close
   kClientClosed,          // no answer: the client went away mid-request
+  kEventTooLarge,         // 413: the converted event's encoding is too large
 };
 
 inline constexpr size_t kOutcomeCount =
-    static_cast<size_t>(Outcome::kClientClosed) + 1;
+    static_cast<size_t>(Outcome::kEventTooLarge) + 1;
 
 struct OutcomeInfo {
   Outcome outcome;

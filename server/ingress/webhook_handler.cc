@@ -209,6 +209,19 @@ void WebhookHandler::Handle(WebhookRequest request,
     return;
   }
   if (event->source().empty()) event->set_source(source.name);
+  // Refused before it is appended, so before it is acknowledged.
+  if (const size_t bytes = event->ByteSizeLong();
+      bytes > options_.max_event_bytes) {
+    WebhookResponse r = refuse(
+        Outcome::kEventTooLarge,
+        absl::StrCat("the converted event takes ", bytes, " bytes > limit ",
+                     options_.max_event_bytes, " (--max_event_bytes)"));
+    r.secret_label = std::move(secret_label);
+    r.event_id = event->id();
+    r.event_type = event->type();
+    std::move(done)(std::move(r));
+    return;
+  }
 
   // What the answer carries besides the append's result; filled now, while
   // the request is at hand.

@@ -61,6 +61,10 @@ using HttpHeaders = std::vector<HttpHeader>;
 // (a source with allow_unsigned).
 inline constexpr absl::string_view kUnsignedLabel = "UNSIGNED";
 
+// 4 MiB (gRPC's default receive limit) minus 64 KiB for what wraps an event
+// in a response (EventBatch, GetEventResponse, ListEventsResponse).
+inline constexpr size_t kDefaultMaxEventBytes = (size_t{4} << 20) - (64 << 10);
+
 // The first header with this lower-case name, or nullopt.
 std::optional<absl::string_view> FindHeader(const HttpHeaders& headers,
                                             absl::string_view lower_name);
@@ -119,6 +123,10 @@ class WebhookHandler {
     // Longer event ids are refused (422 id_too_long): an id is kept in the
     // dedup index for days, so its length is memory an attacker chooses.
     size_t max_event_id_bytes = 256;
+    // Largest encoded event (the stored form, raw_json included) accepted:
+    // every event must reach a subscriber whose gRPC client keeps the
+    // default 4 MiB receive limit, with room for the message around it.
+    size_t max_event_bytes = kDefaultMaxEventBytes;
   };
 
   using ResponseCallback = absl::AnyInvocable<void(WebhookResponse) &&>;
