@@ -553,6 +553,10 @@ TEST_F(CliTest, SendReportsItsErrors) {
   const std::string secret_file = dir_ + "/secret";
   const std::string body_file = dir_ + "/body.json";
   std::ofstream(secret_file) << "label1:0123456789abcdef\n";
+  // Secrets files others can read are refused (docs/security.md).
+  std::filesystem::permissions(secret_file,
+                               std::filesystem::perms::owner_read |
+                                   std::filesystem::perms::owner_write);
   std::ofstream(body_file) << R"({"id":"evt_1"})";
   ProcessResult r =
       Bare({"send", "--secret_file=" + dir_ + "/no_such_secret", body_file});
