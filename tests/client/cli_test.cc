@@ -21,18 +21,18 @@
 #include "nlohmann/json.hpp"
 #include "server/distribution/distribution_server.h"
 #include "tests/client/scripted_event_stream.h"
-#include "tests/testing/watched_process.h"
 #include "tests/testing/memory_store.h"
 #include "tests/testing/process_runner.h"
 #include "tests/testing/tcp_forwarder.h"
+#include "tests/testing/watched_process.h"
 
 namespace hookstream {
 namespace {
 
 using ::hookstream::distribution::DistributionServer;
-using ::hookstream::testing::WatchedProcess;
 using ::hookstream::testing::ProcessResult;
 using ::hookstream::testing::RunProcess;
+using ::hookstream::testing::WatchedProcess;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -83,8 +83,8 @@ class CliTest : public ::testing::Test {
     }
     absl::StatusOr<std::unique_ptr<DistributionServer>> server =
         DistributionServer::Start(
-            {.address = "127.0.0.1:0", .credentials = nullptr},
-            ring_->ring(), RealClock());
+            {.address = "127.0.0.1:0", .credentials = nullptr}, ring_->ring(),
+            RealClock());
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     forwarder_.SetBackend(static_cast<uint16_t>(server_->port()));
@@ -275,11 +275,12 @@ TEST_F(CliTest, TailPrintsJsonLinesAfterAFirstLine) {
     EXPECT_FALSE(e.contains("raw_json"));
   }
   const std::vector<std::string> err = absl::StrSplit(r.err, '\n');
-  EXPECT_EQ(err[0],
-            absl::StrCat("hookstream tail: connected to ", Target(),
-                         " (plaintext), stream epoch ", ring_->ring().stream_epoch(),
-                         ": replaying sequences 1..9, then waiting for new "
-                         "events"));
+  EXPECT_EQ(
+      err[0],
+      absl::StrCat("hookstream tail: connected to ", Target(),
+                   " (plaintext), stream epoch ", ring_->ring().stream_epoch(),
+                   ": replaying sequences 1..9, then waiting for new "
+                   "events"));
 
   r = Cli({"tail", "--from=seq:1", "--types=refund.*", "--accounts=acm_even",
            "--raw", "--max_events=1"});
@@ -464,9 +465,9 @@ TEST_F(CliTest, TailFollowsRestartsQuietly) {
 // Verifies --on_epoch_change=exit stops with exit 3 at a new stream.
 TEST_F(CliTest, TailCanExitOnAnEpochChange) {
   Append(1, 2);
-  auto tail =
-      WatchedProcess::Start({HOOKSTREAM_CLI_PATH, "tail", "--target=" + Target(),
-                           "--from=oldest", "--on_epoch_change=exit"});
+  auto tail = WatchedProcess::Start({HOOKSTREAM_CLI_PATH, "tail",
+                                     "--target=" + Target(), "--from=oldest",
+                                     "--on_epoch_change=exit"});
   ASSERT_TRUE(tail.ok()) << tail.status();
   ASSERT_TRUE((*tail)->WaitForStdoutLines(2, kWait)) << (*tail)->Stderr();
   ASSERT_NO_FATAL_FAILURE(Start(1000, /*new_ring=*/true));
@@ -554,9 +555,9 @@ TEST_F(CliTest, SendReportsItsErrors) {
   const std::string body_file = dir_ + "/body.json";
   std::ofstream(secret_file) << "label1:0123456789abcdef\n";
   // Secrets files others can read are refused (docs/security.md).
-  std::filesystem::permissions(secret_file,
-                               std::filesystem::perms::owner_read |
-                                   std::filesystem::perms::owner_write);
+  std::filesystem::permissions(
+      secret_file,
+      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   std::ofstream(body_file) << R"({"id":"evt_1"})";
   ProcessResult r =
       Bare({"send", "--secret_file=" + dir_ + "/no_such_secret", body_file});

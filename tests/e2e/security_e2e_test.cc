@@ -575,9 +575,8 @@ TEST_F(SecurityE2eTest, IdleConnectionFloodDoesNotKillTheGrpcListener) {
   rlimit mine{};
   ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &mine), 0);
   if (mine.rlim_cur < 4096) GTEST_SKIP() << "the test itself needs 4,096 fds";
-  ASSERT_NO_FATAL_FAILURE(
-      StartServer({"--max_connections=1000"},
-                  {"prlimit", "--nofile=1024:4096", "--"}));
+  ASSERT_NO_FATAL_FAILURE(StartServer({"--max_connections=1000"},
+                                      {"prlimit", "--nofile=1024:4096", "--"}));
   std::vector<int> flood = IdleConnections(server_->grpc_port(), 1100);
   EXPECT_EQ(flood.size(), 1100u);
   for (int fd : flood) close(fd);
@@ -591,8 +590,7 @@ TEST_F(SecurityE2eTest, IdleConnectionFloodDoesNotKillTheGrpcListener) {
     v1::GetStreamInfoResponse info;
     // A fresh channel: a new connection must be accepted.
     auto stub = v1::EventStream::NewStub(grpc::CreateCustomChannel(
-        server_->grpc_target(), grpc::InsecureChannelCredentials(),
-        [] {
+        server_->grpc_target(), grpc::InsecureChannelCredentials(), [] {
           grpc::ChannelArguments args;
           args.SetInt("grpc.use_local_subchannel_pool", 1);
           return args;
