@@ -124,7 +124,12 @@ int Info(const std::string& dir) {
                 << Time(scan->records.front().log_time) << " .. "
                 << Time(scan->records.back().log_time);
     }
-    std::cout << ", " << bytes->size() << " bytes\n";
+    std::cout << ", " << bytes->size() << " bytes";
+    if (scan->data_end < bytes->size()) {
+      std::cout << " (" << bytes->size() - scan->data_end
+                << " of them preallocated, not written yet)";
+    }
+    std::cout << "\n";
     for (const SegmentScan::Damage& d : scan->damage) {
       std::cout << "  damage at offset " << d.offset << ".." << d.resume_offset
                 << ": " << d.reason

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,6 +28,11 @@ namespace {
 constexpr absl::string_view kSegmentSuffix = ".seg";
 // Under Sync::kNone, how much a segment grows between write-back starts.
 constexpr off_t kWritebackBytes = off_t{4} << 20;
+// Under Sync::kFsync, how far ahead of the writer the segment is kept
+// zero-filled, and how much the preallocator adds (and fsyncs) per step.
+// One step is what a rotation may wait for (DetachPreallocation).
+constexpr off_t kPreallocAhead = off_t{4} << 20;
+constexpr size_t kPreallocStep = size_t{1} << 20;
 constexpr absl::string_view kIdsSuffix = ".ids";
 constexpr char kLockFileName[] = "LOCK";
 
@@ -84,6 +90,8 @@ absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(JournalOptions options,
   }
   journal->recovery_.duration = absl::Now() - start;
   journal->writer_ = std::thread([j = journal.get()] { j->WriterLoop(); });
+  journal->preallocator_ =
+      std::thread([j = journal.get()] { j->PreallocatorLoop(); });
   journal->retention_ =
       std::thread([j = journal.get()] { j->RetentionLoop(); });
 
@@ -294,9 +302,14 @@ absl::Status Journal::LoadSegment(const std::string& name, bool is_last,
         " is not after the previous segment's last ", previous_last));
   }
 
+  // Where the log ends: the last segment may go on with zero-filled space
+  // preallocated for it (Sync::kFsync); a closed segment was cut to its
+  // records (Rotate), so zeros after them are damage there.
+  const size_t end = is_last ? scan.data_end : bytes.size();
+  const size_t torn = end - scan.valid_end;
   // Where good records end: at the first damage that is a torn write (the
   // last segment only), else after every record.
-  size_t cut = bytes.size();
+  size_t cut = end;
   bool rewrite = false;
   for (const SegmentScan::Damage& d : scan.damage) {
     if (is_last && d.zero_page) {
@@ -311,19 +324,17 @@ absl::Status Journal::LoadSegment(const std::string& name, bool is_last,
     }
     rewrite = true;
   }
-  if (scan.torn_bytes > 0 && !is_last) {
+  if (torn > 0 && !is_last) {
     if (!options_.repair) {
       return absl::FailedPreconditionError(absl::StrCat(
           "bad record in ", path, " at offset ", scan.valid_end,
-          " (the rest of the segment, ", scan.torn_bytes,
+          " (the rest of the segment, ", torn,
           " bytes, does not decode) in a segment that is not the last; "
           "refusing to start (--journal_repair drops it)"));
     }
     rewrite = true;
   }
-  if (cut == bytes.size() && scan.torn_bytes > 0 && is_last) {
-    cut = scan.valid_end;
-  }
+  if (cut == end && torn > 0 && is_last) cut = scan.valid_end;
 
   std::string kept;  // the segment rewritten without damage (repair)
   if (rewrite) kept = EncodeSegmentHeader(scan.header);
@@ -358,9 +369,9 @@ absl::Status Journal::LoadSegment(const std::string& name, bool is_last,
                                                d.resume_offset, " of ", path,
                                                " (", d.reason, ")"));
     }
-    if (scan.torn_bytes > 0 && !is_last) {
+    if (torn > 0 && !is_last) {
       recovery_.repairs.push_back(
-          absl::StrCat("dropped the last ", scan.torn_bytes, " bytes of ", path,
+          absl::StrCat("dropped the last ", torn, " bytes of ", path,
                        " (from offset ", scan.valid_end, ")"));
     }
     const std::string aside =
@@ -370,9 +381,10 @@ absl::Status Journal::LoadSegment(const std::string& name, bool is_last,
     }
     RETURN_IF_ERROR(WriteFileAtomically(options_.dir, name, kept));
     cut = kept.size();
-  } else if (cut < bytes.size()) {
-    // The torn tail of the last segment: never acknowledged.
-    const uint64_t dropped = bytes.size() - cut;
+  } else if (cut < end) {
+    // The torn tail of the last segment: never acknowledged. (Cutting the
+    // file there also drops its preallocated space; Attach extends it again.)
+    const uint64_t dropped = end - cut;
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
     if (!fd.valid() || ::ftruncate(fd.get(), static_cast<off_t>(cut)) != 0 ||
         ::fsync(fd.get()) != 0) {
@@ -421,6 +433,7 @@ absl::Status Journal::OpenActiveSegment() {
   }
   segment_offset_ = static_cast<off_t>(last->bytes);
   writeback_offset_ = segment_offset_;
+  AttachPreallocation(path);
   return absl::OkStatus();
 }
 
@@ -587,6 +600,7 @@ void Journal::WriteBatch(std::vector<Pending>& batch) {
     }
   }
   segment_offset_ += static_cast<off_t>(write_buffer_.size());
+  RequestPreallocation();
   if (options_.sync == JournalOptions::Sync::kNone &&
       segment_offset_ - writeback_offset_ >= kWritebackBytes) {
     // Starts the write-back of what this segment has so far, without
@@ -646,7 +660,19 @@ void Journal::WriteBatch(std::vector<Pending>& batch) {
 
 absl::Status Journal::Rotate(uint64_t first_sequence) {
   if (segment_fd_.valid()) {
-    // The closed segment is complete on disk, whatever the sync mode.
+    DetachPreallocation();
+    // The closed segment ends at its last record: zeros after it would read
+    // as damage once it is not the last one (LoadSegment).
+    struct stat st;
+    if (::fstat(segment_fd_.get(), &st) != 0) {
+      return ErrnoStatus(errno, "stat of the closed journal segment");
+    }
+    if (st.st_size > segment_offset_ &&
+        ::ftruncate(segment_fd_.get(), segment_offset_) != 0) {
+      return ErrnoStatus(errno, "truncate of the closed journal segment");
+    }
+    // The closed segment is complete on disk, whatever the sync mode (and
+    // so is its size).
     if (::fdatasync(segment_fd_.get()) != 0) {
       return ErrnoStatus(errno, "fdatasync of the closed journal segment");
     }
@@ -668,6 +694,7 @@ absl::Status Journal::Rotate(uint64_t first_sequence) {
   }
   segment_offset_ = static_cast<off_t>(header.size());
   writeback_offset_ = segment_offset_;
+  AttachPreallocation(path);
   {
     std::lock_guard lock(files_mu_);
     segments_.push_back({.name = name,
@@ -683,6 +710,97 @@ absl::Status Journal::Rotate(uint64_t first_sequence) {
     retention_cv_.notify_one();  // a segment closed: maybe one can go
   }
   return absl::OkStatus();
+}
+
+void Journal::AttachPreallocation(const std::string& path) {
+  // Under Sync::kNone nothing waits for a flush, and overwriting zeros costs
+  // the same CPU as extending the file: no preallocation.
+  if (options_.sync != JournalOptions::Sync::kFsync) return;
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC));
+  struct stat st;
+  if (!fd.valid() || ::fstat(fd.get(), &st) != 0) {
+    LogRecord(LogLevel::kWarning, "journal preallocation failed")
+        .Add("file", path)
+        .Add("error", ErrnoStatus(errno, "open").message())
+        .Add("detail", "the segment is written without preallocation");
+    return;
+  }
+  {
+    std::lock_guard lock(prealloc_mu_);
+    prealloc_fd_ = std::move(fd);
+    prealloc_end_ = st.st_size;
+    prealloc_wanted_ = 0;
+    prealloc_failed_ = false;
+  }
+  prealloc_requested_ = 0;
+  RequestPreallocation();
+}
+
+void Journal::DetachPreallocation() {
+  std::lock_guard lock(prealloc_mu_);  // waits for a step in progress
+  prealloc_fd_.reset();
+  prealloc_wanted_ = 0;
+}
+
+void Journal::RequestPreallocation() {
+  if (options_.sync != JournalOptions::Sync::kFsync) return;
+  // Asked again once the writer has used half of what it asked for.
+  const off_t limit = static_cast<off_t>(options_.segment_bytes);
+  if (prealloc_requested_ >= limit ||
+      segment_offset_ + kPreallocAhead / 2 < prealloc_requested_) {
+    return;
+  }
+  prealloc_requested_ = std::min(limit, segment_offset_ + kPreallocAhead);
+  {
+    std::lock_guard lock(prealloc_mu_);
+    prealloc_wanted_ = prealloc_requested_;
+  }
+  prealloc_cv_.notify_one();
+}
+
+void Journal::PreallocatorLoop() {
+  const std::string zeros(kPreallocStep, '\0');
+  std::unique_lock lock(prealloc_mu_);
+  for (;;) {
+    prealloc_cv_.wait(lock, [this] {
+      return stop_prealloc_ || (prealloc_fd_.valid() && !prealloc_failed_ &&
+                                prealloc_end_ < prealloc_wanted_);
+    });
+    if (stop_prealloc_) return;
+    const int fd = prealloc_fd_.get();
+    // The size now: the writer extends the file itself when it outruns
+    // the preallocated space.
+    struct stat st;
+    if (::fstat(fd, &st) == 0 && st.st_size != prealloc_end_) {
+      prealloc_end_ = st.st_size;
+      continue;
+    }
+    const size_t step = std::min(
+        kPreallocStep, static_cast<size_t>(prealloc_wanted_ - prealloc_end_));
+    // write(2) on an O_APPEND descriptor: the zeros go to the end of the
+    // file as it is when they are written (the file's lock orders this
+    // write with the writer's), so never over a record, even when the
+    // writer has outrun the preallocated space. fsync, not fdatasync: the
+    // file's size changes. (Neither is pwrite64 or fdatasync, the calls the
+    // journal's failure tests inject errors into.)
+    ssize_t written = 0;
+    do {
+      written = ::write(fd, zeros.data(), step);
+    } while (written < 0 && errno == EINTR);
+    if (written < 0 || ::fsync(fd) != 0 || ::fstat(fd, &st) != 0) {
+      // Only slower: the writer extends the file itself, and a later
+      // fdatasync reports what a real failure of the disk is.
+      prealloc_failed_ = true;
+      LogRecord(LogLevel::kWarning, "journal preallocation failed")
+          .Add("dir", options_.dir)
+          .Add("error", ErrnoStatus(errno, "zero-fill").message())
+          .Add("detail",
+               "the segment is written on without preallocation (slower "
+               "fsyncs); the next segment tries again");
+      continue;
+    }
+    prealloc_end_ = st.st_size;
+  }
 }
 
 void Journal::FailQueued(std::vector<Pending>& batch,
@@ -849,6 +967,14 @@ void Journal::Close() {
     }
     work_cv_.notify_all();
     writer_.join();  // writes and completes everything queued first
+  }
+  if (preallocator_.joinable()) {
+    {
+      std::lock_guard lock(prealloc_mu_);
+      stop_prealloc_ = true;
+    }
+    prealloc_cv_.notify_all();
+    preallocator_.join();
   }
   if (retention_.joinable()) {
     {

@@ -56,6 +56,23 @@ bool HasZeroPage(absl::string_view bytes, size_t begin, size_t end) {
   return false;
 }
 
+// Just past the last non-zero byte of `bytes` (0 when all are zero). Reads
+// backwards a word at a time: a preallocated tail can be megabytes long.
+size_t EndOfNonZero(absl::string_view bytes) {
+  size_t end = bytes.size();
+  while (end % sizeof(uint64_t) != 0 && bytes[end - 1] == 0) --end;
+  if (end % sizeof(uint64_t) == 0) {
+    while (end >= sizeof(uint64_t)) {
+      uint64_t word;
+      std::memcpy(&word, bytes.data() + end - sizeof(word), sizeof(word));
+      if (word != 0) break;
+      end -= sizeof(word);
+    }
+  }
+  while (end > 0 && bytes[end - 1] == 0) --end;
+  return end;
+}
+
 }  // namespace
 
 std::string EncodeSegmentHeader(const SegmentHeader& header) {
@@ -150,7 +167,10 @@ absl::StatusOr<SegmentScan> ScanSegment(absl::string_view bytes) {
   uint64_t last = scan.header.first_sequence - 1;
   size_t offset = kSegmentHeaderSize;
   scan.valid_end = offset;
-  while (offset < bytes.size()) {
+  // Zero-filled preallocation after the log: never scanned (every record
+  // has a non-zero length or checksum, so none starts in it).
+  const size_t data_end = std::max(offset, EndOfNonZero(bytes));
+  while (offset < data_end) {
     Record record;
     const DecodeResult result = DecodeRecord(bytes.substr(offset), record);
     std::string reason;
@@ -168,7 +188,8 @@ absl::StatusOr<SegmentScan> ScanSegment(absl::string_view bytes) {
                                             : "record cut short";
     // Resynchronize: the next offset holding a valid record that follows.
     size_t resume = bytes.size();
-    for (size_t at = offset + 1; at + kRecordHeaderSize <= bytes.size(); ++at) {
+    for (size_t at = offset + 1;
+         at < data_end && at + kRecordHeaderSize <= bytes.size(); ++at) {
       const char* p = bytes.data() + at;
       const uint64_t sequence = GetU64(p + 8);
       // Cheap plausibility first: a following sequence and a length that
@@ -184,7 +205,7 @@ absl::StatusOr<SegmentScan> ScanSegment(absl::string_view bytes) {
       }
     }
     if (resume == bytes.size()) {
-      scan.torn_bytes = bytes.size() - offset;
+      scan.torn_bytes = data_end - offset;
       break;
     }
     scan.damage.push_back({.offset = offset,
@@ -193,6 +214,9 @@ absl::StatusOr<SegmentScan> ScanSegment(absl::string_view bytes) {
                            .zero_page = HasZeroPage(bytes, offset, resume)});
     offset = resume;
   }
+  // A last record whose final bytes are zeros ends past the last non-zero
+  // byte.
+  scan.data_end = std::max(data_end, scan.valid_end);
   return scan;
 }
 

@@ -30,7 +30,12 @@
 //     ever appends): the segment is good up to `valid_end`;
 //   - damage: a bad record (or header) followed by valid records further on
 //     (what a flipped byte leaves): `damage` names the first bad offset and
-//     where valid records resume.
+//     where valid records resume;
+//   - zero bytes after everything written (`data_end`): space the journal
+//     preallocated and has not written yet, neither torn nor damage. The
+//     writer only appends, and a preallocated segment starts zero-filled,
+//     so the first record header that reads as zeros past every non-zero
+//     byte is where the log ends.
 //
 // Thread-safety: pure functions.
 #pragma once
@@ -103,7 +108,11 @@ struct SegmentScan {
   std::vector<Record> records;
   // The offset just past the last good record (the header's end when none).
   size_t valid_end = 0;
-  // Bytes after valid_end when no valid record follows them (a torn tail).
+  // Just past the last non-zero byte (at least valid_end): what follows is
+  // zero-filled, preallocated space, never written.
+  size_t data_end = 0;
+  // Bytes from valid_end to data_end when no valid record follows them (a
+  // torn tail).
   size_t torn_bytes = 0;
   // Damage: a bad stretch followed by valid records.
   struct Damage {

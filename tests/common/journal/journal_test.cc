@@ -268,7 +268,12 @@ TEST_F(JournalTest, TornTailIsTruncatedAndCounted) {
   std::string partial;
   AppendRecord(21, clock_.Now(), std::string(300, 'x'), "", partial);
   {
-    std::ofstream out(segment, std::ios::app | std::ios::binary);
+    // Where the next record would go: the end of the file, or the start of
+    // the zero-filled space preallocated after the records.
+    absl::StatusOr<SegmentScan> scan = ScanSegment(*ReadWholeFile(segment));
+    ASSERT_THAT(scan, IsOk());
+    std::fstream out(segment, std::ios::in | std::ios::out | std::ios::binary);
+    out.seekp(static_cast<std::streamoff>(scan->valid_end));
     out << partial.substr(0, 100) << std::string(777, '\x42');
   }
   std::unique_ptr<Journal> restored = MustOpen(Options("torn"));
@@ -314,6 +319,106 @@ TEST_F(JournalTest, ZeroPageInTheLastSegmentIsATornWrite) {
   EXPECT_LT(head, 60u);
   for (uint64_t s = 1; s <= head; ++s) {
     EXPECT_NE(restored->ring().Get(s), nullptr) << s;
+  }
+}
+
+// Polls (bounded) until `path` is at least `size` bytes long.
+bool WaitForFileSize(const std::string& path, uintmax_t size) {
+  for (int i = 0; i < 3000; ++i) {
+    std::error_code ec;
+    if (fs::file_size(path, ec) >= size && !ec) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+// Verifies that under fsync the segment being written is kept zero-filled
+// ahead of the records (up to the segment size), that a crash image with
+// that space restores every record with nothing counted torn and writes on
+// after them, and that under none there is no preallocation.
+TEST_F(JournalTest, FsyncPreallocatesTheActiveSegmentAndRecoversCleanly) {
+  JournalOptions o = Options();
+  o.segment_bytes = 1 << 20;
+  std::unique_ptr<Journal> j = MustOpen(o);
+  ASSERT_NE(j, nullptr);
+  AppendRange(*j, 1, 20);
+  const std::string segment =
+      (root_ / "j" / Files("j", ".seg").back()).string();
+  ASSERT_TRUE(WaitForFileSize(segment, o.segment_bytes))
+      << fs::file_size(segment);
+  // (More when records were appended while a step of zeros was written.)
+  EXPECT_LT(fs::file_size(segment), 2 * o.segment_bytes);
+  absl::StatusOr<SegmentScan> scan = ScanSegment(*ReadWholeFile(segment));
+  ASSERT_THAT(scan, IsOk());
+  EXPECT_EQ(scan->records.size(), 20u);
+  EXPECT_LT(scan->data_end, o.segment_bytes);
+  EXPECT_EQ(scan->torn_bytes, 0u);
+
+  const std::string image = CrashImage("j", "crash");
+  JournalOptions ro = o;
+  ro.dir = image;
+  std::unique_ptr<Journal> restored = MustOpen(ro);
+  ASSERT_NE(restored, nullptr);
+  EXPECT_EQ(restored->recovery().torn_bytes, 0u);
+  EXPECT_EQ(restored->stats().torn_tails_truncated.load(), 0u);
+  EXPECT_EQ(restored->ring().GetInfo().head_sequence, 20u);
+  EXPECT_EQ(AppendRange(*restored, 21, 22), (std::vector<uint64_t>{21, 22}));
+  restored.reset();
+  restored = MustOpen(ro);
+  ASSERT_NE(restored, nullptr);
+  EXPECT_EQ(restored->ring().GetInfo().head_sequence, 22u);
+  for (uint64_t s = 1; s <= 22; ++s) {
+    EXPECT_NE(restored->ring().Get(s), nullptr) << s;
+  }
+
+  JournalOptions none = Options("none");
+  none.segment_bytes = 1 << 20;
+  none.sync = JournalOptions::Sync::kNone;
+  std::unique_ptr<Journal> n = MustOpen(none);
+  ASSERT_NE(n, nullptr);
+  AppendRange(*n, 1, 20);
+  n.reset();
+  const std::string none_segment =
+      (root_ / "none" / Files("none", ".seg").back()).string();
+  scan = ScanSegment(*ReadWholeFile(none_segment));
+  ASSERT_THAT(scan, IsOk());
+  EXPECT_EQ(fs::file_size(none_segment), scan->valid_end);
+}
+
+// Verifies that a segment is cut to its last record when the next one
+// starts (its preallocated space goes), and that zeros after the records of
+// a segment that is not the last are damage: the start is refused naming
+// the file, and --journal_repair drops them.
+TEST_F(JournalTest, ClosedSegmentsEndAtTheirLastRecord) {
+  JournalOptions o = Options();
+  o.segment_bytes = 8192;
+  {
+    std::unique_ptr<Journal> j = MustOpen(o);
+    ASSERT_NE(j, nullptr);
+    AppendRange(*j, 1, 80);
+  }
+  const std::vector<std::string> names = Files("j", ".seg");
+  ASSERT_GE(names.size(), 3u);
+  for (size_t i = 0; i + 1 < names.size(); ++i) {
+    const std::string path = (root_ / "j" / names[i]).string();
+    absl::StatusOr<SegmentScan> scan = ScanSegment(*ReadWholeFile(path));
+    ASSERT_THAT(scan, IsOk());
+    EXPECT_FALSE(scan->records.empty()) << names[i];
+    EXPECT_EQ(fs::file_size(path), scan->valid_end) << names[i];
+  }
+  const std::string middle = (root_ / "j" / names[1]).string();
+  fs::resize_file(middle, fs::file_size(middle) + 4096);
+  absl::StatusOr<std::unique_ptr<Journal>> refused =
+      Journal::Open(o, clock_, nullptr);
+  EXPECT_THAT(refused, StatusIs(absl::StatusCode::kFailedPrecondition,
+                                HasSubstr(names[1])));
+  JournalOptions repair = o;
+  repair.repair = true;
+  std::unique_ptr<Journal> repaired = MustOpen(repair);
+  ASSERT_NE(repaired, nullptr);
+  EXPECT_EQ(repaired->ring().GetInfo().head_sequence, 80u);
+  for (uint64_t s = 1; s <= 80; ++s) {
+    EXPECT_NE(repaired->ring().Get(s), nullptr) << s;
   }
 }
 

@@ -1,5 +1,6 @@
 #include "common/journal/record_format.h"
 
+#include <algorithm>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -105,10 +106,50 @@ TEST(ScanSegmentTest, TruncationAndGarbageAreATornTail) {
       const size_t whole = (cut - kSegmentHeaderSize) / record;
       EXPECT_EQ(scan->records.size(), whole) << cut;
       EXPECT_EQ(scan->valid_end, kSegmentHeaderSize + whole * record);
-      EXPECT_EQ(scan->torn_bytes, bytes.size() - scan->valid_end);
+      // Up to the last non-zero byte: zeros a cut header ends with are
+      // indistinguishable from preallocated space.
+      const size_t end =
+          std::max(bytes.find_last_not_of('\0') + 1, scan->valid_end);
+      EXPECT_EQ(scan->torn_bytes, end - scan->valid_end) << cut;
+      EXPECT_EQ(scan->data_end, end) << cut;
       EXPECT_TRUE(scan->damage.empty()) << cut;
     }
   }
+}
+
+// Verifies that zeros after the last record (space preallocated and not
+// written yet) are the log's end: neither torn nor damage, not scanned as
+// records; and that a torn write into that space is a torn tail of exactly
+// its own bytes.
+TEST(ScanSegmentTest, ZeroFilledSpaceAfterTheRecordsIsTheEnd) {
+  const std::string records = Segment(20);
+  const std::string bytes = records + std::string(1 << 20, '\0');
+  absl::StatusOr<SegmentScan> scan = ScanSegment(bytes);
+  ASSERT_THAT(scan, IsOk());
+  EXPECT_EQ(scan->records.size(), 20u);
+  EXPECT_EQ(scan->valid_end, records.size());
+  EXPECT_EQ(scan->data_end, records.size());
+  EXPECT_EQ(scan->torn_bytes, 0u);
+  EXPECT_TRUE(scan->damage.empty());
+
+  // No record yet: the header, then zeros.
+  const std::string empty =
+      EncodeSegmentHeader(Header()) + std::string(4096, '\0');
+  scan = ScanSegment(empty);
+  ASSERT_THAT(scan, IsOk());
+  EXPECT_TRUE(scan->records.empty());
+  EXPECT_EQ(scan->data_end, kSegmentHeaderSize);
+  EXPECT_EQ(scan->torn_bytes, 0u);
+
+  std::string torn = bytes;
+  const std::string partial = std::string(150, '\x42');
+  torn.replace(records.size(), partial.size(), partial);
+  scan = ScanSegment(torn);
+  ASSERT_THAT(scan, IsOk());
+  EXPECT_EQ(scan->records.size(), 20u);
+  EXPECT_EQ(scan->valid_end, records.size());
+  EXPECT_EQ(scan->torn_bytes, partial.size());
+  EXPECT_TRUE(scan->damage.empty());
 }
 
 // Verifies that a flipped byte in the middle is damage (valid records follow)
