@@ -1,5 +1,6 @@
 #include "server/server.h"
 
+#include <atomic>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -14,12 +15,16 @@
 #include "common/base/status_macros.h"
 #include "common/config/secrets.h"
 #include "grpcpp/security/server_credentials.h"
+#include "server/admin/admin_server.h"
 #include "server/auth/access_control.h"
 #include "server/distribution/distribution_server.h"
 #include "server/fd_limit.h"
 #include "server/ingress/ingress_server.h"
 #include "server/ingress/source_registry.h"
+#include "server/reload.h"
+#include "server/server_metrics.h"
 #include "server/storage.h"
+#include "server/swappable_verifier.h"
 
 namespace hookstream {
 namespace {
@@ -118,14 +123,30 @@ class FatalState {
 
   void Report(absl::Status status) {
     absl::AnyInvocable<void()> notify;
+    absl::AnyInvocable<void()> health;
     {
       absl::MutexLock lock(&mu_);
       if (!status_.ok()) return;  // the first failure is the one reported
       status_ = std::move(status);
       notify = std::move(on_fatal_);
+      health = std::move(on_fatal_health_);
     }
     LogRecord(LogLevel::kError, "fatal").Add("error", status_message());
+    if (health) health();
     if (notify) notify();
+  }
+
+  // Turns gRPC health NOT_SERVING on a fatal failure (at once if one
+  // already happened).
+  void SetHealthHook(absl::AnyInvocable<void()> hook) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (status_.ok()) {
+        on_fatal_health_ = std::move(hook);
+        return;
+      }
+    }
+    hook();
   }
 
   absl::Status status() const {
@@ -139,6 +160,7 @@ class FatalState {
   mutable absl::Mutex mu_;
   absl::Status status_ ABSL_GUARDED_BY(mu_);
   absl::AnyInvocable<void()> on_fatal_ ABSL_GUARDED_BY(mu_);
+  absl::AnyInvocable<void()> on_fatal_health_ ABSL_GUARDED_BY(mu_);
 };
 
 class ServerImpl final : public Server {
@@ -158,8 +180,71 @@ class ServerImpl final : public Server {
 
   ~ServerImpl() override { Shutdown(); }
 
+  // The admin listener (when configured) and readiness; its routes read the
+  // parts, so it starts once they all run.
+  absl::Status StartAdmin(const ServerConfig::Admin& config,
+                          const Clock& clock) {
+    start_time_ = clock.Now();
+    if (!config.address.empty()) {
+      ASSIGN_OR_RETURN(auto address, SplitHostPort(config.address));
+      admin::AdminServer::Routes routes;
+      routes["/healthz"] = [](absl::string_view) {
+        return admin::AdminResponse{.body = "ok\n"};
+      };
+      routes["/readyz"] = [this](absl::string_view) {
+        const absl::Status ready = Readiness();
+        return admin::AdminResponse{
+            .status = ready.ok() ? 200u : 503u,
+            .body =
+                ready.ok() ? "ready\n" : absl::StrCat(ready.message(), "\n")};
+      };
+      routes["/metrics"] = [this, &clock](absl::string_view) {
+        return admin::AdminResponse{
+            .content_type = "text/plain; version=0.0.4; charset=utf-8",
+            .body = RenderMetrics({.ingress = ingress_->metrics(),
+                                   .reader = storage_->reader(),
+                                   .distribution = *distribution_,
+                                   .journal = storage_->journal(),
+                                   .reload = &reload_,
+                                   .ready = Readiness().ok(),
+                                   .start_time = start_time_,
+                                   .now = clock.Now()})};
+      };
+      absl::StatusOr<std::unique_ptr<admin::AdminServer>> admin =
+          admin::AdminServer::Start(
+              {.address = address.first, .port = address.second},
+              std::move(routes));
+      if (!admin.ok()) return admin.status();
+      admin_ = *std::move(admin);
+    }
+    serving_.store(true);
+    return absl::OkStatus();
+  }
+
+  // What /readyz and the gRPC health service say: OK while every listener
+  // is up, the backend has not failed and the server is not draining.
+  absl::Status Readiness() const {
+    if (draining_.load()) return absl::UnavailableError("draining");
+    if (const absl::Status fatal = fatal_->status(); !fatal.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat("backend failed: ", fatal.message()));
+    }
+    if (!serving_.load()) return absl::UnavailableError("starting");
+    return absl::OkStatus();
+  }
+
+  // A part failed for good: gRPC health turns NOT_SERVING with /readyz.
+  void WatchFatal() {
+    fatal_->SetHealthHook([this] { distribution_->SetServing(false); });
+  }
+
   uint16_t ingress_port() const override { return ingress_->port(); }
   int grpc_port() const override { return distribution_->port(); }
+  uint16_t admin_port() const override {
+    return admin_ == nullptr ? 0 : admin_->port();
+  }
+  ReloadRegistry& reload() override { return reload_; }
+  absl::Status ReloadIngressTls() { return ingress_->ReloadTls(); }
   const std::string& stream_epoch() const override {
     return storage_->identity().epoch;
   }
@@ -171,6 +256,9 @@ class ServerImpl final : public Server {
   void Shutdown() override {
     if (stopped_) return;
     stopped_ = true;
+    // /readyz and gRPC health say so first, so load balancers stop sending.
+    draining_.store(true);
+    distribution_->SetServing(false);
     // New webhooks get 503 + Retry-After, so GETTRX retries them later
     // (against this node after a restart, or another one).
     ingress_->StartDraining();
@@ -180,6 +268,7 @@ class ServerImpl final : public Server {
     // Subscribers get a last heartbeat and UNAVAILABLE, and reconnect.
     distribution_->Shutdown(grace_);
     ingress_->Stop();
+    if (admin_ != nullptr) admin_->Stop();
   }
 
  private:
@@ -189,9 +278,43 @@ class ServerImpl final : public Server {
   std::unique_ptr<Storage> storage_;
   std::unique_ptr<ingress::IngressServer> ingress_;
   std::unique_ptr<distribution::DistributionServer> distribution_;
+  // Last: its routes read the parts above.
+  std::unique_ptr<admin::AdminServer> admin_;
+  ReloadRegistry reload_;
   const absl::Duration grace_;
+  absl::Time start_time_;
+  std::atomic<bool> serving_{false};
+  std::atomic<bool> draining_{false};
   bool stopped_ = false;
 };
+
+// What SIGHUP reloads: the ingress certificate, the signing secrets and the
+// gRPC access file.
+void RegisterReloads(const ServerConfig& config,
+                     std::shared_ptr<SwappableVerifier> secrets,
+                     ServerImpl& server) {
+  server.reload().Add("ingress_tls",
+                      [&server] { return server.ReloadIngressTls(); });
+  if (!config.grpc.access_file.empty()) {
+    server.reload().Add("grpc_access_file",
+                        [&server] { return server.ReloadAccessFile(); });
+  }
+  if (secrets != nullptr) {
+    server.reload().Add(
+        "signing_secrets",
+        [signing = config.signing,
+         secrets = std::move(secrets)]() -> absl::Status {
+          ASSIGN_OR_RETURN(std::vector<Secret> loaded, LoadSecrets(signing));
+          if (loaded.empty()) {
+            return absl::FailedPreconditionError("no signing secret");
+          }
+          ASSIGN_OR_RETURN(std::shared_ptr<const Verifier> next,
+                           ingress::MakeVerifier(signing.scheme, loaded));
+          secrets->Swap(std::move(next));
+          return absl::OkStatus();
+        });
+  }
+}
 
 }  // namespace
 
@@ -217,6 +340,12 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
        .secrets = *std::move(secrets),
        .allow_unsigned = config.signing.allow_unsigned});
   if (!gettrx.ok()) return Prefixed("gettrx source", gettrx.status());
+  // SIGHUP swaps the secrets in (an unsigned source has none to swap).
+  std::shared_ptr<SwappableVerifier> secrets_in_use;
+  if (gettrx->verifier != nullptr) {
+    secrets_in_use = std::make_shared<SwappableVerifier>(gettrx->verifier);
+    gettrx->verifier = secrets_in_use;
+  }
   ingress::SourceRegistry sources;
   RETURN_IF_ERROR(sources.Add(*std::move(gettrx)));
 
@@ -286,10 +415,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
       .Add("grpc_client_ca", !config.grpc.client_ca_file.empty())
       .Add("grpc_identities",
            *access != nullptr ? (*access)->identity_count() : 0);
-  return std::make_unique<ServerImpl>(std::move(fatal), *std::move(access),
-                                      *std::move(storage), *std::move(ingress),
-                                      *std::move(distribution),
-                                      config.grpc.shutdown_grace);
+  auto server = std::make_unique<ServerImpl>(
+      std::move(fatal), *std::move(access), *std::move(storage),
+      *std::move(ingress), *std::move(distribution),
+      config.grpc.shutdown_grace);
+  server->WatchFatal();
+  RegisterReloads(config, std::move(secrets_in_use), *server);
+  // On failure the destructor stops what started.
+  if (absl::Status s = server->StartAdmin(config.admin, clock); !s.ok()) {
+    return Prefixed("admin", s);
+  }
+  return server;
 }
 
 }  // namespace hookstream

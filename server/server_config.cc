@@ -49,6 +49,12 @@ absl::Status ServerConfig::Validate() const {
   if (absl::Status s = CheckAddress("--grpc_address", grpc.address); !s.ok()) {
     return s;
   }
+  if (!admin.address.empty()) {
+    if (absl::Status s = CheckAddress("--admin_address", admin.address);
+        !s.ok()) {
+      return s;
+    }
+  }
   if (tls.cert_file.empty() || tls.key_file.empty()) {
     return absl::InvalidArgumentError(
         "--tls_cert and --tls_key are required (make run creates a "

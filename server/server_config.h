@@ -108,7 +108,15 @@ struct ServerConfig {
     }
   };
 
+  // The operator's plain-HTTP listener: /metrics, /healthz, /readyz, the
+  // dashboard. Empty: none (the struct's default, for embedding and tests;
+  // hookstream-server's --admin_address defaults to 127.0.0.1:9090).
+  struct Admin {
+    std::string address;
+  };
+
   Tls tls;
+  Admin admin;
   Ingress ingress;
   Signing signing;
   Ring ring;

@@ -1,5 +1,7 @@
 #include "server/distribution/call_auth.h"
 
+#include "absl/algorithm/container.h"
+
 #include <optional>
 #include <utility>
 #include <vector>
@@ -114,6 +116,24 @@ absl::Status CallAuthorizer::AuthorizeEvent(absl::string_view type,
 absl::Status CallAuthorizer::AuthorizeIdentity() const {
   if (!identity_.ok()) return Recorded(identity_.status());
   return Recorded(absl::OkStatus());
+}
+
+absl::Status CallAuthorizer::AuthorizeEverything() const {
+  if (!identity_.ok()) return Recorded(identity_.status());
+  if (access_ == nullptr) return absl::OkStatus();
+  const auth::Identity& identity = **identity_;
+  if (!absl::c_linear_search(identity.types, "*") ||
+      !identity.accounts.empty()) {
+    return Recorded(absl::PermissionDeniedError(absl::StrCat(
+        "identity '", identity.name, "' may not call ", method_,
+        ": it needs a grant of every type (\"*\") and every account")));
+  }
+  return Recorded(absl::OkStatus());
+}
+
+std::string CallAuthorizer::identity_name() const {
+  if (access_ == nullptr || !identity_.ok()) return "";
+  return (*identity_)->name;
 }
 
 }  // namespace hookstream::distribution

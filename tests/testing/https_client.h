@@ -37,6 +37,10 @@ struct HttpResult {
   }
 };
 
+// A plain-HTTP request with a fresh connection (the admin listener), e.g.
+// HttpRequest("GET", "http://127.0.0.1:9090/metrics"). 20 s timeout.
+HttpResult HttpRequest(const std::string& method, const std::string& url);
+
 class HttpsClient {
  public:
   HttpsClient(std::string ca_file, uint16_t port);

@@ -1,0 +1,437 @@
+// Running it like infrastructure, against the real binary: the admin
+// listener (/metrics checked by promtool, /healthz, /readyz), gRPC health
+// through reflection, subscribers visible (ListSubscribers, the log lines),
+// --version.
+#include <signal.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "hookstream/v1/event_stream.grpc.pb.h"
+#include "nlohmann/json.hpp"
+#include "tests/e2e/e2e_support.h"
+#include "tests/e2e/server_process.h"
+#include "tests/testing/https_client.h"
+#include "tests/testing/process_runner.h"
+
+namespace hookstream {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::HttpRequest;
+using testing::HttpResult;
+using ::testing::Not;
+using testing::ReadFile;
+using testing::Seed;
+using testing::Signature;
+using testing::UniqueEvent;
+
+class OpsE2eTest : public testing::E2eFixture {
+ protected:
+  std::string Scrape() {
+    const HttpResult r = HttpRequest("GET", server_->admin_url("/metrics"));
+    EXPECT_EQ(r.code, CURLE_OK) << r.error;
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.header("content-type"),
+              "text/plain; version=0.0.4; charset=utf-8");
+    return r.body;
+  }
+
+  // promtool's verdict on `text` ("" when it has nothing to say).
+  std::string Promtool(const std::string& text) {
+    const std::string file = dir_ + "/scrape.txt";
+    std::ofstream(file, std::ios::trunc) << text;
+    const testing::ProcessResult r = testing::RunProcess(
+        {"/bin/sh", "-c",
+         absl::StrCat(HOOKSTREAM_PROMTOOL, " check metrics < ", file)});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    return r.out + r.err;
+  }
+
+  // The sample `series` (name with its labels, exactly as written), or -1.
+  static double Value(const std::string& text, const std::string& series) {
+    for (absl::string_view line : absl::StrSplit(text, '\n')) {
+      if (absl::ConsumePrefix(&line, series) &&
+          absl::ConsumePrefix(&line, " ")) {
+        double v = 0;
+        if (absl::SimpleAtod(line, &v)) return v;
+      }
+    }
+    return -1;
+  }
+
+  // Waits (bounded) for `needle` in the server's log.
+  bool LogHas(const std::string& needle) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (absl::Now() < deadline) {
+      if (ReadFile(server_->log_file()).find(needle) != std::string::npos) {
+        return true;
+      }
+      absl::SleepFor(absl::Milliseconds(20));  // polling a log file
+    }
+    return false;
+  }
+
+  v1::ListSubscribersResponse ListSubscribers() {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    v1::ListSubscribersResponse out;
+    const grpc::Status s = stub_->ListSubscribers(&ctx, {}, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+};
+
+// Verifies that /metrics passes `promtool check metrics` before and after
+// traffic, and that the counters move with webhooks (accepted, duplicate,
+// bad signature), a subscription (started, events sent, its named series)
+// and the gRPC calls (the grpc_server_* families).
+TEST_F(OpsE2eTest, MetricsPassPromtoolAndCountersMove) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  const std::string before = Scrape();
+  Promtool(before);
+  EXPECT_EQ(Value(before, "hookstream_events_appended_total"), 0);
+  EXPECT_EQ(Value(before, "hookstream_ready"), 1);
+  EXPECT_THAT(before, HasSubstr("hookstream_build_info{version=\""));
+
+  const std::string body = Seed("customer.created.json");
+  ASSERT_EQ(PostSigned(body).status, 200);
+  ASSERT_EQ(PostSigned(body).status, 200);  // the duplicate
+  ASSERT_EQ(Post(UniqueEvent(body, 2), "00").status, 401);
+  ASSERT_EQ(PostSigned(UniqueEvent(body, 3)).status, 200);
+
+  v1::SubscribeRequest request;
+  request.set_origin(v1::ORIGIN_OLDEST);
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("x-subscriber-name", "billing");
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
+      stub_->Subscribe(&ctx, request);
+  size_t events = 0;
+  v1::SubscribeResponse r;
+  while (events < 2 && reader->Read(&r)) events += r.events().events_size();
+  ASSERT_EQ(events, 2u);
+
+  const std::string after = Scrape();
+  const std::string lint = Promtool(after);
+  EXPECT_THAT(lint, Not(HasSubstr("problem")));
+  EXPECT_EQ(Value(after,
+                  "hookstream_webhooks_total{source=\"gettrx\","
+                  "status=\"200\",reason=\"accepted\"}"),
+            2);
+  EXPECT_EQ(Value(after,
+                  "hookstream_webhooks_total{source=\"gettrx\","
+                  "status=\"200\",reason=\"duplicate\"}"),
+            1);
+  EXPECT_EQ(Value(after,
+                  "hookstream_webhooks_total{source=\"gettrx\","
+                  "status=\"401\",reason=\"bad_signature\"}"),
+            1);
+  EXPECT_EQ(Value(after, "hookstream_webhook_duplicates_total"), 1);
+  EXPECT_EQ(Value(after, "hookstream_events_appended_total"), 2);
+  EXPECT_EQ(Value(after, "hookstream_ring_events"), 2);
+  EXPECT_EQ(Value(after, "hookstream_ring_head_sequence"), 2);
+  EXPECT_EQ(Value(after,
+                  "hookstream_webhook_signature_matches_total{source="
+                  "\"gettrx\",secret=\"secret1\"}"),
+            3);
+  EXPECT_EQ(Value(after, "hookstream_ingress_request_duration_seconds_count"),
+            4);
+  EXPECT_EQ(Value(after, "hookstream_subscribers"), 1);
+  EXPECT_EQ(
+      Value(after, "hookstream_subscriber_streams{subscriber=\"billing\"}"), 1);
+  EXPECT_EQ(
+      Value(after, "hookstream_subscriber_lag_events{subscriber=\"billing\"}"),
+      0);
+  EXPECT_EQ(Value(after, "hookstream_subscriber_events_sent_total"), 2);
+  EXPECT_EQ(
+      Value(after, "hookstream_subscriber_delivery_latency_seconds_count"), 2);
+  EXPECT_EQ(Value(after,
+                  "grpc_server_started_total{grpc_type=\"server_stream\","
+                  "grpc_service=\"hookstream.v1.EventStream\","
+                  "grpc_method=\"Subscribe\"}"),
+            1);
+  ctx.TryCancel();
+  (void)reader->Finish();
+
+  // The stream's end is counted once the server has seen it.
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  std::string last;
+  while (absl::Now() < deadline) {
+    last = Scrape();
+    if (Value(last, "hookstream_subscribers") == 0) break;
+    absl::SleepFor(absl::Milliseconds(20));  // polling the server's state
+  }
+  EXPECT_EQ(Value(last, "hookstream_subscribers"), 0) << last;
+  EXPECT_EQ(Value(last,
+                  "hookstream_subscriber_stream_ends_total{grpc_code="
+                  "\"CANCELLED\"}"),
+            1);
+  Promtool(last);
+}
+
+// Verifies /healthz and /readyz, the admin port in the ready file, and that
+// the gRPC health service answers SERVING and is described by reflection
+// (buf curl calls it with no schema).
+TEST_F(OpsE2eTest, HealthAndReadiness) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  EXPECT_NE(server_->admin_port(), 0);
+  const HttpResult live = HttpRequest("GET", server_->admin_url("/healthz"));
+  EXPECT_EQ(live.status, 200);
+  const HttpResult ready = HttpRequest("GET", server_->admin_url("/readyz"));
+  EXPECT_EQ(ready.status, 200);
+  EXPECT_EQ(ready.body, "ready\n");
+  EXPECT_EQ(HttpRequest("GET", server_->admin_url("/nope")).status, 404);
+
+  const std::string url = absl::StrCat("http://", server_->grpc_target());
+  const std::vector<std::string> buf = {HOOKSTREAM_BUF, "curl", "--protocol",
+                                        "grpc", "--http2-prior-knowledge"};
+  std::vector<std::string> argv = buf;
+  argv.push_back("--list-services");
+  argv.push_back(url);
+  testing::ProcessResult r = testing::RunProcess(argv, 60);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.Lines(), ::testing::Contains("grpc.health.v1.Health"));
+  for (const std::string service : {"", "hookstream.v1.EventStream"}) {
+    argv = buf;
+    argv.push_back("-d");
+    argv.push_back(absl::StrCat("{\"service\":\"", service, "\"}"));
+    argv.push_back(url + "/grpc.health.v1.Health/Check");
+    r = testing::RunProcess(argv, 60);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["status"], "SERVING") << service;
+  }
+}
+
+// Verifies ListSubscribers (name, peer, filter, start, position, events sent,
+// lag) and the log lines when a subscriber connects and leaves.
+TEST_F(OpsE2eTest, SubscribersAreVisible) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  const std::string body = Seed("customer.created.json");
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(PostSigned(UniqueEvent(body, i)).status, 200);
+  }
+  v1::SubscribeRequest request;
+  request.set_after_sequence(1);
+  request.mutable_filter()->add_types("customer.*");
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("x-subscriber-name", "billing worker");  // space → _
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
+      stub_->Subscribe(&ctx, request);
+  size_t events = 0;
+  v1::SubscribeResponse r;
+  while (events < 2 && reader->Read(&r)) events += r.events().events_size();
+  ASSERT_EQ(events, 2u);
+  ASSERT_TRUE(LogHas("msg=\"subscriber connected\" subscriber=billing_worker"));
+
+  const v1::ListSubscribersResponse list = ListSubscribers();
+  ASSERT_EQ(list.subscribers_size(), 1);
+  const v1::Subscriber& s = list.subscribers(0);
+  EXPECT_EQ(s.name(), "billing_worker");
+  EXPECT_THAT(s.peer(), HasSubstr("127.0.0.1"));
+  EXPECT_THAT(s.filter().types(), ::testing::ElementsAre("customer.*"));
+  EXPECT_EQ(s.start(), "after_sequence=1");
+  EXPECT_EQ(s.position(), 3u);
+  EXPECT_EQ(s.events_sent(), 2u);
+  EXPECT_EQ(s.lag_events(), 0u);
+  EXPECT_EQ(list.head_sequence(), 3u);
+  EXPECT_EQ(list.stream_epoch(), server_->stream_epoch());
+
+  ctx.TryCancel();
+  (void)reader->Finish();
+  EXPECT_TRUE(LogHas("msg=\"subscriber left\" subscriber=billing_worker"));
+  const std::string log = ReadFile(server_->log_file());
+  EXPECT_THAT(log, HasSubstr("events_sent=2"));
+  EXPECT_THAT(log, HasSubstr("end_code=CANCELLED"));
+  EXPECT_EQ(ListSubscribers().subscribers_size(), 0);
+}
+
+// Verifies SIGHUP under load: a poster on one keep-alive connection and a
+// subscriber run throughout while the signing secrets and the ingress
+// certificate are rotated. Nothing is dropped (every POST answered 200 on
+// the same connection, every event delivered on the same stream); new
+// requests verify with the new secret and new handshakes see the new
+// certificate; a reload that fails keeps the previous configuration; both
+// are counted.
+TEST_F(OpsE2eTest, SighupRotatesSecretAndCertificateUnderLoad) {
+  const std::string old_secret = "e2e-old-secret-0123456789abcdef";
+  const std::string new_secret = "e2e-new-secret-fedcba9876543210";
+  absl::StatusOr<testing::ServerProcess> p =
+      testing::ServerProcess::Start(dir_, {.secrets = {"old:" + old_secret}});
+  ASSERT_TRUE(p.ok()) << p.status();
+  server_ = std::make_unique<testing::ServerProcess>(*std::move(p));
+  channel_ = grpc::CreateChannel(server_->grpc_target(),
+                                 grpc::InsecureChannelCredentials());
+  stub_ = v1::EventStream::NewStub(channel_);
+  const std::string old_ca = dir_ + "/old-ca.crt";
+  std::filesystem::copy_file(server_->ca_file(), old_ca);
+
+  // The subscriber: counts events until cancelled.
+  v1::SubscribeRequest request;
+  request.set_origin(v1::ORIGIN_OLDEST);
+  grpc::ClientContext sub_ctx;
+  sub_ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(120)));
+  std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
+      stub_->Subscribe(&sub_ctx, request);
+  std::atomic<uint64_t> delivered{0};
+  std::thread subscriber([&] {
+    v1::SubscribeResponse r;
+    while (reader->Read(&r)) delivered += r.events().events_size();
+  });
+
+  // The poster: one keep-alive connection, old secret, until told to stop.
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> accepted{0};
+  std::atomic<uint64_t> bad{0};
+  std::atomic<uint64_t> reconnects{0};
+  std::thread poster([&] {
+    testing::HttpsClient client(old_ca, server_->ingress_port());
+    const std::string seed = Seed("customer.created.json");
+    for (uint64_t n = 0; !stop.load(); ++n) {
+      const std::string body = UniqueEvent(seed, 1000 + n);
+      const HttpResult r =
+          client.Post("/v1/webhooks/gettrx", body,
+                      {"x-webhook-signature: " + Signature(body, old_secret)});
+      (r.status == 200 ? accepted : bad)++;
+      if (n > 0 && r.new_connections > 0) reconnects++;
+    }
+  });
+  auto wait_for_posts = [&](uint64_t n) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (accepted.load() < n && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(5));  // polling a counter
+    }
+    return accepted.load() >= n;
+  };
+  ASSERT_TRUE(wait_for_posts(20));
+
+  // Rotate: the new secret first, the old one kept (GETTRX is still
+  // signing with it); a new certificate and key in place of the old.
+  std::ofstream(dir_ + "/signing-secret", std::ios::trunc)
+      << "new:" << new_secret << "\nold:" << old_secret << "\n";
+  const std::string fresh = dir_ + "/fresh";
+  ASSERT_EQ(
+      std::system(absl::StrCat(HOOKSTREAM_SOURCE_DIR, "/scripts/dev-setup.sh '",
+                               fresh, "' >/dev/null")
+                      .c_str()),
+      0);
+  for (const char* f : {"/tls.crt", "/tls.key"}) {
+    std::filesystem::copy_file(
+        fresh + f, dir_ + f, std::filesystem::copy_options::overwrite_existing);
+  }
+  ASSERT_EQ(::kill(server_->pid(), SIGHUP), 0);
+  ASSERT_TRUE(LogHas("msg=reloaded parts=2"));
+  const uint64_t at_reload = accepted.load();
+  ASSERT_TRUE(wait_for_posts(at_reload + 20));
+
+  // New requests verify with the new secret; new handshakes get the new
+  // certificate (the old CA no longer verifies it).
+  testing::HttpsClient fresh_client(fresh + "/tls.crt",
+                                    server_->ingress_port());
+  const std::string body = UniqueEvent(Seed("customer.created.json"), 1);
+  const HttpResult with_new = fresh_client.Post(
+      "/v1/webhooks/gettrx", body,
+      {"x-webhook-signature: " + Signature(body, new_secret)});
+  EXPECT_EQ(with_new.status, 200) << with_new.error << with_new.body;
+  testing::HttpsClient old_ca_client(old_ca, server_->ingress_port());
+  EXPECT_EQ(old_ca_client.Post("/v1/webhooks/gettrx", "{}").code,
+            CURLE_PEER_FAILED_VERIFICATION);
+
+  // A broken key: the reload fails, the previous (new) pair stays.
+  std::ofstream(dir_ + "/tls.key", std::ios::trunc) << "not a key\n";
+  ASSERT_EQ(::kill(server_->pid(), SIGHUP), 0);
+  ASSERT_TRUE(LogHas("msg=\"reload failed\" part=ingress_tls"));
+  testing::HttpsClient after_failure(fresh + "/tls.crt",
+                                     server_->ingress_port());
+  const std::string body2 = UniqueEvent(Seed("customer.created.json"), 2);
+  EXPECT_EQ(after_failure
+                .Post("/v1/webhooks/gettrx", body2,
+                      {"x-webhook-signature: " + Signature(body2, new_secret)})
+                .status,
+            200);
+
+  stop = true;
+  poster.join();
+  EXPECT_EQ(bad.load(), 0u);
+  EXPECT_EQ(reconnects.load(), 0u);  // the poster's connection survived
+  const uint64_t want = accepted.load() + 2;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (delivered.load() < want && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));  // polling a counter
+  }
+  EXPECT_EQ(delivered.load(), want);  // the stream survived both reloads
+  sub_ctx.TryCancel();
+  subscriber.join();
+
+  const std::string metrics = Scrape();
+  EXPECT_EQ(
+      Value(metrics, "hookstream_config_reloads_total{result=\"success\"}"), 1);
+  EXPECT_EQ(
+      Value(metrics, "hookstream_config_reloads_total{result=\"failure\"}"), 1);
+  EXPECT_EQ(Value(metrics,
+                  "hookstream_webhook_signature_matches_total{"
+                  "source=\"gettrx\",secret=\"new\"}"),
+            2);
+}
+
+// Verifies the precedence flag > environment > config file > default on the
+// real binary (read back through /metrics), and that a bad value exits 2
+// with one line naming the setting and its source.
+TEST_F(OpsE2eTest, ConfigFileEnvironmentAndFlags) {
+  const std::string config = dir_ + "/hookstream.conf";
+  std::ofstream(config) << "# settings\n--ring_max_events=7\n"
+                        << "--ring_max_bytes=1000000\n"
+                        << "--dedup_max_ids=5000\n";
+  ASSERT_EQ(::setenv("HOOKSTREAM_RING_MAX_BYTES", "2000000", 1), 0);
+  ASSERT_EQ(::setenv("HOOKSTREAM_DEDUP_MAX_IDS", "6000", 1), 0);
+  ASSERT_NO_FATAL_FAILURE(StartServer(
+      {"--config=" + config, "--ring_max_events=9", "--dedup_max_ids=8000"}));
+  ::unsetenv("HOOKSTREAM_RING_MAX_BYTES");
+  ::unsetenv("HOOKSTREAM_DEDUP_MAX_IDS");
+  const std::string metrics = Scrape();
+  EXPECT_EQ(Value(metrics, "hookstream_ring_capacity_events"), 9);       // flag
+  EXPECT_EQ(Value(metrics, "hookstream_ring_capacity_bytes"), 2000000);  // env
+
+  const testing::ProcessResult bad =
+      testing::RunProcess({HOOKSTREAM_SERVER_BIN, "--config=" + config}, 60,
+                          "HOOKSTREAM_RING_MAX_EVENTS=lots");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.err,
+            "hookstream-server: --ring_max_events (from "
+            "HOOKSTREAM_RING_MAX_EVENTS): illegal value \"lots\"\n");
+  const testing::ProcessResult unknown =
+      testing::RunProcess({HOOKSTREAM_SERVER_BIN, "--ring_max_eventz=3"}, 60);
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_THAT(unknown.err, HasSubstr("--ring_max_eventz (from the command "
+                                     "line): unknown flag"));
+}
+
+// Verifies --version: the version, the commit and the build type, exit 0
+// (not Abseil's "Debug build (NDEBUG not #defined)").
+TEST_F(OpsE2eTest, VersionNamesCommitAndBuildType) {
+  const testing::ProcessResult r =
+      testing::RunProcess({HOOKSTREAM_SERVER_BIN, "--version"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, ::testing::StartsWith("hookstream-server 0.1.0 (commit "));
+  EXPECT_THAT(r.out, HasSubstr(HOOKSTREAM_BUILD_TYPE));
+  EXPECT_THAT(r.out, Not(HasSubstr("NDEBUG")));
+}
+
+}  // namespace
+}  // namespace hookstream
