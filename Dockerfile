@@ -32,6 +32,9 @@ VOLUME /var/lib/hookstream
 ENV HOOKSTREAM_INGRESS_ADDRESS=0.0.0.0:8443 \
     HOOKSTREAM_GRPC_ADDRESS=0.0.0.0:50051 \
     HOOKSTREAM_ADMIN_ADDRESS=0.0.0.0:9090 \
+    HOOKSTREAM_ADMIN_TLS_CERT=/etc/hookstream/tls.crt \
+    HOOKSTREAM_ADMIN_TLS_KEY=/etc/hookstream/tls.key \
+    HOOKSTREAM_ADMIN_TOKEN_FILE=/etc/hookstream/admin-token \
     HOOKSTREAM_TLS_CERT=/etc/hookstream/tls.crt \
     HOOKSTREAM_TLS_KEY=/etc/hookstream/tls.key \
     HOOKSTREAM_GRPC_TLS_CERT=/etc/hookstream/tls.crt \
@@ -40,8 +43,9 @@ ENV HOOKSTREAM_INGRESS_ADDRESS=0.0.0.0:8443 \
     HOOKSTREAM_BACKEND=journal \
     HOOKSTREAM_JOURNAL_DIR=/var/lib/hookstream
 # 8443 webhooks (HTTPS), 50051 gRPC, 9090 admin (/metrics, /readyz, the
-# dashboard: plain HTTP, publish it only to a trusted network).
+# dashboard: off loopback HTTPS only, and a bearer token for all but the
+# probes; docs/operations.md).
 EXPOSE 8443 50051 9090
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
-  CMD curl -fsS http://127.0.0.1:9090/readyz || exit 1
+  CMD curl -fsSk https://127.0.0.1:9090/readyz || exit 1
 ENTRYPOINT ["/usr/local/bin/hookstream-server"]

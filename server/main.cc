@@ -11,6 +11,8 @@
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -32,8 +34,17 @@ ABSL_FLAG(std::string, ingress_address, kDefaults.ingress.address,
 ABSL_FLAG(std::string, grpc_address, kDefaults.grpc.address,
           "gRPC listen address (host:port; port 0 = any)");
 ABSL_FLAG(std::string, admin_address, "127.0.0.1:9090",
-          "plain-HTTP admin listener: /metrics, /healthz, /readyz and the "
+          "admin listener (HTTP on loopback, else HTTPS + token): /metrics, "
+          "/healthz, /readyz and the "
           "dashboard at / (host:port; port 0 = any; empty = none)");
+ABSL_FLAG(std::string, admin_tls_cert, "",
+          "PEM certificate for the admin listener (HTTPS; required with "
+          "--admin_token_file off loopback)");
+ABSL_FLAG(std::string, admin_tls_key, "",
+          "PEM private key for the admin listener");
+ABSL_FLAG(std::string, admin_token_file, "",
+          "file with the bearer token the admin listener asks for on every "
+          "route but /healthz and /readyz (needs --admin_tls_cert)");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain for the ingress");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key for the ingress");
 ABSL_FLAG(std::string, grpc_tls_cert, "",
@@ -148,10 +159,19 @@ ABSL_FLAG(int, io_threads, kDefaults.ingress.io_threads, "ingress I/O threads");
 ABSL_FLAG(int, grpc_stream_threads, kDefaults.grpc.stream_threads,
           "threads shared by all Subscribe streams (reads, writes, "
           "heartbeats)");
+ABSL_FLAG(absl::Duration, drain_delay, kDefaults.drain_delay,
+          "on SIGTERM, how long /readyz and gRPC health say draining (new "
+          "webhooks get 503 + Retry-After) before streams end, so load "
+          "balancers stop sending first");
+ABSL_FLAG(absl::Duration, drain_timeout, kDefaults.grpc.shutdown_grace,
+          "on SIGTERM, how long subscribers get to take their last heartbeat "
+          "and calls to finish before they are cancelled");
 ABSL_FLAG(std::string, ready_file, "",
           "write {\"ingress_port\":N,\"grpc_port\":M,\"admin_port\":A,...} "
           "here once serving");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
+ABSL_FLAG(std::string, log_format, "logfmt",
+          "logfmt (key=value) or json (one object per line)");
 ABSL_FLAG(std::string, config, "",
           "file of settings, one --name=value per line (# comments); also "
           "$HOOKSTREAM_CONFIG. Precedence: flag > $HOOKSTREAM_<FLAG> > this "
@@ -165,6 +185,9 @@ ServerConfig ConfigFromFlags() {
   c.ingress.address = absl::GetFlag(FLAGS_ingress_address);
   c.grpc.address = absl::GetFlag(FLAGS_grpc_address);
   c.admin.address = absl::GetFlag(FLAGS_admin_address);
+  c.admin.tls.cert_file = absl::GetFlag(FLAGS_admin_tls_cert);
+  c.admin.tls.key_file = absl::GetFlag(FLAGS_admin_tls_key);
+  c.admin.token_file = absl::GetFlag(FLAGS_admin_token_file);
   c.tls.cert_file = absl::GetFlag(FLAGS_tls_cert);
   c.tls.key_file = absl::GetFlag(FLAGS_tls_key);
   c.grpc.tls.cert_file = absl::GetFlag(FLAGS_grpc_tls_cert);
@@ -214,6 +237,8 @@ ServerConfig ConfigFromFlags() {
   c.ingress.io_threads = absl::GetFlag(FLAGS_io_threads);
   c.grpc.stream_threads = absl::GetFlag(FLAGS_grpc_stream_threads);
   c.ready_file = absl::GetFlag(FLAGS_ready_file);
+  c.drain_delay = absl::GetFlag(FLAGS_drain_delay);
+  c.grpc.shutdown_grace = absl::GetFlag(FLAGS_drain_timeout);
   return c;
 }
 
@@ -291,6 +316,15 @@ int Run(int argc, char** argv) {
     std::cerr << "hookstream-server: " << s.message() << "\n";
     return 2;
   }
+  // Abseil stays the parser of record (checked above, so it cannot fail).
+  absl::ParseCommandLine(argc, argv);
+  if (const std::string format = absl::GetFlag(FLAGS_log_format);
+      format == "json" || format == "logfmt") {
+    SetLogFormat(format == "json" ? LogFormat::kJson : LogFormat::kLogfmt);
+  } else {
+    std::cerr << "hookstream-server: --log_format: want logfmt or json\n";
+    return 2;
+  }
   if (!SetLogLevel(absl::GetFlag(FLAGS_log_level))) {
     std::cerr << "hookstream-server: --log_level: want debug, info, warning "
                  "or error\n";
@@ -328,6 +362,20 @@ int Run(int argc, char** argv) {
     (*server)->Shutdown();
     return 1;
   }
+  // SIGHUP also re-reads --log_level from its sources (the config file may
+  // have changed; the command line still wins, as at start).
+  (*server)->reload().Add("log_level", [argc, argv]() -> absl::Status {
+    const std::string before = absl::GetFlag(FLAGS_log_level);
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag("log_level");
+    absl::Status s = ApplyFlagSources(argc, argv, environ, {&flag, 1});
+    if (s.ok() && !SetLogLevel(absl::GetFlag(FLAGS_log_level))) {
+      s = absl::InvalidArgumentError(absl::StrCat(
+          "--log_level: want debug, info, warning or error, got \"",
+          absl::GetFlag(FLAGS_log_level), "\""));
+    }
+    if (!s.ok()) absl::SetFlag(&FLAGS_log_level, before);
+    return s;
+  });
   LogRecord(LogLevel::kInfo, "serving")
       .Add("ingress_port", (*server)->ingress_port())
       .Add("grpc_port", (*server)->grpc_port())

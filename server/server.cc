@@ -1,5 +1,7 @@
 #include "server/server.h"
 
+#include <sys/stat.h>
+
 #include <atomic>
 #include <fstream>
 #include <memory>
@@ -7,20 +9,23 @@
 #include <string>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "common/base/log.h"
 #include "common/base/status_macros.h"
 #include "common/config/secrets.h"
-#include "grpcpp/security/server_credentials.h"
 #include "server/admin/admin_server.h"
 #include "server/auth/access_control.h"
 #include "server/distribution/distribution_server.h"
+#include "server/distribution/grpc_tls.h"
 #include "server/fd_limit.h"
 #include "server/ingress/ingress_server.h"
 #include "server/ingress/source_registry.h"
+#include "server/ingress/tls_context.h"
 #include "server/reload.h"
 #include "server/server_metrics.h"
 #include "server/storage.h"
@@ -77,20 +82,29 @@ absl::StatusOr<std::vector<Secret>> LoadSecrets(
   return secrets;
 }
 
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> GrpcCredentials(
+// Null when gRPC is plaintext (loopback). SIGHUP reloads it (grpc_tls.h);
+// the pair is checked with the same OpenSSL code as the ingress's.
+absl::StatusOr<std::unique_ptr<distribution::GrpcTls>> GrpcTlsFromConfig(
     const ServerConfig::Grpc& grpc) {
   if (grpc.tls.cert_file.empty()) return nullptr;  // loopback, plaintext
-  ASSIGN_OR_RETURN(std::string cert, ReadWholeFile(grpc.tls.cert_file));
-  ASSIGN_OR_RETURN(std::string key, ReadWholeFile(grpc.tls.key_file));
-  grpc::SslServerCredentialsOptions options;
-  options.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
-  if (!grpc.client_ca_file.empty()) {
-    ASSIGN_OR_RETURN(options.pem_root_certs,
-                     ReadWholeFile(grpc.client_ca_file));
-    options.client_certificate_request =
-        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
-  }
-  return grpc::SslServerCredentials(options);
+  return distribution::GrpcTls::Create(
+      {.cert_file = grpc.tls.cert_file,
+       .key_file = grpc.tls.key_file,
+       .client_ca_file = grpc.client_ca_file},
+      [](const distribution::GrpcTls::Files& files) -> absl::Status {
+        absl::StatusOr<std::unique_ptr<boost::asio::ssl::context>> checked =
+            ingress::MakeServerTlsContext(
+                {.cert_file = files.cert_file, .key_file = files.key_file});
+        if (!checked.ok()) return checked.status();
+        if (!files.client_ca_file.empty()) {
+          ASSIGN_OR_RETURN(std::string ca, ReadWholeFile(files.client_ca_file));
+          if (ca.find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                files.client_ca_file, ": no PEM certificate in it"));
+          }
+        }
+        return absl::OkStatus();
+      });
 }
 
 // Null when gRPC does not authenticate (loopback development).
@@ -107,6 +121,27 @@ absl::StatusOr<std::unique_ptr<auth::AccessControl>> GrpcAccessControl(
   return auth::AccessControl::Create(
       {.access_file = grpc.access_file,
        .any_client_cert = !grpc.client_ca_file.empty()});
+}
+
+// The admin bearer token: the file's first line, at least 16 bytes, in a
+// file only its owner may read (like the signing secrets).
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  }
+  if ((st.st_mode & 077) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " may be read by group or others: chmod 600 it"));
+  }
+  ASSIGN_OR_RETURN(std::string text, ReadWholeFile(path));
+  const std::string token(absl::StripAsciiWhitespace(
+      absl::string_view(text).substr(0, text.find('\n'))));
+  if (token.size() < 16) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": the token must be at least 16 bytes"));
+  }
+  return token;
 }
 
 absl::Status Prefixed(absl::string_view part, const absl::Status& status) {
@@ -169,14 +204,17 @@ class ServerImpl final : public Server {
              std::unique_ptr<auth::AccessControl> access,
              std::unique_ptr<Storage> storage,
              std::unique_ptr<ingress::IngressServer> ingress,
+             std::unique_ptr<distribution::GrpcTls> grpc_tls,
              std::unique_ptr<distribution::DistributionServer> distribution,
-             absl::Duration grace)
+             absl::Duration grace, absl::Duration drain_delay)
       : fatal_(std::move(fatal)),
         access_(std::move(access)),
         storage_(std::move(storage)),
         ingress_(std::move(ingress)),
+        grpc_tls_(std::move(grpc_tls)),
         distribution_(std::move(distribution)),
-        grace_(grace) {}
+        grace_(grace),
+        drain_delay_(drain_delay) {}
 
   ~ServerImpl() override { Shutdown(); }
 
@@ -210,10 +248,21 @@ class ServerImpl final : public Server {
                                    .start_time = start_time_,
                                    .now = clock.Now()})};
       };
+      admin::AdminOptions options;
+      options.address = address.first;
+      options.port = address.second;
+      if (!config.tls.cert_file.empty()) {
+        ASSIGN_OR_RETURN(
+            std::unique_ptr<boost::asio::ssl::context> tls,
+            ingress::MakeServerTlsContext({.cert_file = config.tls.cert_file,
+                                           .key_file = config.tls.key_file}));
+        options.tls = std::move(tls);
+      }
+      if (!config.token_file.empty()) {
+        ASSIGN_OR_RETURN(options.token, ReadTokenFile(config.token_file));
+      }
       absl::StatusOr<std::unique_ptr<admin::AdminServer>> admin =
-          admin::AdminServer::Start(
-              {.address = address.first, .port = address.second},
-              std::move(routes));
+          admin::AdminServer::Start(std::move(options), std::move(routes));
       if (!admin.ok()) return admin.status();
       admin_ = *std::move(admin);
     }
@@ -245,6 +294,8 @@ class ServerImpl final : public Server {
   }
   ReloadRegistry& reload() override { return reload_; }
   absl::Status ReloadIngressTls() { return ingress_->ReloadTls(); }
+  bool has_grpc_tls() const { return grpc_tls_ != nullptr; }
+  absl::Status ReloadGrpcTls() { return grpc_tls_->Reload(); }
   const std::string& stream_epoch() const override {
     return storage_->identity().epoch;
   }
@@ -262,6 +313,11 @@ class ServerImpl final : public Server {
     // New webhooks get 503 + Retry-After, so GETTRX retries them later
     // (against this node after a restart, or another one).
     ingress_->StartDraining();
+    if (drain_delay_ > absl::ZeroDuration()) {
+      LogRecord(LogLevel::kInfo, "draining")
+          .Add("drain_delay", absl::FormatDuration(drain_delay_));
+      absl::SleepFor(drain_delay_);
+    }
     // What the backend was given is written and answered (the sessions'
     // loops still run, so the answers go out); nothing new is taken.
     storage_->Close();
@@ -277,24 +333,31 @@ class ServerImpl final : public Server {
   std::unique_ptr<auth::AccessControl> access_;
   std::unique_ptr<Storage> storage_;
   std::unique_ptr<ingress::IngressServer> ingress_;
+  // Before distribution_: its credentials read the copies this keeps.
+  std::unique_ptr<distribution::GrpcTls> grpc_tls_;
   std::unique_ptr<distribution::DistributionServer> distribution_;
   // Last: its routes read the parts above.
   std::unique_ptr<admin::AdminServer> admin_;
   ReloadRegistry reload_;
   const absl::Duration grace_;
+  const absl::Duration drain_delay_;
   absl::Time start_time_;
   std::atomic<bool> serving_{false};
   std::atomic<bool> draining_{false};
   bool stopped_ = false;
 };
 
-// What SIGHUP reloads: the ingress certificate, the signing secrets and the
-// gRPC access file.
+// What SIGHUP reloads: the certificates of both listeners, the gRPC access
+// file and the signing secrets.
 void RegisterReloads(const ServerConfig& config,
                      std::shared_ptr<SwappableVerifier> secrets,
                      ServerImpl& server) {
   server.reload().Add("ingress_tls",
                       [&server] { return server.ReloadIngressTls(); });
+  if (server.has_grpc_tls()) {
+    server.reload().Add("grpc_tls",
+                        [&server] { return server.ReloadGrpcTls(); });
+  }
   if (!config.grpc.access_file.empty()) {
     server.reload().Add("grpc_access_file",
                         [&server] { return server.ReloadAccessFile(); });
@@ -380,13 +443,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
           std::move(sources), (*storage)->appender(), clock);
   if (!ingress.ok()) return Prefixed("https ingress", ingress.status());
 
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-      GrpcCredentials(config.grpc);
-  if (!credentials.ok()) return Prefixed("grpc tls", credentials.status());
+  absl::StatusOr<std::unique_ptr<distribution::GrpcTls>> grpc_tls =
+      GrpcTlsFromConfig(config.grpc);
+  if (!grpc_tls.ok()) return Prefixed("grpc tls", grpc_tls.status());
   absl::StatusOr<std::unique_ptr<distribution::DistributionServer>>
       distribution = distribution::DistributionServer::Start(
           {.address = config.grpc.address,
-           .credentials = *credentials,
+           .credentials =
+               *grpc_tls != nullptr ? (*grpc_tls)->credentials() : nullptr,
            .stream_threads = config.grpc.stream_threads,
            .access = access->get(),
            .filter_limits = {.max_types = config.grpc.max_filter_types,
@@ -417,8 +481,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
            *access != nullptr ? (*access)->identity_count() : 0);
   auto server = std::make_unique<ServerImpl>(
       std::move(fatal), *std::move(access), *std::move(storage),
-      *std::move(ingress), *std::move(distribution),
-      config.grpc.shutdown_grace);
+      *std::move(ingress), *std::move(grpc_tls), *std::move(distribution),
+      config.grpc.shutdown_grace, config.drain_delay);
   server->WatchFatal();
   RegisterReloads(config, std::move(secrets_in_use), *server);
   // On failure the destructor stops what started.

@@ -114,8 +114,8 @@ absl::Status ApplyFlagSources(
   for (const absl::CommandLineFlag* f : flags)
     by_name[std::string(f->Name())] = f;
 
-  // The command line, parsed first (it names the config file) but applied
-  // last.
+  // The command line: checked here (a usage error exits 2 naming it) and
+  // applied last, so it wins; it also names the config file.
   std::vector<Setting> command_line;
   std::optional<std::string> config_file;
   for (int i = 1; i < argc; ++i) {
@@ -126,6 +126,12 @@ absl::Status ApplyFlagSources(
       return absl::InvalidArgumentError(
           absl::StrCat("unexpected argument \"", arg, "\""));
     }
+    const absl::CommandLineFlag* known = absl::FindCommandLineFlag(s->name);
+    // Abseil's `--name value` form.
+    if (!s->value && known != nullptr && !known->IsOfType<bool>() &&
+        i + 1 < argc) {
+      s->value = argv[++i];
+    }
     if (s->name == kConfigFlag) {
       if (!s->value) {
         return absl::InvalidArgumentError("--config: want --config=FILE");
@@ -133,6 +139,8 @@ absl::Status ApplyFlagSources(
       config_file = s->value;
       continue;
     }
+    // Abseil's own flags (--flagfile, --fromenv, …) are left to it.
+    if (known != nullptr && !by_name.contains(s->name)) continue;
     command_line.push_back(*std::move(s));
   }
 

@@ -5,13 +5,16 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
+#include "boost/beast/ssl.hpp"
 #include "common/base/log.h"
 
 namespace hookstream::admin {
@@ -24,35 +27,80 @@ using tcp = net::ip::tcp;
 
 constexpr size_t kMaxHeaderBytes = 8 << 10;
 
-// One connection: read a request, answer it, repeat while keep-alive.
-class Session : public std::enable_shared_from_this<Session> {
+// Whether `given` equals `want`, in time that depends only on their lengths.
+bool ConstantTimeEquals(absl::string_view given, absl::string_view want) {
+  unsigned char diff = given.size() == want.size() ? 0 : 1;
+  for (size_t i = 0; i < want.size(); ++i) {
+    diff |= static_cast<unsigned char>(want[i]) ^
+            static_cast<unsigned char>(i < given.size() ? given[i] : 0);
+  }
+  return diff == 0;
+}
+
+// One connection: (a TLS handshake,) read a request, answer it, repeat
+// while keep-alive. `Stream` is beast::tcp_stream or an ssl_stream over it.
+template <typename Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(tcp::socket socket, const AdminServer::Routes& routes,
-          absl::Duration timeout, std::atomic<size_t>& open)
-      : stream_(std::move(socket)),
+  Session(Stream stream, const AdminOptions& options,
+          const AdminServer::Routes& routes, std::atomic<size_t>& open)
+      : stream_(std::move(stream)),
+        options_(options),
         routes_(routes),
-        timeout_(absl::ToChronoSeconds(timeout)),
+        timeout_(absl::ToChronoSeconds(options.timeout)),
         open_(open) {}
   ~Session() { open_.fetch_sub(1, std::memory_order_relaxed); }
 
+  void Start() {
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      Read();
+    } else {
+      beast::get_lowest_layer(stream_).expires_after(timeout_);
+      stream_.async_handshake(
+          net::ssl::stream_base::server,
+          [self = this->shared_from_this()](beast::error_code ec) {
+            if (ec) return self->Close();  // not TLS, or a bad handshake
+            self->Read();
+          });
+    }
+  }
+
+ private:
   void Read() {
     parser_.emplace();
     parser_->header_limit(kMaxHeaderBytes);
     parser_->body_limit(0);  // GET and HEAD only: no body is read
-    stream_.expires_after(timeout_);
+    beast::get_lowest_layer(stream_).expires_after(timeout_);
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       self->OnRead(ec);
-                     });
+                     [self = this->shared_from_this()](
+                         beast::error_code ec, size_t) { self->OnRead(ec); });
   }
 
- private:
-  void OnRead(beast::error_code ec) {
-    if (ec) {  // closed, timed out, or unparsable: nothing to answer
-      beast::error_code ignored;
-      stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-      return;
+  void Close() {
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream_).socket().shutdown(
+        tcp::socket::shutdown_both, ignored);
+  }
+
+  bool Authorized(const http::request<http::empty_body>& req,
+                  absl::string_view path) const {
+    if (options_.token.empty()) return true;
+    for (const std::string& p : options_.public_paths) {
+      if (p == path) return true;
     }
+    const auto it = req.find(http::field::authorization);
+    if (it == req.end()) return false;
+    absl::string_view value(it->value().data(), it->value().size());
+    constexpr absl::string_view kBearer = "Bearer ";
+    if (value.size() < kBearer.size() ||
+        !absl::EqualsIgnoreCase(value.substr(0, kBearer.size()), kBearer)) {
+      return false;
+    }
+    return ConstantTimeEquals(value.substr(kBearer.size()), options_.token);
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec) return Close();  // closed, timed out, or unparsable
     const http::request<http::empty_body>& req = parser_->get();
     response_ = std::make_unique<http::response<http::string_body>>();
     response_->version(req.version());
@@ -67,6 +115,9 @@ class Session : public std::enable_shared_from_this<Session> {
     if (req.method() != http::verb::get && req.method() != http::verb::head) {
       answer = {.status = 405, .body = "GET only\n"};
       response_->set(http::field::allow, "GET, HEAD");
+    } else if (!Authorized(req, path)) {
+      answer = {.status = 401, .body = "a bearer token is required\n"};
+      response_->set(http::field::www_authenticate, "Bearer");
     } else if (auto it = routes_.find(path); it != routes_.end()) {
       answer = it->second(query);
     } else {
@@ -80,21 +131,17 @@ class Session : public std::enable_shared_from_this<Session> {
     response_->keep_alive(req.keep_alive());
     http::async_write(
         stream_, *response_,
-        [self = shared_from_this()](beast::error_code ec, size_t) {
-          if (ec || !self->response_->keep_alive()) {
-            beast::error_code ignored;
-            self->stream_.socket().shutdown(tcp::socket::shutdown_both,
-                                            ignored);
-            return;
-          }
+        [self = this->shared_from_this()](beast::error_code ec, size_t) {
+          if (ec || !self->response_->keep_alive()) return self->Close();
           self->Read();
         });
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::empty_body>> parser_;
   std::unique_ptr<http::response<http::string_body>> response_;
+  const AdminOptions& options_;
   const AdminServer::Routes& routes_;
   const std::chrono::seconds timeout_;
   std::atomic<size_t>& open_;
@@ -123,9 +170,17 @@ struct AdminServer::Impl {
           socket.close(ignored);
         } else {
           open.fetch_add(1, std::memory_order_relaxed);
-          std::make_shared<Session>(std::move(socket), routes, options.timeout,
-                                    open)
-              ->Read();
+          if (options.tls != nullptr) {
+            using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+            std::make_shared<Session<TlsStream>>(
+                TlsStream(beast::tcp_stream(std::move(socket)), *options.tls),
+                options, routes, open)
+                ->Start();
+          } else {
+            std::make_shared<Session<beast::tcp_stream>>(
+                beast::tcp_stream(std::move(socket)), options, routes, open)
+                ->Start();
+          }
         }
       }
       Accept();
@@ -160,7 +215,9 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(
   impl->thread = std::thread([raw] { raw->ioc.run(); });
   LogRecord(LogLevel::kInfo, "admin server started")
       .Add("address", raw->options.address)
-      .Add("port", raw->port);
+      .Add("port", raw->port)
+      .Add("tls", raw->options.tls != nullptr)
+      .Add("token", !raw->options.token.empty());
   return std::unique_ptr<AdminServer>(new AdminServer(std::move(impl)));
 }
 

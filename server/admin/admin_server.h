@@ -11,6 +11,12 @@
 // HEAD), at most `max_connections` at once, each bounded by `timeout`, so a
 // stuck scraper never holds more than a slot.
 //
+// Off loopback the root gives it a TLS context and a bearer token
+// (server_config.h): it then speaks HTTPS only, and every route outside
+// `public_paths` (the probes, which tell nothing) answers 401 unless the
+// request carries `Authorization: Bearer <token>` (compared in constant
+// time).
+//
 // Example:
 //   AdminServer::Routes routes;
 //   routes["/healthz"] = [](absl::string_view) {
@@ -33,10 +39,12 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "boost/asio/ssl/context.hpp"
 
 namespace hookstream::admin {
 
@@ -52,6 +60,12 @@ struct AdminOptions {
   size_t max_connections = 32;
   // A connection idle (or sending its request) longer than this is closed.
   absl::Duration timeout = absl::Seconds(10);
+  // Null: plain HTTP. Otherwise HTTPS only (a TLS handshake first).
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  // Empty: no token asked. Otherwise the bearer token every path outside
+  // `public_paths` needs.
+  std::string token;
+  std::vector<std::string> public_paths = {"/healthz", "/readyz"};
 };
 
 class AdminServer {

@@ -1,11 +1,10 @@
 #include "server/distribution/call_auth.h"
 
-#include "absl/algorithm/container.h"
-
 #include <optional>
 #include <utility>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "grpc/grpc_security_constants.h"

@@ -214,6 +214,25 @@ v1::Subscriber ToSubscriberProto(const SubscriberSnapshot& snapshot,
   return out;
 }
 
+v1::ListSubscribersResponse ListSubscribersNow(
+    const SubscriberRegistry& registry, const EventReader& reader,
+    absl::Time now) {
+  std::vector<SubscriberSnapshot> streams = registry.List();
+  std::sort(streams.begin(), streams.end(),
+            [](const SubscriberSnapshot& a, const SubscriberSnapshot& b) {
+              return a.connected_at < b.connected_at;
+            });
+  const EventReader::Info info = reader.GetInfo();
+  v1::ListSubscribersResponse response;
+  response.set_stream_epoch(info.stream_epoch);
+  response.set_head_sequence(info.head_sequence);
+  for (const SubscriberSnapshot& s : streams) {
+    *response.add_subscribers() =
+        ToSubscriberProto(s, reader, info.head_sequence, now);
+  }
+  return response;
+}
+
 grpc::ServerUnaryReactor* EventStreamService::ListSubscribers(
     grpc::CallbackServerContext* context,
     const v1::ListSubscribersRequest* /*request*/,
@@ -222,19 +241,7 @@ grpc::ServerUnaryReactor* EventStreamService::ListSubscribers(
   if (absl::Status s = authorizer.AuthorizeEverything(); !s.ok()) {
     return FinishWith(context, s);
   }
-  std::vector<SubscriberSnapshot> streams = registry_.List();
-  std::sort(streams.begin(), streams.end(),
-            [](const SubscriberSnapshot& a, const SubscriberSnapshot& b) {
-              return a.connected_at < b.connected_at;
-            });
-  const EventReader::Info info = reader_.GetInfo();
-  const absl::Time now = clock_.Now();
-  response->set_stream_epoch(info.stream_epoch);
-  response->set_head_sequence(info.head_sequence);
-  for (const SubscriberSnapshot& s : streams) {
-    *response->add_subscribers() =
-        ToSubscriberProto(s, reader_, info.head_sequence, now);
-  }
+  *response = ListSubscribersNow(registry_, reader_, clock_.Now());
   return FinishWith(context, absl::OkStatus());
 }
 

@@ -62,6 +62,11 @@ inline constexpr size_t kMaxSubscriberNameBytes = 64;
 v1::Subscriber ToSubscriberProto(const SubscriberSnapshot& snapshot,
                                  const EventReader& reader, uint64_t head,
                                  absl::Time now);
+// What ListSubscribers answers (the live streams, oldest first, with their
+// lag now); also the admin dashboard's /api/subscribers.
+v1::ListSubscribersResponse ListSubscribersNow(
+    const SubscriberRegistry& registry, const EventReader& reader,
+    absl::Time now);
 // At most kMaxSubscriberNameBytes of [A-Za-z0-9._/:-]; others become '_'.
 std::string SanitizeSubscriberName(absl::string_view name);
 

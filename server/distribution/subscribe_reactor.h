@@ -91,8 +91,8 @@ class SubscribeReactor final
   SubscribeReactor(EventReader& reader, const Clock& clock,
                    SubscriberRegistry& registry, StreamScheduler& scheduler,
                    const grpc::ByteBuffer& request,
-                   const CallAuthorizer& authorizer,
-                   const FilterLimits& limits, Caller caller = {});
+                   const CallAuthorizer& authorizer, const FilterLimits& limits,
+                   Caller caller = {});
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;

@@ -4,7 +4,9 @@
 // --version.
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -336,7 +338,7 @@ TEST_F(OpsE2eTest, SighupRotatesSecretAndCertificateUnderLoad) {
         fresh + f, dir_ + f, std::filesystem::copy_options::overwrite_existing);
   }
   ASSERT_EQ(::kill(server_->pid(), SIGHUP), 0);
-  ASSERT_TRUE(LogHas("msg=reloaded parts=2"));
+  ASSERT_TRUE(LogHas("msg=reloaded parts=3"));
   const uint64_t at_reload = accepted.load();
   ASSERT_TRUE(wait_for_posts(at_reload + 20));
 
@@ -390,6 +392,53 @@ TEST_F(OpsE2eTest, SighupRotatesSecretAndCertificateUnderLoad) {
             2);
 }
 
+// Verifies that SIGHUP re-reads --log_level from the config file: after a
+// reload to warning a webhook's (info) line is gone; a bad level is refused
+// with one error line naming the part and the level stays; back to info
+// the lines return.
+TEST_F(OpsE2eTest, SighupReloadsTheLogLevel) {
+  const std::string config = dir_ + "/hookstream.conf";
+  std::ofstream(config) << "--log_level=info\n";
+  ASSERT_NO_FATAL_FAILURE(StartServer({"--config=" + config}));
+  const std::string seed = Seed("customer.created.json");
+  int n = 0;
+  // The request id of a fresh webhook, once answered.
+  auto post = [&] {
+    const HttpResult r = PostSigned(UniqueEvent(seed, ++n));
+    EXPECT_EQ(r.status, 200);
+    return r.header("x-request-id");
+  };
+  auto reload_with = [&](const std::string& level, const std::string& line) {
+    std::ofstream(config, std::ios::trunc) << "--log_level=" << level << "\n";
+    ASSERT_EQ(::kill(server_->pid(), SIGHUP), 0);
+    ASSERT_TRUE(LogHas(line)) << line;
+  };
+  const std::string logged = post();
+  ASSERT_TRUE(LogHas("request_id=" + logged));
+
+  // The summary line is info, so the counter says when this one is done.
+  std::ofstream(config, std::ios::trunc) << "--log_level=warning\n";
+  ASSERT_EQ(::kill(server_->pid(), SIGHUP), 0);
+  const std::string success =
+      "hookstream_config_reloads_total{result=\"success\"}";
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (Value(Scrape(), success) < 1 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));  // polling the server's state
+  }
+  ASSERT_EQ(Value(Scrape(), success), 1);
+  reload_with("loud", "msg=\"reload failed\" part=log_level");
+  EXPECT_THAT(ReadFile(server_->log_file()), HasSubstr("got \\\"loud\\\""));
+  const std::string quiet = post();
+  EXPECT_THAT(ReadFile(server_->log_file()), Not(HasSubstr(quiet)));
+
+  reload_with("info", "msg=reloaded parts=3");
+  const std::string back = post();
+  EXPECT_TRUE(LogHas("request_id=" + back));
+  const std::string metrics = Scrape();
+  EXPECT_EQ(
+      Value(metrics, "hookstream_config_reloads_total{result=\"failure\"}"), 1);
+}
+
 // Verifies the precedence flag > environment > config file > default on the
 // real binary (read back through /metrics), and that a bad value exits 2
 // with one line naming the setting and its source.
@@ -420,6 +469,161 @@ TEST_F(OpsE2eTest, ConfigFileEnvironmentAndFlags) {
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_THAT(unknown.err, HasSubstr("--ring_max_eventz (from the command "
                                      "line): unknown flag"));
+}
+
+// Verifies SIGTERM's drain as a load balancer sees it: during --drain_delay
+// /readyz answers 503 "draining", gRPC health NOT_SERVING, /metrics
+// hookstream_ready 0 and new webhooks 503 + Retry-After, while a live
+// stream keeps its connection; then the stream ends UNAVAILABLE and the
+// process exits 0.
+TEST_F(OpsE2eTest, ReadyzSaysDrainingAfterSigterm) {
+  ASSERT_NO_FATAL_FAILURE(StartServer({"--drain_delay=15s"}));
+  v1::SubscribeRequest request;
+  request.set_origin(v1::ORIGIN_OLDEST);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(90)));
+  std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
+      stub_->Subscribe(&ctx, request);
+  v1::SubscribeResponse first;
+  ASSERT_TRUE(reader->Read(&first));  // the opening heartbeat
+
+  ASSERT_EQ(::kill(server_->pid(), SIGTERM), 0);
+  HttpResult ready;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < deadline) {
+    ready = HttpRequest("GET", server_->admin_url("/readyz"));
+    if (ready.status == 503) break;
+    absl::SleepFor(absl::Milliseconds(20));  // polling the server's state
+  }
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_EQ(ready.body, "draining\n");
+  EXPECT_EQ(HttpRequest("GET", server_->admin_url("/healthz")).status, 200);
+  EXPECT_EQ(Value(Scrape(), "hookstream_ready"), 0);
+
+  for (const std::string service : {"", "hookstream.v1.EventStream"}) {
+    const testing::ProcessResult r =
+        testing::RunProcess({HOOKSTREAM_BUF, "curl", "--protocol", "grpc",
+                             "--http2-prior-knowledge", "-d",
+                             absl::StrCat("{\"service\":\"", service, "\"}"),
+                             absl::StrCat("http://", server_->grpc_target(),
+                                          "/grpc.health.v1.Health/Check")},
+                            60);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["status"], "NOT_SERVING") << service;
+  }
+  const HttpResult post = PostSigned(Seed("customer.created.json"));
+  EXPECT_EQ(post.status, 503);
+  EXPECT_FALSE(post.header("retry-after").empty());
+
+  // The stream is still up during the delay, then ends for a resume.
+  const absl::StatusOr<int> exit_code = server_->Wait(absl::Seconds(60));
+  v1::SubscribeResponse r;
+  while (reader->Read(&r)) {
+  }
+  EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  ASSERT_TRUE(exit_code.ok()) << exit_code.status();
+  EXPECT_EQ(*exit_code, 0);
+  EXPECT_TRUE(LogHas("msg=draining drain_delay=15s"));
+}
+
+// Verifies the admin listener's rule (the one gRPC follows): off loopback it
+// refuses to start without TLS and a token; with them it speaks HTTPS only,
+// and every route but the probes needs the bearer token.
+TEST_F(OpsE2eTest, AdminNeedsTlsAndTokenOffLoopback) {
+  const std::vector<std::string> base = {HOOKSTREAM_SERVER_BIN, "--tls_cert=x",
+                                         "--tls_key=y",
+                                         "--insecure_accept_unsigned"};
+  for (const auto& [flags, names] :
+       std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"--admin_address=0.0.0.0:0"}, "--admin_token_file"},
+           {{"--admin_address=[::]:0", "--admin_tls_cert=c",
+             "--admin_tls_key=k"},
+            "--admin_token_file"},
+           {{"--admin_token_file=t"}, "--admin_tls_cert"},
+           {{"--admin_tls_cert=c"}, "--admin_tls_key"}}) {
+    std::vector<std::string> argv = base;
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    const testing::ProcessResult r = testing::RunProcess(argv, 60);
+    EXPECT_EQ(r.exit_code, 2) << flags[0];
+    EXPECT_THAT(r.err, HasSubstr(names)) << flags[0];
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+
+  const std::string token = "admin-token-0123456789abcdef";
+  const std::string token_file = dir_ + "/admin-token";
+  std::ofstream(token_file) << token << "\n";
+  ASSERT_EQ(::chmod(token_file.c_str(), 0600), 0);
+  ASSERT_NO_FATAL_FAILURE(StartServer({"--admin_tls_cert=" + dir_ + "/tls.crt",
+                                       "--admin_tls_key=" + dir_ + "/tls.key",
+                                       "--admin_token_file=" + token_file}));
+  const std::string https =
+      absl::StrCat("https://127.0.0.1:", server_->admin_port());
+  const std::string ca = server_->ca_file();
+  const HttpResult anonymous = HttpRequest("GET", https + "/metrics", ca);
+  EXPECT_EQ(anonymous.status, 401) << anonymous.error;
+  EXPECT_EQ(anonymous.header("www-authenticate"), "Bearer");
+  EXPECT_THAT(anonymous.body, Not(HasSubstr("hookstream_")));
+  EXPECT_EQ(HttpRequest("GET", https + "/metrics", ca,
+                        {"Authorization: Bearer " + token + "x"})
+                .status,
+            401);
+  const HttpResult scraped = HttpRequest("GET", https + "/metrics", ca,
+                                         {"Authorization: Bearer " + token});
+  EXPECT_EQ(scraped.status, 200);
+  EXPECT_THAT(scraped.body, HasSubstr("hookstream_build_info"));
+  EXPECT_EQ(HttpRequest("GET", https + "/readyz", ca).status, 200);
+  EXPECT_EQ(HttpRequest("GET", https + "/healthz", ca).status, 200);
+  // Plain HTTP gets no answer from a TLS-only listener.
+  EXPECT_NE(HttpRequest("GET", server_->admin_url("/readyz")).status, 200);
+  ASSERT_TRUE(server_->Stop().ok());
+
+  // A token file others may read is refused at start, naming it.
+  ASSERT_EQ(::chmod(token_file.c_str(), 0644), 0);
+  absl::StatusOr<testing::ServerProcess> refused =
+      testing::ServerProcess::Start(
+          dir_, {.flags = {"--admin_tls_cert=" + dir_ + "/tls.crt",
+                           "--admin_tls_key=" + dir_ + "/tls.key",
+                           "--admin_token_file=" + token_file},
+                 .start_timeout = absl::Seconds(20)});
+  EXPECT_FALSE(refused.ok());
+  EXPECT_THAT(ReadFile(dir_ + "/server.log"),
+              HasSubstr("admin-token may be read by group or others"));
+}
+
+// Verifies --log_format=json on the real binary: every line of the log is
+// one JSON object, and the webhook's line carries the X-Request-Id its
+// answer gave (accepted and refused alike).
+TEST_F(OpsE2eTest, JsonLogsCarryTheRequestId) {
+  ASSERT_NO_FATAL_FAILURE(StartServer({"--log_format=json"}));
+  const std::string body = Seed("customer.created.json");
+  const HttpResult accepted = PostSigned(body);
+  ASSERT_EQ(accepted.status, 200);
+  const HttpResult refused = Post(UniqueEvent(body, 5), "00");
+  ASSERT_EQ(refused.status, 401);
+  for (const HttpResult* r : {&accepted, &refused}) {
+    const std::string id = r->header("x-request-id");
+    ASSERT_FALSE(id.empty());
+    ASSERT_TRUE(LogHas("\"request_id\":\"" + id + "\""));
+  }
+  ASSERT_TRUE(server_->Stop().ok());
+  size_t lines = 0;
+  size_t webhooks = 0;
+  for (absl::string_view line :
+       absl::StrSplit(ReadFile(server_->log_file()), '\n', absl::SkipEmpty())) {
+    const nlohmann::json record =
+        nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    ASSERT_TRUE(record.is_object()) << line;
+    EXPECT_TRUE(record.contains("ts") && record.contains("level") &&
+                record.contains("msg"))
+        << line;
+    if (record.contains("request_id")) {
+      ++webhooks;
+      EXPECT_TRUE(record["status"].is_number()) << line;
+    }
+    ++lines;
+  }
+  EXPECT_GT(lines, 3u);
+  EXPECT_GE(webhooks, 2u);
 }
 
 // Verifies --version: the version, the commit and the build type, exit 0

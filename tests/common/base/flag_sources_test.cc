@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
 #include "common/base/flag_help.h"
 #include "gmock/gmock.h"
@@ -58,6 +59,18 @@ TEST_F(FlagSourcesTest, Precedence) {
   EXPECT_EQ(absl::GetFlag(FLAGS_fs_events), 3);    // flag
   EXPECT_EQ(absl::GetFlag(FLAGS_fs_name), "env");  // env over file
   EXPECT_TRUE(absl::GetFlag(FLAGS_fs_debug));      // file
+}
+
+// Verifies Abseil's `--name value` form and that Abseil's own flags
+// (--flagfile, …) are left to absl::ParseCommandLine.
+TEST_F(FlagSourcesTest, SpaceSeparatedValuesAndAbseilFlags) {
+  const absl::Status s =
+      Apply({"--fs_events", "7", "--fs_name", "spaced", "--undefok=whatever"});
+  ASSERT_TRUE(s.ok()) << s;
+  // What the server does next: Abseil parses the same command line.
+  absl::ParseCommandLine(static_cast<int>(argv_.size()), argv_.data());
+  EXPECT_EQ(absl::GetFlag(FLAGS_fs_events), 7);
+  EXPECT_EQ(absl::GetFlag(FLAGS_fs_name), "spaced");
 }
 
 // Verifies the defaults when nothing is given, and HOOKSTREAM_CONFIG.
