@@ -362,19 +362,30 @@ int Run(int argc, char** argv) {
     (*server)->Shutdown();
     return 1;
   }
-  // SIGHUP also re-reads --log_level from its sources (the config file may
-  // have changed; the command line still wins, as at start).
+  // SIGHUP also re-reads --log_level from its sources, as at start (the
+  // config file may have changed; the command line still wins). Every
+  // setting is read again, so a file that no longer parses is refused, but
+  // only the level is taken: the rest needs a restart.
   (*server)->reload().Add("log_level", [argc, argv]() -> absl::Status {
-    const std::string before = absl::GetFlag(FLAGS_log_level);
-    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag("log_level");
-    absl::Status s = ApplyFlagSources(argc, argv, environ, {&flag, 1});
-    if (s.ok() && !SetLogLevel(absl::GetFlag(FLAGS_log_level))) {
-      s = absl::InvalidArgumentError(absl::StrCat(
-          "--log_level: want debug, info, warning or error, got \"",
-          absl::GetFlag(FLAGS_log_level), "\""));
+    std::string level;
+    absl::Status s;
+    {
+      absl::FlagSaver saver;  // puts every flag back when the scope ends
+      // A level no longer named anywhere is the default again.
+      absl::SetFlag(&FLAGS_log_level,
+                    absl::FindCommandLineFlag("log_level")->DefaultValue());
+      s = ApplyFlagSources(argc, argv, environ,
+                           FlagsDefinedIn("server/main.cc"));
+      level = absl::GetFlag(FLAGS_log_level);
     }
-    if (!s.ok()) absl::SetFlag(&FLAGS_log_level, before);
-    return s;
+    if (!s.ok()) return s;
+    if (!SetLogLevel(level)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--log_level: want debug, info, warning or error, got \"", level,
+          "\""));
+    }
+    absl::SetFlag(&FLAGS_log_level, level);
+    return absl::OkStatus();
   });
   LogRecord(LogLevel::kInfo, "serving")
       .Add("ingress_port", (*server)->ingress_port())

@@ -398,7 +398,9 @@ TEST_F(OpsE2eTest, SighupRotatesSecretAndCertificateUnderLoad) {
 // the lines return.
 TEST_F(OpsE2eTest, SighupReloadsTheLogLevel) {
   const std::string config = dir_ + "/hookstream.conf";
-  std::ofstream(config) << "--log_level=info\n";
+  // Another setting in the same file: read again, not taken, no error.
+  constexpr char kOther[] = "--ring_max_events=50\n";
+  std::ofstream(config) << kOther << "--log_level=info\n";
   ASSERT_NO_FATAL_FAILURE(StartServer({"--config=" + config}));
   const std::string seed = Seed("customer.created.json");
   int n = 0;
@@ -409,7 +411,8 @@ TEST_F(OpsE2eTest, SighupReloadsTheLogLevel) {
     return r.header("x-request-id");
   };
   auto reload_with = [&](const std::string& level, const std::string& line) {
-    std::ofstream(config, std::ios::trunc) << "--log_level=" << level << "\n";
+    std::ofstream(config, std::ios::trunc)
+        << kOther << "--log_level=" << level << "\n";
     ASSERT_EQ(::kill(server_->pid(), SIGHUP), 0);
     ASSERT_TRUE(LogHas(line)) << line;
   };
@@ -417,7 +420,7 @@ TEST_F(OpsE2eTest, SighupReloadsTheLogLevel) {
   ASSERT_TRUE(LogHas("request_id=" + logged));
 
   // The summary line is info, so the counter says when this one is done.
-  std::ofstream(config, std::ios::trunc) << "--log_level=warning\n";
+  std::ofstream(config, std::ios::trunc) << kOther << "--log_level=warning\n";
   ASSERT_EQ(::kill(server_->pid(), SIGHUP), 0);
   const std::string success =
       "hookstream_config_reloads_total{result=\"success\"}";
