@@ -24,6 +24,9 @@ client_packages=(
   golang-go golang-google-grpc-dev golang-goprotobuf-dev
   golang-google-genproto-dev
 )
+# The dashboard's browser test (tests/e2e/dashboard_e2e_test.cc): headless
+# Chromium driven through chromedriver.
+client_packages+=(chromium chromium-driver)
 # A machine may have Node from elsewhere (with its own npm): keep it.
 command -v node >/dev/null 2>&1 || client_packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || client_packages+=(npm)

@@ -20,6 +20,7 @@
 #include "common/config/secrets.h"
 #include "server/admin/admin_server.h"
 #include "server/auth/access_control.h"
+#include "server/dashboard_routes.h"
 #include "server/distribution/distribution_server.h"
 #include "server/distribution/grpc_tls.h"
 #include "server/fd_limit.h"
@@ -261,6 +262,7 @@ class ServerImpl final : public Server {
       if (!config.token_file.empty()) {
         ASSIGN_OR_RETURN(options.token, ReadTokenFile(config.token_file));
       }
+      AddDashboardRoutes(storage_->reader(), *distribution_, clock, routes);
       absl::StatusOr<std::unique_ptr<admin::AdminServer>> admin =
           admin::AdminServer::Start(std::move(options), std::move(routes));
       if (!admin.ok()) return admin.status();
