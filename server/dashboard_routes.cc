@@ -47,12 +47,25 @@ bool NumberParam(absl::string_view query, absl::string_view name,
 
 void AddDashboardRoutes(const EventReader& reader,
                         const distribution::DistributionServer& distribution,
-                        const Clock& clock,
+                        const Clock& clock, bool events_allowed,
                         admin::AdminServer::Routes& routes) {
   routes["/"] = [](absl::string_view) {
     return admin::AdminResponse{.content_type = "text/html; charset=utf-8",
                                 .body = admin::kDashboardFiles[0].contents};
   };
+  if (!events_allowed) {
+    for (const char* path : {"/api/events", "/api/event", "/api/subscribers"}) {
+      routes[path] = [](absl::string_view) {
+        return admin::AdminResponse{
+            .status = 403,
+            .body =
+                "gRPC authenticates its callers: events and subscribers "
+                "are shown here only with --admin_token_file (they would "
+                "bypass the grants)\n"};
+      };
+    }
+    return;
+  }
   routes["/api/events"] = [&reader](absl::string_view query) {
     uint64_t limit = 0;
     if (!NumberParam(query, "limit", kDefaultEvents, &limit) || limit == 0) {

@@ -10,7 +10,10 @@
 //                             protobuf JSON): GetEventResponse
 //   /api/subscribers          the live streams with lag:
 //   ListSubscribersResponse
-// Read-only; bad parameters answer 400 with the reason.
+// Read-only; bad parameters answer 400 with the reason. With
+// `events_allowed` false (gRPC authenticates but the admin listener asks for
+// no token: the JSON would bypass the grants) the three answer 403 saying
+// so, and the page shows only what /metrics says.
 //
 // Thread-safety: the routes run on the admin thread and read the parts'
 // thread-safe state; `reader`, `distribution` and `clock` must outlive them.
@@ -25,6 +28,7 @@ namespace hookstream {
 
 void AddDashboardRoutes(const EventReader& reader,
                         const distribution::DistributionServer& distribution,
-                        const Clock& clock, admin::AdminServer::Routes& routes);
+                        const Clock& clock, bool events_allowed,
+                        admin::AdminServer::Routes& routes);
 
 }  // namespace hookstream

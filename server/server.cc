@@ -221,8 +221,9 @@ class ServerImpl final : public Server {
 
   // The admin listener (when configured) and readiness; its routes read the
   // parts, so it starts once they all run.
+  // `grpc_authenticates`: the event routes then need the admin token.
   absl::Status StartAdmin(const ServerConfig::Admin& config,
-                          const Clock& clock) {
+                          bool grpc_authenticates, const Clock& clock) {
     start_time_ = clock.Now();
     if (!config.address.empty()) {
       ASSIGN_OR_RETURN(auto address, SplitHostPort(config.address));
@@ -262,7 +263,9 @@ class ServerImpl final : public Server {
       if (!config.token_file.empty()) {
         ASSIGN_OR_RETURN(options.token, ReadTokenFile(config.token_file));
       }
-      AddDashboardRoutes(storage_->reader(), *distribution_, clock, routes);
+      AddDashboardRoutes(storage_->reader(), *distribution_, clock,
+                         !grpc_authenticates || !config.token_file.empty(),
+                         routes);
       absl::StatusOr<std::unique_ptr<admin::AdminServer>> admin =
           admin::AdminServer::Start(std::move(options), std::move(routes));
       if (!admin.ok()) return admin.status();
@@ -488,7 +491,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   server->WatchFatal();
   RegisterReloads(config, std::move(secrets_in_use), *server);
   // On failure the destructor stops what started.
-  if (absl::Status s = server->StartAdmin(config.admin, clock); !s.ok()) {
+  if (absl::Status s =
+          server->StartAdmin(config.admin, config.grpc.authenticates(), clock);
+      !s.ok()) {
     return Prefixed("admin", s);
   }
   return server;

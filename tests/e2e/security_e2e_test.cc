@@ -459,6 +459,16 @@ TEST_F(SecurityE2eTest, ListSubscribersNeedsAGrantOfEverything) {
   // The effective filter: the grant's, not the empty one asked for.
   EXPECT_THAT(listed.subscribers(0).filter().types(),
               ::testing::ElementsAre("customer.*"));
+  // The admin listener (loopback, no token) must not bypass the grants.
+  for (const char* path :
+       {"/api/subscribers", "/api/event?sequence=1", "/api/events"}) {
+    const testing::HttpResult r =
+        testing::HttpRequest("GET", server_->admin_url(path));
+    EXPECT_EQ(r.status, 403) << path;
+    EXPECT_THAT(r.body, HasSubstr("--admin_token_file")) << path;
+  }
+  EXPECT_EQ(testing::HttpRequest("GET", server_->admin_url("/metrics")).status,
+            200);
   sub_ctx.TryCancel();
   (void)reader->Finish();
 }
