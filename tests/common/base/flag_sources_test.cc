@@ -1,5 +1,7 @@
 #include "common/base/flag_sources.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -9,6 +11,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
+#include "absl/strings/str_cat.h"
 #include "common/base/flag_help.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -37,8 +40,9 @@ class FlagSourcesTest : public ::testing::Test {
                             FlagsDefinedIn("flag_sources_test.cc"));
   }
   std::string WriteConfig(const std::string& text) {
-    const std::string path =
-        (std::filesystem::path(::testing::TempDir()) / "fs.conf").string();
+    const std::string path = (std::filesystem::path(::testing::TempDir()) /
+                              absl::StrCat("fs-", getpid(), ".conf"))
+                                 .string();
     std::ofstream(path, std::ios::trunc) << text;
     return path;
   }
