@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/time/clock.h"
@@ -151,6 +152,17 @@ LogRecord::~LogRecord() {
   // closed or full stderr loses the line, never blocks the caller twice.
   const ssize_t ignored = ::write(STDERR_FILENO, line_.data(), line_.size());
   (void)ignored;
+}
+
+bool LogLimiter::Allow(absl::Time now, uint64_t* suppressed) {
+  absl::MutexLock lock(&mu_);
+  if (now < next_) {
+    ++dropped_;
+    return false;
+  }
+  next_ = now + interval_;
+  *suppressed = std::exchange(dropped_, 0);
+  return true;
 }
 
 }  // namespace hookstream

@@ -27,6 +27,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 
 namespace hookstream {
 
@@ -84,6 +86,33 @@ class LogRecord {
   bool enabled_;
   bool json_ = false;
   std::string line_;
+};
+
+// LogLimiter
+//
+// At most one line per `interval` for one class of failure, so a flood (of
+// refused connections, failed handshakes) cannot fill the disk: Allow says
+// whether to write this one and how many were suppressed since the last,
+// which the line should carry.
+//
+//   uint64_t suppressed = 0;
+//   if (refused_log_.Allow(absl::Now(), &suppressed)) {
+//     LogRecord(LogLevel::kWarning, "connection refused")
+//         .Add("reason", reason).Add("suppressed", suppressed);
+//   }
+//
+// Thread-safe.
+class LogLimiter {
+ public:
+  explicit LogLimiter(absl::Duration interval) : interval_(interval) {}
+
+  bool Allow(absl::Time now, uint64_t* suppressed);
+
+ private:
+  const absl::Duration interval_;
+  absl::Mutex mu_;
+  absl::Time next_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace hookstream

@@ -28,6 +28,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/base/log.h"
 #include "common/metrics/exposition.h"
 #include "server/ingress/outcomes.h"
 
@@ -76,6 +78,9 @@ class IngressMetrics {
   void CountConnectionAccepted() { Inc(connections_accepted_); }
   void CountConnectionRefused() { Inc(connections_refused_); }
   void CountTlsHandshakeFailure() { Inc(tls_handshake_failures_); }
+  // Sessions log a failed handshake through this: one line per 10 s with
+  // how many it stands for (a scanner must not fill the disk).
+  LogLimiter& handshake_failure_log() { return handshake_failure_log_; }
   void ConnectionOpened() { Inc(connections_active_); }
   void ConnectionClosed() {
     connections_active_.fetch_sub(1, std::memory_order_relaxed);
@@ -122,6 +127,7 @@ class IngressMetrics {
   std::atomic<uint64_t> connections_accepted_{0};
   std::atomic<uint64_t> connections_refused_{0};
   std::atomic<uint64_t> tls_handshake_failures_{0};
+  LogLimiter handshake_failure_log_{absl::Seconds(10)};
   std::atomic<uint64_t> connections_active_{0};
 };
 

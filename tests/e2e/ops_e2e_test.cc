@@ -2,9 +2,13 @@
 // listener (/metrics checked by promtool, /healthz, /readyz), gRPC health
 // through reflection, subscribers visible (ListSubscribers, the log lines),
 // --version.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -627,6 +631,49 @@ TEST_F(OpsE2eTest, JsonLogsCarryTheRequestId) {
   }
   EXPECT_GT(lines, 3u);
   EXPECT_GE(webhooks, 2u);
+}
+
+// Verifies that a flood of connection-level failures is one log line per
+// class per interval: 200 connections that speak plain text to the TLS port
+// are all counted, but logged once (the next line, 10 s later, would say
+// how many it stands for).
+TEST_F(OpsE2eTest, ConnectionFailureFloodIsOneLogLine) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  constexpr int kFlood = 200;
+  const absl::Time flood_start = absl::Now();
+  for (int i = 0; i < kFlood; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(server_->ingress_port());
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
+              0);
+    constexpr char kPlain[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    ASSERT_GT(::write(fd, kPlain, sizeof(kPlain) - 1), 0);
+    ::close(fd);
+  }
+  const std::string failures =
+      "hookstream_ingress_tls_handshake_failures_total";
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (Value(Scrape(), failures) < kFlood && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(20));  // polling the server's state
+  }
+  ASSERT_EQ(Value(Scrape(), failures), kFlood);
+  const std::string log = ReadFile(server_->log_file());
+  size_t lines = 0;
+  for (size_t at = log.find("msg=\"tls handshake failed\"");
+       at != std::string::npos;
+       at = log.find("msg=\"tls handshake failed\"", at + 1)) {
+    ++lines;
+  }
+  // One per started 10 s of the flood, whatever the machine's speed.
+  const int64_t windows =
+      absl::ToInt64Seconds(absl::Now() - flood_start) / 10 + 1;
+  EXPECT_GE(lines, 1u);
+  EXPECT_LE(lines, static_cast<size_t>(windows)) << log;
+  EXPECT_LT(lines, static_cast<size_t>(kFlood));
 }
 
 // Verifies --version: the version, the commit and the build type, exit 0

@@ -71,5 +71,23 @@ TEST(LogRecordTest, JsonFormatIsOneValidObjectPerLine) {
   EXPECT_THAT(std::string(line["ts"]), EndsWith("Z"));
 }
 
+// Verifies that a LogLimiter lets one line per interval through and that the
+// next one carries how many were suppressed in between.
+TEST(LogLimiterTest, OneLinePerIntervalWithTheSuppressedCount) {
+  LogLimiter limiter(absl::Seconds(10));
+  const absl::Time t0 = absl::FromUnixSeconds(1000);
+  uint64_t suppressed = 99;
+  EXPECT_TRUE(limiter.Allow(t0, &suppressed));
+  EXPECT_EQ(suppressed, 0u);
+  for (int i = 0; i < 500; ++i) {
+    EXPECT_FALSE(limiter.Allow(t0 + absl::Seconds(9), &suppressed));
+  }
+  EXPECT_TRUE(limiter.Allow(t0 + absl::Seconds(10), &suppressed));
+  EXPECT_EQ(suppressed, 500u);
+  EXPECT_FALSE(limiter.Allow(t0 + absl::Seconds(11), &suppressed));
+  EXPECT_TRUE(limiter.Allow(t0 + absl::Seconds(25), &suppressed));
+  EXPECT_EQ(suppressed, 1u);
+}
+
 }  // namespace
 }  // namespace hookstream
