@@ -145,6 +145,23 @@ absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
   return token;
 }
 
+// The admin listener's TLS context (null: plain HTTP) and token (empty:
+// none), read and checked completely, for Start and for SIGHUP.
+absl::StatusOr<
+    std::pair<std::shared_ptr<boost::asio::ssl::context>, std::string>>
+AdminCredentials(const ServerConfig::Admin& config) {
+  std::pair<std::shared_ptr<boost::asio::ssl::context>, std::string> out;
+  if (!config.tls.cert_file.empty()) {
+    ASSIGN_OR_RETURN(out.first, ingress::MakeServerTlsContext(
+                                    {.cert_file = config.tls.cert_file,
+                                     .key_file = config.tls.key_file}));
+  }
+  if (!config.token_file.empty()) {
+    ASSIGN_OR_RETURN(out.second, ReadTokenFile(config.token_file));
+  }
+  return out;
+}
+
 absl::Status Prefixed(absl::string_view part, const absl::Status& status) {
   return absl::Status(status.code(),
                       absl::StrCat(part, ": ", status.message()));
@@ -253,16 +270,9 @@ class ServerImpl final : public Server {
       admin::AdminOptions options;
       options.address = address.first;
       options.port = address.second;
-      if (!config.tls.cert_file.empty()) {
-        ASSIGN_OR_RETURN(
-            std::unique_ptr<boost::asio::ssl::context> tls,
-            ingress::MakeServerTlsContext({.cert_file = config.tls.cert_file,
-                                           .key_file = config.tls.key_file}));
-        options.tls = std::move(tls);
-      }
-      if (!config.token_file.empty()) {
-        ASSIGN_OR_RETURN(options.token, ReadTokenFile(config.token_file));
-      }
+      ASSIGN_OR_RETURN(auto credentials, AdminCredentials(config));
+      options.tls = std::move(credentials.first);
+      options.token = std::move(credentials.second);
       AddDashboardRoutes(storage_->reader(), *distribution_, clock,
                          !grpc_authenticates || !config.token_file.empty(),
                          routes);
@@ -270,6 +280,12 @@ class ServerImpl final : public Server {
           admin::AdminServer::Start(std::move(options), std::move(routes));
       if (!admin.ok()) return admin.status();
       admin_ = *std::move(admin);
+      if (!config.tls.cert_file.empty()) {
+        reload_.Add("admin_tls", [this, config]() -> absl::Status {
+          ASSIGN_OR_RETURN(auto next, AdminCredentials(config));
+          return admin_->Reload(std::move(next.first), std::move(next.second));
+        });
+      }
     }
     serving_.store(true);
     return absl::OkStatus();

@@ -1,12 +1,14 @@
 #include "server/admin/admin_server.h"
 
 #include <atomic>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -159,6 +161,8 @@ struct AdminServer::Impl {
   uint16_t port = 0;
   std::thread thread;
   bool stopped = false;
+  // Contexts replaced by Reload, kept while sessions may still use them.
+  std::vector<std::shared_ptr<net::ssl::context>> retired_tls;
 
   void Accept() {
     acceptor.async_accept(ioc, [this](beast::error_code ec,
@@ -222,6 +226,26 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(
 }
 
 AdminServer::AdminServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+absl::Status AdminServer::Reload(std::shared_ptr<net::ssl::context> tls,
+                                 std::string token) {
+  // Whether there is TLS never changes after Start: read from any thread.
+  if ((tls == nullptr) != (impl_->options.tls == nullptr)) {
+    return absl::FailedPreconditionError(
+        "admin: TLS cannot be turned on or off without a restart");
+  }
+  if (impl_->stopped) return absl::FailedPreconditionError("admin: stopped");
+  // Swapped on the admin thread, the only one that reads them.
+  std::promise<void> swapped;
+  net::post(impl_->ioc, [&] {
+    impl_->retired_tls.push_back(std::move(impl_->options.tls));
+    impl_->options.tls = std::move(tls);
+    impl_->options.token = std::move(token);
+    swapped.set_value();
+  });
+  swapped.get_future().wait();
+  return absl::OkStatus();
+}
 
 AdminServer::~AdminServer() { Stop(); }
 

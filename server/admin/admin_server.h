@@ -28,7 +28,8 @@
 //   admin->port();  // the bound port
 //   admin->Stop();
 //
-// Thread-safety: port() from any thread, Stop() from the owner's; routes run on
+// Thread-safety: port() and Reload() from any thread, Stop() from the owner's
+// (not during a Reload); routes run on
 // the admin thread, one at a time, and must be thread-safe against the rest of
 // the server (they read counters).
 #pragma once
@@ -85,6 +86,12 @@ class AdminServer {
   AdminServer& operator=(const AdminServer&) = delete;
 
   uint16_t port() const;
+
+  // Replaces the TLS context and the token for new connections and new
+  // requests (for SIGHUP); a connection already open keeps its TLS session.
+  // FAILED_PRECONDITION when it would turn TLS on or off. Not after Stop.
+  absl::Status Reload(std::shared_ptr<boost::asio::ssl::context> tls,
+                      std::string token);
 
   // Closes the listener and every connection and joins the thread.
   // Idempotent; the destructor calls it.

@@ -535,7 +535,8 @@ TEST_F(OpsE2eTest, ReadyzSaysDrainingAfterSigterm) {
 
 // Verifies the admin listener's rule (the one gRPC follows): off loopback it
 // refuses to start without TLS and a token; with them it speaks HTTPS only,
-// and every route but the probes needs the bearer token.
+// every route but the probes needs the bearer token, and SIGHUP rotates the
+// token (a bad one is refused and the one in force stays).
 TEST_F(OpsE2eTest, AdminNeedsTlsAndTokenOffLoopback) {
   const std::vector<std::string> base = {HOOKSTREAM_SERVER_BIN, "--tls_cert=x",
                                          "--tls_key=y",
@@ -582,7 +583,30 @@ TEST_F(OpsE2eTest, AdminNeedsTlsAndTokenOffLoopback) {
   EXPECT_EQ(HttpRequest("GET", https + "/healthz", ca).status, 200);
   // Plain HTTP gets no answer from a TLS-only listener.
   EXPECT_NE(HttpRequest("GET", server_->admin_url("/readyz")).status, 200);
+
+  // SIGHUP rotates the token: the new one works, the old one no longer.
+  const std::string rotated = "rotated-admin-token-fedcba9876543210";
+  std::ofstream(token_file, std::ios::trunc) << rotated << "\n";
+  ASSERT_EQ(::kill(server_->pid(), SIGHUP), 0);
+  ASSERT_TRUE(LogHas("msg=reloaded parts=4"));
+  EXPECT_EQ(HttpRequest("GET", https + "/metrics", ca,
+                        {"Authorization: Bearer " + rotated})
+                .status,
+            200);
+  EXPECT_EQ(HttpRequest("GET", https + "/metrics", ca,
+                        {"Authorization: Bearer " + token})
+                .status,
+            401);
+  // A token too short is refused; the rotated one stays.
+  std::ofstream(token_file, std::ios::trunc) << "short\n";
+  ASSERT_EQ(::kill(server_->pid(), SIGHUP), 0);
+  ASSERT_TRUE(LogHas("msg=\"reload failed\" part=admin_tls"));
+  EXPECT_EQ(HttpRequest("GET", https + "/metrics", ca,
+                        {"Authorization: Bearer " + rotated})
+                .status,
+            200);
   ASSERT_TRUE(server_->Stop().ok());
+  std::ofstream(token_file, std::ios::trunc) << token << "\n";
 
   // A token file others may read is refused at start, naming it.
   ASSERT_EQ(::chmod(token_file.c_str(), 0644), 0);
