@@ -1,6 +1,8 @@
 #include "server/distribution/grpc_tls.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -14,7 +16,9 @@
 #include <system_error>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "grpcpp/security/tls_credentials_options.h"
 
 namespace hookstream::distribution {
@@ -46,13 +50,36 @@ absl::Status WriteFile(const std::string& path, const std::string& text,
   return absl::OkStatus();
 }
 
+constexpr absl::string_view kDirPrefix = "hookstream-grpc-tls-";
+
+// A server killed with SIGKILL cannot remove its copies (of a private
+// key): the next one removes those whose process is gone. Directories are
+// named hookstream-grpc-tls-<pid>-XXXXXX.
+void RemoveCopiesOfDeadProcesses() {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(
+           std::filesystem::temp_directory_path(), ec)) {
+    absl::string_view name = entry.path().filename().native();
+    if (!absl::ConsumePrefix(&name, kDirPrefix)) continue;
+    pid_t pid = 0;
+    if (!absl::SimpleAtoi(name.substr(0, name.find('-')), &pid) || pid <= 0) {
+      continue;
+    }
+    if (::kill(pid, 0) != 0 && errno == ESRCH) {
+      std::error_code ignored;
+      std::filesystem::remove_all(entry.path(), ignored);
+    }
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<GrpcTls>> GrpcTls::Create(Files files,
                                                          CheckFn check) {
-  std::string dir =
-      (std::filesystem::temp_directory_path() / "hookstream-grpc-tls-XXXXXX")
-          .string();
+  RemoveCopiesOfDeadProcesses();
+  std::string dir = (std::filesystem::temp_directory_path() /
+                     absl::StrCat(kDirPrefix, ::getpid(), "-XXXXXX"))
+                        .string();
   if (::mkdtemp(dir.data()) == nullptr) {  // mode 0700
     return absl::InternalError(
         absl::StrCat("cannot create a private directory for the gRPC "

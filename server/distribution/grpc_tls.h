@@ -12,7 +12,9 @@
 // ingress) and only then writes a new generation of copies and switches a
 // symlink to it. A bad reload therefore
 // never reaches gRPC and the pair in force stays; a good one reaches new
-// handshakes within kRefresh. Connections already open keep theirs.
+// handshakes within kRefreshSeconds. Connections already open keep theirs.
+// The copies are removed with the object, and a later server removes those
+// of a process that was killed (`hookstream-grpc-tls-<pid>-…`).
 //
 // Example:
 //   ASSIGN_OR_RETURN(std::unique_ptr<GrpcTls> tls,

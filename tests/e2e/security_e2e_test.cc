@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -297,7 +298,22 @@ TEST_F(SecurityE2eTest, FiltersAreIntersectedWithTheGrant) {
 // connects); a broken key is refused with one line naming the part and the
 // new certificate stays in force.
 TEST_F(SecurityE2eTest, SighupRotatesTheGrpcCertificate) {
+  // Copies left by a killed server (a pid that is gone) are removed at
+  // start; those of a live process are not.
+  const testing::ProcessResult gone =
+      testing::RunProcess({"/bin/sh", "-c", "echo $$"});
+  const std::string tmp = std::filesystem::temp_directory_path().string();
+  const std::string stale = absl::StrCat(
+      tmp, "/hookstream-grpc-tls-",
+      std::string(absl::StripAsciiWhitespace(gone.out)), "-e2etest");
+  const std::string live =
+      absl::StrCat(tmp, "/hookstream-grpc-tls-", ::getpid(), "-e2etest");
+  ASSERT_TRUE(std::filesystem::create_directories(stale + "/gen-1"));
+  ASSERT_TRUE(std::filesystem::create_directories(live));
   ASSERT_NO_FATAL_FAILURE(StartWithAccessFile());
+  EXPECT_FALSE(std::filesystem::exists(stale));
+  EXPECT_TRUE(std::filesystem::exists(live));
+  std::filesystem::remove_all(live);
   const std::string old_ca = dir_ + "/old-ca.crt";
   std::filesystem::copy_file(server_->ca_file(), old_ca);
   const ConnectionOptions ops = Connection(kOpsToken);
