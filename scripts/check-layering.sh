@@ -47,6 +47,7 @@ declare -A common_deps=(
   [ring]="base store"
   [backend]="base store ring"
   [journal]="base store ring"
+  [metrics]=""
 )
 for path in common/*/; do
   sib=$(basename "$path")
@@ -77,7 +78,10 @@ forbid server/distribution 'server/ingress/' "ingress and distribution never inc
 forbid client 'server/|common/(ring|backend|journal)/' "the client never includes the server or a backend"
 forbid protos 'common/|server/|client/' "protos include nothing of ours"
 forbid common 'boost/(beast|asio)|grpcpp/' "Beast/Asio and the gRPC API stay out of common/"
-forbid server/distribution 'boost/' "Beast/Asio only in server/ingress"
+forbid server/distribution 'boost/' "Beast/Asio only in server/ingress and server/admin"
+# The admin listener serves what the composition root hands it.
+forbid server/admin 'server/(ingress|distribution)/|common/(ring|backend|journal|store)/' \
+  "server/admin knows no part of hookstream (the root supplies its routes)"
 forbid server/ingress 'grpcpp/' "the gRPC server API only in server/distribution"
 # server/auth decides who may read what; gRPC glue is in distribution.
 forbid server/auth 'grpcpp/|grpc/|boost/|server/(ingress|distribution)/|common/(ring|backend|journal|store)/' \

@@ -16,7 +16,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev
   libjemalloc-dev
   strace
-  python3 python3-grpcio python3-protobuf
+  python3 python3-grpcio python3-protobuf python3-yaml
 )
 # The client examples (examples/) and their tests: Go from Debian only (no
 # module proxy), Node for the Node example and buf.
@@ -24,6 +24,9 @@ client_packages=(
   golang-go golang-google-grpc-dev golang-goprotobuf-dev
   golang-google-genproto-dev
 )
+# The dashboard's browser test (tests/e2e/dashboard_e2e_test.cc): headless
+# Chromium driven through chromedriver.
+client_packages+=(chromium chromium-driver)
 # A machine may have Node from elsewhere (with its own npm): keep it.
 command -v node >/dev/null 2>&1 || client_packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || client_packages+=(npm)
@@ -42,6 +45,24 @@ npm_deps() {
   fi
 }
 
+# promtool (the metrics and alert-rule checks in make test) from Debian's
+# prometheus package, unpacked into tools/prometheus without installing it:
+# the package would also install and start a Prometheus service.
+promtool_step() {
+  local root dest tmp
+  root=$(cd "$here/.." && pwd)
+  dest=$root/tools/prometheus
+  [ -x "$dest/usr/bin/promtool" ] && return 0
+  echo "$(basename "$0"): unpacking promtool into tools/prometheus" >&2
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download prometheus >/dev/null 2>&1 ||
+     { ${sudo:-} apt-get update -qq && apt-get download prometheus >/dev/null; })
+  dpkg -x "$tmp"/prometheus_*.deb "$tmp/x"
+  mkdir -p "$dest/usr/bin"
+  cp "$tmp/x/usr/bin/promtool" "$dest/usr/bin/promtool"
+  rm -rf "$tmp"
+}
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
@@ -49,6 +70,7 @@ for p in "${packages[@]}"; do
   fi
 done
 if [ ${#missing[@]} -eq 0 ]; then
+  [ $npm_step -eq 1 ] && promtool_step
   npm_deps
   exit 0
 fi
@@ -71,4 +93,5 @@ status=0
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || status=$?
 if [ $created_policy -eq 1 ]; then $sudo rm -f "$policy"; fi
 [ $status -eq 0 ] || exit $status
+[ $npm_step -eq 1 ] && promtool_step
 npm_deps

@@ -19,6 +19,7 @@ cat <<TXT
 hookstream (development mode)
   ingress  https://127.0.0.1:8443/v1/webhooks/gettrx  (certificate $dev/tls.crt)
   gRPC     127.0.0.1:50051  (plaintext on loopback)
+  admin    http://127.0.0.1:9090/  (dashboard; /metrics, /healthz, /readyz)
   secret   $dev/signing-secret
   storage  ${*:-in memory (a restart loses events; make run ARGS="--backend=journal --journal_dir=var/journal" keeps them)}
 
@@ -33,6 +34,7 @@ TXT
 exec "$build/server/hookstream-server" \
   --ingress_address=127.0.0.1:8443 \
   --grpc_address=127.0.0.1:50051 \
+  --admin_address=127.0.0.1:9090 \
   --tls_cert="$dev/tls.crt" --tls_key="$dev/tls.key" \
   --signing_secret_file="$dev/signing-secret" \
   "$@"

@@ -1,6 +1,6 @@
 // hookstream-server: flags → ServerConfig → Server → wait for SIGINT or
-// SIGTERM (or a fatal failure of a part) → Shutdown. SIGHUP is ignored with a
-// log line (it does not kill the process).
+// SIGTERM (or a fatal failure of a part) → Shutdown. SIGHUP reloads what can
+// be reloaded (server/reload.h) without dropping a connection.
 #include <signal.h>
 #include <unistd.h>
 
@@ -12,12 +12,15 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/base/build_info.h"
 #include "common/base/clock.h"
 #include "common/base/flag_help.h"
+#include "common/base/flag_sources.h"
 #include "common/base/log.h"
 #include "server/server.h"
 #include "server/server_config.h"
@@ -30,6 +33,18 @@ ABSL_FLAG(std::string, ingress_address, kDefaults.ingress.address,
           "HTTPS webhook ingress listen address (host:port; port 0 = any)");
 ABSL_FLAG(std::string, grpc_address, kDefaults.grpc.address,
           "gRPC listen address (host:port; port 0 = any)");
+ABSL_FLAG(std::string, admin_address, "127.0.0.1:9090",
+          "admin listener (HTTP on loopback, else HTTPS + token): /metrics, "
+          "/healthz, /readyz and the "
+          "dashboard at / (host:port; port 0 = any; empty = none)");
+ABSL_FLAG(std::string, admin_tls_cert, "",
+          "PEM certificate for the admin listener (HTTPS; required with "
+          "--admin_token_file off loopback)");
+ABSL_FLAG(std::string, admin_tls_key, "",
+          "PEM private key for the admin listener");
+ABSL_FLAG(std::string, admin_token_file, "",
+          "file with the bearer token the admin listener asks for on every "
+          "route but /healthz and /readyz (needs --admin_tls_cert)");
 ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain for the ingress");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key for the ingress");
 ABSL_FLAG(std::string, grpc_tls_cert, "",
@@ -144,9 +159,23 @@ ABSL_FLAG(int, io_threads, kDefaults.ingress.io_threads, "ingress I/O threads");
 ABSL_FLAG(int, grpc_stream_threads, kDefaults.grpc.stream_threads,
           "threads shared by all Subscribe streams (reads, writes, "
           "heartbeats)");
+ABSL_FLAG(absl::Duration, drain_delay, kDefaults.drain_delay,
+          "on SIGTERM, how long /readyz and gRPC health say draining (new "
+          "webhooks get 503 + Retry-After) before streams end, so load "
+          "balancers stop sending first");
+ABSL_FLAG(absl::Duration, drain_timeout, kDefaults.grpc.shutdown_grace,
+          "on SIGTERM, how long subscribers get to take their last heartbeat "
+          "and calls to finish before they are cancelled");
 ABSL_FLAG(std::string, ready_file, "",
-          "write {\"ingress_port\":N,\"grpc_port\":M} here once serving");
+          "write {\"ingress_port\":N,\"grpc_port\":M,\"admin_port\":A,...} "
+          "here once serving");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
+ABSL_FLAG(std::string, log_format, "logfmt",
+          "logfmt (key=value) or json (one object per line)");
+ABSL_FLAG(std::string, config, "",
+          "file of settings, one --name=value per line (# comments); also "
+          "$HOOKSTREAM_CONFIG. Precedence: flag > $HOOKSTREAM_<FLAG> > this "
+          "file > default");
 
 namespace hookstream {
 namespace {
@@ -155,6 +184,10 @@ ServerConfig ConfigFromFlags() {
   ServerConfig c;
   c.ingress.address = absl::GetFlag(FLAGS_ingress_address);
   c.grpc.address = absl::GetFlag(FLAGS_grpc_address);
+  c.admin.address = absl::GetFlag(FLAGS_admin_address);
+  c.admin.tls.cert_file = absl::GetFlag(FLAGS_admin_tls_cert);
+  c.admin.tls.key_file = absl::GetFlag(FLAGS_admin_tls_key);
+  c.admin.token_file = absl::GetFlag(FLAGS_admin_token_file);
   c.tls.cert_file = absl::GetFlag(FLAGS_tls_cert);
   c.tls.key_file = absl::GetFlag(FLAGS_tls_key);
   c.grpc.tls.cert_file = absl::GetFlag(FLAGS_grpc_tls_cert);
@@ -204,6 +237,8 @@ ServerConfig ConfigFromFlags() {
   c.ingress.io_threads = absl::GetFlag(FLAGS_io_threads);
   c.grpc.stream_threads = absl::GetFlag(FLAGS_grpc_stream_threads);
   c.ready_file = absl::GetFlag(FLAGS_ready_file);
+  c.drain_delay = absl::GetFlag(FLAGS_drain_delay);
+  c.grpc.shutdown_grace = absl::GetFlag(FLAGS_drain_timeout);
   return c;
 }
 
@@ -228,7 +263,8 @@ bool WriteReadyFile(const std::string& path, const Server& server) {
   {
     std::ofstream out(tmp, std::ios::trunc);
     out << "{\"ingress_port\":" << server.ingress_port()
-        << ",\"grpc_port\":" << server.grpc_port() << ",\"stream_epoch\":\""
+        << ",\"grpc_port\":" << server.grpc_port()
+        << ",\"admin_port\":" << server.admin_port() << ",\"stream_epoch\":\""
         << server.stream_epoch() << "\",\"pid\":" << getpid() << "}\n";
     if (!out.flush()) return false;
   }
@@ -239,10 +275,33 @@ constexpr char kUsage[] =
     "hookstream-server: GETTRX One webhooks in over HTTPS, a resumable "
     "gRPC event stream out.";
 
+std::string VersionLine() {
+  return absl::StrCat("hookstream-server ", kVersion, " (commit ", kCommit,
+                      ", ", kBuildType, kAssertions ? ", assertions on" : "",
+                      ")");
+}
+
+bool AsksForVersion(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") break;
+    if (arg == "--version" || arg == "-version") return true;
+  }
+  return false;
+}
+
 int Run(int argc, char** argv) {
   if (AsksForHelp(argc, argv)) {
-    std::cout << kUsage << "\n\nUsage: hookstream-server [flags]\n\nFlags:\n"
+    std::cout << kUsage << "\n\nUsage: hookstream-server [flags]\n\n"
+              << "Every flag can also be set as $HOOKSTREAM_<FLAG> (e.g. "
+                 "HOOKSTREAM_RING_MAX_EVENTS=5000) or as a --name=value line "
+                 "of the --config file; a flag wins over the environment, "
+                 "which wins over the file.\n\nFlags:\n"
               << FormatFlags(FlagsDefinedIn("server/main.cc"));
+    return 0;
+  }
+  if (AsksForVersion(argc, argv)) {
+    std::cout << VersionLine() << "\n";
     return 0;
   }
   absl::SetProgramUsageMessage(kUsage);
@@ -251,7 +310,21 @@ int Run(int argc, char** argv) {
   // with 10,000 streams. Our lock order is fixed by design and covered by
   // the TSan tests, so production runs without it.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  if (absl::Status s = ApplyFlagSources(argc, argv, environ,
+                                        FlagsDefinedIn("server/main.cc"));
+      !s.ok()) {
+    std::cerr << "hookstream-server: " << s.message() << "\n";
+    return 2;
+  }
+  // Abseil stays the parser of record (checked above, so it cannot fail).
   absl::ParseCommandLine(argc, argv);
+  if (const std::string format = absl::GetFlag(FLAGS_log_format);
+      format == "json" || format == "logfmt") {
+    SetLogFormat(format == "json" ? LogFormat::kJson : LogFormat::kLogfmt);
+  } else {
+    std::cerr << "hookstream-server: --log_format: want logfmt or json\n";
+    return 2;
+  }
   if (!SetLogLevel(absl::GetFlag(FLAGS_log_level))) {
     std::cerr << "hookstream-server: --log_level: want debug, info, warning "
                  "or error\n";
@@ -289,17 +362,43 @@ int Run(int argc, char** argv) {
     (*server)->Shutdown();
     return 1;
   }
+  // SIGHUP also re-reads --log_level from its sources, as at start (the
+  // config file may have changed; the command line still wins). Every
+  // setting is read again, so a file that no longer parses is refused, but
+  // only the level is taken: the rest needs a restart.
+  (*server)->reload().Add("log_level", [argc, argv]() -> absl::Status {
+    std::string level;
+    absl::Status s;
+    {
+      absl::FlagSaver saver;  // puts every flag back when the scope ends
+      // A level no longer named anywhere is the default again.
+      absl::SetFlag(&FLAGS_log_level,
+                    absl::FindCommandLineFlag("log_level")->DefaultValue());
+      s = ApplyFlagSources(argc, argv, environ,
+                           FlagsDefinedIn("server/main.cc"));
+      level = absl::GetFlag(FLAGS_log_level);
+    }
+    if (!s.ok()) return s;
+    if (!SetLogLevel(level)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--log_level: want debug, info, warning or error, got \"", level,
+          "\""));
+    }
+    absl::SetFlag(&FLAGS_log_level, level);
+    return absl::OkStatus();
+  });
   LogRecord(LogLevel::kInfo, "serving")
       .Add("ingress_port", (*server)->ingress_port())
       .Add("grpc_port", (*server)->grpc_port())
+      .Add("admin_port", (*server)->admin_port())
       .Add("stream_epoch", (*server)->stream_epoch());
 
   for (;;) {
     int signal = 0;
     sigwait(&signals, &signal);
     if (signal == SIGHUP) {
-      LogRecord(LogLevel::kInfo, "sighup ignored")
-          .Add("detail", "configuration reload is not supported yet");
+      // Each part logs its own failure; the old configuration stays.
+      (void)(*server)->reload().ReloadAll();
       continue;
     }
     if (signal == SIGUSR2 && (*server)->fatal_status().ok()) continue;

@@ -23,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/base/clock.h"
+#include "server/reload.h"
 #include "server/server_config.h"
 
 namespace hookstream {
@@ -42,6 +43,11 @@ class Server {
   virtual uint16_t ingress_port() const = 0;
   virtual int grpc_port() const = 0;
   virtual const std::string& stream_epoch() const = 0;
+  // The admin listener's port; 0 when config.admin.address is empty.
+  virtual uint16_t admin_port() const = 0;
+
+  // What SIGHUP runs (reload.h): every part that can re-read its files.
+  virtual ReloadRegistry& reload() = 0;
 
   // OK while the server is healthy. Once a part fails in a way it must not
   // recover from by itself (the journal's fsync failed: retrying one can

@@ -49,6 +49,35 @@ absl::Status ServerConfig::Validate() const {
   if (absl::Status s = CheckAddress("--grpc_address", grpc.address); !s.ok()) {
     return s;
   }
+  if (!admin.address.empty()) {
+    if (absl::Status s = CheckAddress("--admin_address", admin.address);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (admin.tls.cert_file.empty() != admin.tls.key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--admin_tls_cert and --admin_tls_key go together");
+  }
+  if (!admin.token_file.empty() && admin.tls.cert_file.empty()) {
+    return absl::InvalidArgumentError(
+        "--admin_token_file needs --admin_tls_cert and --admin_tls_key (a "
+        "token in clear text is no secret)");
+  }
+  if (!admin.address.empty() && !IsLoopback(admin.address) &&
+      (admin.tls.cert_file.empty() || admin.token_file.empty())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the admin listener on ", admin.address,
+        " would show metrics, subscribers and events to anyone who reaches "
+        "it: off loopback it needs --admin_tls_cert, --admin_tls_key and "
+        "--admin_token_file; see docs/security.md"));
+  }
+  if (drain_delay < absl::ZeroDuration() ||
+      grpc.shutdown_grace <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(
+        "--drain_delay must not be negative, --drain_timeout must be "
+        "positive");
+  }
   if (tls.cert_file.empty() || tls.key_file.empty()) {
     return absl::InvalidArgumentError(
         "--tls_cert and --tls_key are required (make run creates a "

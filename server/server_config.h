@@ -108,7 +108,21 @@ struct ServerConfig {
     }
   };
 
+  // The operator's plain-HTTP listener: /metrics, /healthz, /readyz, the
+  // dashboard. Empty: none (the struct's default, for embedding and tests;
+  // hookstream-server's --admin_address defaults to 127.0.0.1:9090).
+  // Off loopback it needs TLS and a bearer token (the rule gRPC follows;
+  // docs/security.md): every route but /healthz and /readyz then answers 401
+  // without `Authorization: Bearer <the token in token_file>`.
+  struct Admin {
+    std::string address;
+    Tls tls;
+    // A file holding the bearer token (one line, >= 16 bytes); owner-only.
+    std::string token_file;
+  };
+
   Tls tls;
+  Admin admin;
   Ingress ingress;
   Signing signing;
   Ring ring;
@@ -118,6 +132,10 @@ struct ServerConfig {
   // `{"ingress_port":N,"grpc_port":M,"stream_epoch":"…","pid":P}` (how
   // tests and scripts find ephemeral ports, the epoch, and the process).
   std::string ready_file;
+  // On SIGTERM, how long /readyz and gRPC health say "draining" (and new
+  // webhooks get 503 + Retry-After) before the streams end and the
+  // listeners close, so load balancers stop sending first.
+  absl::Duration drain_delay = absl::ZeroDuration();
 
   // Checks what can be checked without touching files or sockets.
   absl::Status Validate() const;

@@ -16,5 +16,6 @@ Command GetCommand();
 Command InfoCommand();
 Command SendCommand();
 Command TriggerCommand();
+Command SubscribersCommand();
 
 }  // namespace hookstream::cli

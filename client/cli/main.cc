@@ -1,6 +1,6 @@
 // `hookstream`: the command-line client of hookstream-server.
 //   hookstream tail [--from oldest|latest|seq:N|id:evt_…|time:RFC3339] …
-//   hookstream list | get | info
+//   hookstream list | get | info | subscribers
 //   hookstream send FILE… | trigger TYPE…
 //   hookstream help [COMMAND]
 // See docs/client.md for every flag and the exit codes.
@@ -18,8 +18,8 @@ int main(int argc, char** argv) {
   // A reader that goes away (`hookstream tail | head`) ends us quietly.
   std::signal(SIGPIPE, SIG_DFL);
   const std::vector<Command> commands = {
-      TailCommand(), ListCommand(),    GetCommand(),
-      InfoCommand(), TriggerCommand(), SendCommand(),
+      TailCommand(),        ListCommand(),    GetCommand(),  InfoCommand(),
+      SubscribersCommand(), TriggerCommand(), SendCommand(),
   };
   absl::StatusOr<ParsedCommandLine> parsed =
       ParseCommandLine(argc, argv, commands);

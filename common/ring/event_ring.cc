@@ -74,6 +74,7 @@ void EventRing::EvictLocked(size_t incoming_bytes,
     floor_ = oldest->sequence;
     evicted.push_back(std::move(oldest));
     events_.pop_front();
+    ++evicted_total_;
   }
   // The evicted ids are no longer pinned: the dedup window and count decide
   // how long they are remembered.
@@ -191,6 +192,9 @@ EventRing::Info EventRing::GetInfo() const {
   info.event_count = events_.size();
   info.byte_count = bytes_;
   info.dedup_count = dedup_.size();
+  info.evicted_count = evicted_total_;
+  info.oldest_log_time =
+      events_.empty() ? absl::InfinitePast() : events_.front()->log_time;
   return info;
 }
 

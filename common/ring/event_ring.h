@@ -148,6 +148,8 @@ class EventRing final : public EventReader {
   // Every sequence up to floor_ is gone (evicted, or before the start);
   // head_ is the newest applied (floor_ when nothing is held).
   uint64_t floor_ = 0;
+  // Events evicted by this process (metrics).
+  uint64_t evicted_total_ = 0;
   uint64_t head_ = 0;
   size_t bytes_ = 0;
   absl::Time last_log_time_ = absl::InfinitePast();

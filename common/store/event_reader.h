@@ -89,6 +89,10 @@ class EventReader {
     size_t event_capacity = 0;
     size_t byte_capacity = 0;
     size_t dedup_count = 0;
+    // Events evicted since this process started (metrics).
+    uint64_t evicted_count = 0;
+    // The oldest held event's log time; InfinitePast when none is held.
+    absl::Time oldest_log_time = absl::InfinitePast();
   };
 
   using WaitToken = uint64_t;

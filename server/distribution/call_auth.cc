@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "grpc/grpc_security_constants.h"
@@ -114,6 +115,24 @@ absl::Status CallAuthorizer::AuthorizeEvent(absl::string_view type,
 absl::Status CallAuthorizer::AuthorizeIdentity() const {
   if (!identity_.ok()) return Recorded(identity_.status());
   return Recorded(absl::OkStatus());
+}
+
+absl::Status CallAuthorizer::AuthorizeEverything() const {
+  if (!identity_.ok()) return Recorded(identity_.status());
+  if (access_ == nullptr) return absl::OkStatus();
+  const auth::Identity& identity = **identity_;
+  if (!absl::c_linear_search(identity.types, "*") ||
+      !identity.accounts.empty()) {
+    return Recorded(absl::PermissionDeniedError(absl::StrCat(
+        "identity '", identity.name, "' may not call ", method_,
+        ": it needs a grant of every type (\"*\") and every account")));
+  }
+  return Recorded(absl::OkStatus());
+}
+
+std::string CallAuthorizer::identity_name() const {
+  if (access_ == nullptr || !identity_.ok()) return "";
+  return (*identity_)->name;
 }
 
 }  // namespace hookstream::distribution

@@ -72,6 +72,14 @@ class CallAuthorizer {
                               absl::string_view account) const;
   // OK for any valid identity. Recorded.
   absl::Status AuthorizeIdentity() const;
+  // OK for an identity granted every type and every account (or anonymous
+  // without AccessControl), else PERMISSION_DENIED: for calls that show
+  // other subscribers' filters (ListSubscribers). Recorded.
+  absl::Status AuthorizeEverything() const;
+
+  // The authenticated identity's name; empty without AccessControl or
+  // without a valid identity.
+  std::string identity_name() const;
 
  private:
   absl::Status Recorded(absl::Status status) const;

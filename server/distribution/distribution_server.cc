@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/base/log.h"
+#include "grpc/health/v1/health.pb.h"
 #include "grpc/impl/codegen/grpc_types.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -46,6 +47,9 @@ absl::StatusOr<std::unique_ptr<DistributionServer>> DistributionServer::Start(
   std::unique_ptr<DistributionServer> server(new DistributionServer(
       std::move(registry), std::move(scheduler), std::move(service)));
 
+  // Links the health service's descriptor in, so reflection can describe
+  // grpc.health.v1.Health (the default service is built without one).
+  (void)grpc::health::v1::HealthCheckResponse::descriptor();
   // Process-wide switches; they must be set before the builder is created.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -75,12 +79,15 @@ absl::StatusOr<std::unique_ptr<DistributionServer>> DistributionServer::Start(
   builder.SetResourceQuota(quota);
   builder.AddListeningPort(options.address, credentials, &server->port_);
   builder.RegisterService(server->service_.get());
+  builder.experimental().SetInterceptorCreators(
+      MakeInterceptorFactories(*server->grpc_metrics_));
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     server->server_.reset();
     return absl::UnavailableError(
         absl::StrCat("gRPC server could not listen on ", options.address));
   }
+  server->SetServing(true);
   LogRecord(LogLevel::kInfo, "grpc server started")
       .Add("address", options.address)
       .Add("port", server->port_)
@@ -102,6 +109,16 @@ DistributionServer::DistributionServer(
 DistributionServer::~DistributionServer() { Shutdown(absl::ZeroDuration()); }
 
 void DistributionServer::WakeTimers() { scheduler_->Wake(); }
+
+void DistributionServer::SetServing(bool serving) {
+  absl::MutexLock lock(&shutdown_mu_);
+  if (shut_down_ || server_ == nullptr) return;
+  if (grpc::HealthCheckServiceInterface* health =
+          server_->GetHealthCheckService()) {
+    health->SetServingStatus("hookstream.v1.EventStream", serving);
+    health->SetServingStatus(serving);  // every service, "" included
+  }
+}
 
 void DistributionServer::Shutdown(absl::Duration grace) {
   absl::MutexLock lock(&shutdown_mu_);

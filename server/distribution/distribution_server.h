@@ -38,12 +38,13 @@
 #include "grpcpp/server.h"
 #include "server/auth/access_control.h"
 #include "server/distribution/event_filter.h"
+#include "server/distribution/grpc_metrics.h"
+#include "server/distribution/subscriber_registry.h"
 
 namespace hookstream::distribution {
 
 class EventStreamService;
 class StreamScheduler;
-class SubscriberRegistry;
 
 struct DistributionOptions {
   // host:port; port 0 picks an ephemeral port (see DistributionServer::port).
@@ -98,6 +99,15 @@ class DistributionServer {
   // The port actually bound.
   int port() const { return port_; }
 
+  // The live streams and their counters, and every call's (metrics).
+  const SubscriberRegistry& subscribers() const { return *registry_; }
+  const GrpcMetrics& grpc_metrics() const { return *grpc_metrics_; }
+
+  // What grpc.health.v1.Health answers for the server ("") and for
+  // hookstream.v1.EventStream: SERVING or NOT_SERVING. The composition root
+  // keeps it equal to /readyz. Shutdown turns it NOT_SERVING for good.
+  void SetServing(bool serving);
+
   // The clock moved by a jump (a test's FakeClock): heartbeats that became
   // due are sent now. Real clocks never need it.
   void WakeTimers();
@@ -112,6 +122,8 @@ class DistributionServer {
                      std::unique_ptr<EventStreamService> service);
 
   std::unique_ptr<SubscriberRegistry> registry_;
+  // Before server_: interceptors count into it until the server is gone.
+  std::unique_ptr<GrpcMetrics> grpc_metrics_ = std::make_unique<GrpcMetrics>();
   // Declared before service_ and server_: destroyed after every stream ended.
   std::unique_ptr<StreamScheduler> scheduler_;
   std::unique_ptr<EventStreamService> service_;

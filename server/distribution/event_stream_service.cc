@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/proto_time.h"
 #include "server/distribution/event_filter.h"
@@ -30,6 +32,16 @@ std::string QuotedId(absl::string_view id) {
 
 }  // namespace
 
+std::string SanitizeSubscriberName(absl::string_view name) {
+  std::string out;
+  for (char c : name.substr(0, kMaxSubscriberNameBytes)) {
+    const bool ok = absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+                    c == '-' || c == '_' || c == '.' || c == '/' || c == ':';
+    out += ok ? c : '_';
+  }
+  return out;
+}
+
 EventStreamService::EventStreamService(EventReader& reader, const Clock& clock,
                                        SubscriberRegistry& registry,
                                        StreamScheduler& scheduler,
@@ -45,9 +57,17 @@ EventStreamService::EventStreamService(EventReader& reader, const Clock& clock,
 grpc::ServerWriteReactor<grpc::ByteBuffer>* EventStreamService::Subscribe(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
   const CallAuthorizer authorizer(*context, access_, "Subscribe");
+  SubscribeReactor::Caller caller{.name = authorizer.identity_name(),
+                                  .peer = context->peer()};
+  const auto& metadata = context->client_metadata();
+  if (auto it = metadata.find(kSubscriberNameHeader);
+      caller.name.empty() && it != metadata.end()) {
+    caller.name = SanitizeSubscriberName(
+        absl::string_view(it->second.data(), it->second.size()));
+  }
   // Owned by gRPC until its OnDone deletes it.
   return new SubscribeReactor(reader_, clock_, registry_, scheduler_, *request,
-                              authorizer, filter_limits_);
+                              authorizer, filter_limits_, std::move(caller));
 }
 
 grpc::ServerUnaryReactor* EventStreamService::GetEvent(
@@ -163,6 +183,65 @@ grpc::ServerUnaryReactor* EventStreamService::GetStreamInfo(
   response->set_subscriber_count(registry_.count());
   *response->mutable_start_time() = ToProtoTimestamp(info.start_time);
   response->set_dedup_count(info.dedup_count);
+  return FinishWith(context, absl::OkStatus());
+}
+
+v1::Subscriber ToSubscriberProto(const SubscriberSnapshot& snapshot,
+                                 const EventReader& reader, uint64_t head,
+                                 absl::Time now) {
+  v1::Subscriber out;
+  out.set_name(snapshot.name);
+  out.set_peer(snapshot.peer);
+  *out.mutable_filter() = snapshot.filter;
+  out.set_start(snapshot.start);
+  *out.mutable_connected_time() = ToProtoTimestamp(snapshot.connected_at);
+  out.set_position(snapshot.position);
+  out.set_events_sent(snapshot.events_sent);
+  out.set_lag_events(head > snapshot.position ? head - snapshot.position : 0);
+  absl::Duration lag = absl::ZeroDuration();
+  if (head > snapshot.position) {
+    // The first event after the position (or the oldest, if that one was
+    // evicted): how long it has been waiting.
+    const EventReader::ReadResult next =
+        reader.Read(snapshot.position, {.max_events = 1, .max_scan = 64});
+    if (!next.events.empty()) {
+      lag = std::max(absl::ZeroDuration(), now - next.events[0]->log_time);
+    }
+  }
+  const int64_t nanos = absl::ToInt64Nanoseconds(lag);
+  out.mutable_lag()->set_seconds(nanos / 1'000'000'000);
+  out.mutable_lag()->set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
+  return out;
+}
+
+v1::ListSubscribersResponse ListSubscribersNow(
+    const SubscriberRegistry& registry, const EventReader& reader,
+    absl::Time now) {
+  std::vector<SubscriberSnapshot> streams = registry.List();
+  std::sort(streams.begin(), streams.end(),
+            [](const SubscriberSnapshot& a, const SubscriberSnapshot& b) {
+              return a.connected_at < b.connected_at;
+            });
+  const EventReader::Info info = reader.GetInfo();
+  v1::ListSubscribersResponse response;
+  response.set_stream_epoch(info.stream_epoch);
+  response.set_head_sequence(info.head_sequence);
+  for (const SubscriberSnapshot& s : streams) {
+    *response.add_subscribers() =
+        ToSubscriberProto(s, reader, info.head_sequence, now);
+  }
+  return response;
+}
+
+grpc::ServerUnaryReactor* EventStreamService::ListSubscribers(
+    grpc::CallbackServerContext* context,
+    const v1::ListSubscribersRequest* /*request*/,
+    v1::ListSubscribersResponse* response) {
+  const CallAuthorizer authorizer(*context, access_, "ListSubscribers");
+  if (absl::Status s = authorizer.AuthorizeEverything(); !s.ok()) {
+    return FinishWith(context, s);
+  }
+  *response = ListSubscribersNow(registry_, reader_, clock_.Now());
   return FinishWith(context, absl::OkStatus());
 }
 

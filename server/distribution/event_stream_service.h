@@ -17,6 +17,8 @@
 //                   gap contract); `next_after_sequence` = the position the
 //                   listing reached (the head when it reached the end)
 //   GetStreamInfo → the ring's state plus the live subscriber count
+//   ListSubscribers → every live stream: name, peer, filter, start,
+//                   position, events sent, lag in events and in time
 //
 // Example:
 //   SubscriberRegistry registry;
@@ -32,7 +34,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
+#include "absl/strings/string_view.h"
 #include "common/base/clock.h"
 #include "common/store/event_reader.h"
 #include "hookstream/v1/event_stream.grpc.pb.h"
@@ -48,6 +52,23 @@ inline constexpr uint32_t kMaxListPageSize = 1000;
 // A page also stops after about this many stored bytes (at least one event),
 // so it stays under gRPC's default 4 MiB message limit.
 inline constexpr size_t kMaxListPageBytes = size_t{3} << 20;
+
+// A subscriber may name itself with this request header; the name shows in
+// the log, in ListSubscribers and (bounded) in the metrics.
+inline constexpr char kSubscriberNameHeader[] = "x-subscriber-name";
+inline constexpr size_t kMaxSubscriberNameBytes = 64;
+
+// One stream's snapshot with its lag against `reader` now.
+v1::Subscriber ToSubscriberProto(const SubscriberSnapshot& snapshot,
+                                 const EventReader& reader, uint64_t head,
+                                 absl::Time now);
+// What ListSubscribers answers (the live streams, oldest first, with their
+// lag now); also the admin dashboard's /api/subscribers.
+v1::ListSubscribersResponse ListSubscribersNow(
+    const SubscriberRegistry& registry, const EventReader& reader,
+    absl::Time now);
+// At most kMaxSubscriberNameBytes of [A-Za-z0-9._/:-]; others become '_'.
+std::string SanitizeSubscriberName(absl::string_view name);
 
 class EventStreamService final
     : public v1::EventStream::WithRawCallbackMethod_Subscribe<
@@ -78,6 +99,11 @@ class EventStreamService final
       grpc::CallbackServerContext* context,
       const v1::GetStreamInfoRequest* request,
       v1::GetStreamInfoResponse* response) override;
+
+  grpc::ServerUnaryReactor* ListSubscribers(
+      grpc::CallbackServerContext* context,
+      const v1::ListSubscribersRequest* request,
+      v1::ListSubscribersResponse* response) override;
 
  private:
   EventReader& reader_;

@@ -1,12 +1,17 @@
 #include "server/distribution/subscribe_reactor.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/base/log.h"
 #include "common/base/proto_time.h"
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "server/distribution/gap_status.h"
+#include "server/distribution/grpc_codes.h"
 #include "server/distribution/response_encoder.h"
 #include "server/distribution/start_position.h"
 
@@ -23,6 +28,40 @@ bool ParseRequest(const grpc::ByteBuffer& buffer, v1::SubscribeRequest* out) {
   return reader.status().ok() && out->ParseFromZeroCopyStream(&reader);
 }
 
+// How the request asked to start, for operators (log, ListSubscribers).
+std::string DescribeStart(const v1::SubscribeRequest& request) {
+  switch (request.start_case()) {
+    case v1::SubscribeRequest::kAfterSequence:
+      return absl::StrCat("after_sequence=", request.after_sequence());
+    case v1::SubscribeRequest::kAfterEventId:
+      return absl::StrCat("after_event_id=", request.after_event_id());
+    case v1::SubscribeRequest::kOrigin:
+      return request.origin() == v1::ORIGIN_OLDEST ? "origin=oldest"
+                                                   : "origin=latest";
+    case v1::SubscribeRequest::kFromTime:
+      return absl::StrCat(
+          "from_time=",
+          absl::FormatTime(FromProtoTimestamp(request.from_time()),
+                           absl::UTCTimeZone()));
+    case v1::SubscribeRequest::START_NOT_SET:
+      break;
+  }
+  return "origin=latest";
+}
+
+std::string DescribeFilter(const v1::EventFilter& filter) {
+  if (filter.types().empty() && filter.accounts().empty()) return "all";
+  std::string out;
+  if (!filter.types().empty()) {
+    absl::StrAppend(&out, "types=", absl::StrJoin(filter.types(), ","));
+  }
+  if (!filter.accounts().empty()) {
+    absl::StrAppend(&out, out.empty() ? "" : " ",
+                    "accounts=", absl::StrJoin(filter.accounts(), ","));
+  }
+  return out;
+}
+
 }  // namespace
 
 SubscribeReactor::SubscribeReactor(EventReader& reader, const Clock& clock,
@@ -30,11 +69,13 @@ SubscribeReactor::SubscribeReactor(EventReader& reader, const Clock& clock,
                                    StreamScheduler& scheduler,
                                    const grpc::ByteBuffer& request,
                                    const CallAuthorizer& authorizer,
-                                   const FilterLimits& limits)
+                                   const FilterLimits& limits, Caller caller)
     : reader_(reader),
       clock_(clock),
       registry_(registry),
-      scheduler_(scheduler) {
+      scheduler_(scheduler),
+      caller_(std::move(caller)),
+      connected_at_(clock.Now()) {
   // Outside `mu_`: the registry's Shutdown locks it, then ours.
   const absl::Status registered = registry_.Add(this);
   Step step;
@@ -82,6 +123,17 @@ grpc::Status SubscribeReactor::Start(const grpc::ByteBuffer& request_bytes,
   if (start->gap) {
     pending_gap_ = std::make_unique<v1::Gap>(*std::move(start->gap));
   }
+  // The effective filter (after the grant): what is really delivered.
+  filter_proto_ = *std::move(granted);
+  start_ = DescribeStart(request);
+  started_ = true;
+  registry_.stats().streams_started.fetch_add(1, std::memory_order_relaxed);
+  LogRecord(LogLevel::kInfo, "subscriber connected")
+      .Add("subscriber", caller_.name)
+      .Add("peer", caller_.peer)
+      .Add("filter", DescribeFilter(filter_proto_))
+      .Add("start", start_)
+      .Add("position", cursor_);
   return grpc::Status::OK;
 }
 
@@ -132,12 +184,14 @@ SubscribeReactor::Step SubscribeReactor::Decide() {
       if (gap) {
         const absl::Status status = ApplyGapPolicy(gap_policy_, *gap);
         if (!status.ok()) {
+          registry_.stats().gaps_ended.fetch_add(1, std::memory_order_relaxed);
           EndWith(ToGrpcStatus(status));
           return Decide();
         }
         // Delivery goes on from the oldest; the events this read returned
         // are read again after the Gap message.
         cursor_ = gap->oldest_sequence() - 1;
+        registry_.stats().gaps_sent.fetch_add(1, std::memory_order_relaxed);
         v1::SubscribeResponse response;
         *response.mutable_gap() = *gap;
         return WriteMessage(EncodeResponse(response));
@@ -146,6 +200,7 @@ SubscribeReactor::Step SubscribeReactor::Decide() {
     cursor_ = read.position;
     if (!read.events.empty()) {
       heartbeat_due_ = false;  // this message keeps the stream alive
+      CountSent(read.events);
       return WriteMessage(EncodeEventBatch(read.events, include_raw_json_));
     }
     if (cursor_ < read.head_sequence) continue;  // the filter skipped a scan
@@ -158,6 +213,28 @@ SubscribeReactor::Step SubscribeReactor::Decide() {
     }
     // Appended meanwhile: read again.
   }
+}
+
+void SubscribeReactor::CountSent(const std::vector<StoredEventPtr>& events) {
+  events_sent_ += events.size();
+  SubscriberStats& stats = registry_.stats();
+  stats.events_sent.fetch_add(events.size(), std::memory_order_relaxed);
+  const absl::Time now = clock_.Now();
+  for (const StoredEventPtr& e : events) {
+    stats.delivery_latency.Observe(absl::ToDoubleSeconds(
+        std::max(absl::ZeroDuration(), now - e->log_time)));
+  }
+}
+
+SubscriberSnapshot SubscribeReactor::Snapshot() const {
+  absl::MutexLock lock(&mu_);
+  return {.name = caller_.name,
+          .peer = caller_.peer,
+          .filter = filter_proto_,
+          .start = start_,
+          .connected_at = connected_at_,
+          .position = cursor_,
+          .events_sent = events_sent_};
 }
 
 SubscribeReactor::Step SubscribeReactor::WriteHeartbeat() {
@@ -299,6 +376,28 @@ void SubscribeReactor::RequestShutdown() {
 
 void SubscribeReactor::OnDone() {
   registry_.Remove(this);
+  {
+    absl::MutexLock lock(&mu_);
+    const grpc::Status end = end_status_ ? *end_status_ : grpc::Status::OK;
+    const size_t code = static_cast<size_t>(end.error_code());
+    SubscriberStats& stats = registry_.stats();
+    if (code < stats.ended_by_code.size()) {
+      stats.ended_by_code[code].fetch_add(1, std::memory_order_relaxed);
+    }
+    // Streams refused at the start (bad request, gap) say why in their
+    // status; only the ones that ran get a "left" line to match "connected".
+    LogRecord(started_ ? LogLevel::kInfo : LogLevel::kDebug,
+              started_ ? "subscriber left" : "subscribe refused")
+        .Add("subscriber", caller_.name)
+        .Add("peer", caller_.peer)
+        .Add("filter", DescribeFilter(filter_proto_))
+        .Add("start", start_)
+        .Add("position", cursor_)
+        .Add("events_sent", events_sent_)
+        .Add("duration_s", absl::ToDoubleSeconds(clock_.Now() - connected_at_))
+        .Add("end_code", GrpcCodeName(end.error_code()))
+        .Add("end_reason", end.error_message());
+  }
   // The reactor owns itself (gRPC callback API); nothing refers to it now.
   delete this;
 }

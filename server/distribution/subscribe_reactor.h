@@ -49,6 +49,8 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -75,19 +77,29 @@ class SubscribeReactor final
   // Bytes per EventBatch (one larger event is still sent alone).
   static constexpr size_t kMaxBatchBytes = size_t{1} << 20;
 
+  // Who is on the other end, for the log lines, ListSubscribers and the
+  // per-subscriber metrics.
+  struct Caller {
+    // The authenticated identity's name, else x-subscriber-name (capped);
+    // may be empty.
+    std::string name;
+    std::string peer;  // gRPC's peer string, e.g. ipv4:127.0.0.1:53412
+  };
+
   // Starts the stream. `request` is the raw SubscribeRequest; its filter is
   // restricted to what `authorizer` grants (used only here, not kept).
   SubscribeReactor(EventReader& reader, const Clock& clock,
                    SubscriberRegistry& registry, StreamScheduler& scheduler,
                    const grpc::ByteBuffer& request,
-                   const CallAuthorizer& authorizer,
-                   const FilterLimits& limits);
+                   const CallAuthorizer& authorizer, const FilterLimits& limits,
+                   Caller caller = {});
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
   void OnDone() override;
 
   void RequestShutdown() override;
+  SubscriberSnapshot Snapshot() const override ABSL_LOCKS_EXCLUDED(mu_);
 
   // The scheduler runs this when the heartbeat check is due or when posted.
   void RunScheduled() override;
@@ -121,6 +133,9 @@ class SubscribeReactor final
   void CheckHeartbeat(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   void Perform(Step step) ABSL_LOCKS_EXCLUDED(mu_);
+  // Counts a batch about to be written (stats, delivery latency).
+  void CountSent(const std::vector<StoredEventPtr>& events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   void OnEventsAppended() ABSL_LOCKS_EXCLUDED(mu_);
 
@@ -129,8 +144,15 @@ class SubscribeReactor final
   SubscriberRegistry& registry_;
   StreamScheduler& scheduler_;
 
-  absl::Mutex mu_;
+  const Caller caller_;
+  const absl::Time connected_at_;
+
+  mutable absl::Mutex mu_;
   // Request, fixed after Start.
+  v1::EventFilter filter_proto_ ABSL_GUARDED_BY(mu_);
+  std::string start_ ABSL_GUARDED_BY(mu_);
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t events_sent_ ABSL_GUARDED_BY(mu_) = 0;
   EventFilter filter_ ABSL_GUARDED_BY(mu_);
   bool include_raw_json_ ABSL_GUARDED_BY(mu_) = false;
   v1::GapPolicy gap_policy_ ABSL_GUARDED_BY(mu_) = v1::GAP_POLICY_FAIL;

@@ -28,6 +28,17 @@ size_t SubscriberRegistry::count() const {
   return streams_.size();
 }
 
+std::vector<SubscriberSnapshot> SubscriberRegistry::List() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<SubscriberSnapshot> out;
+  out.reserve(streams_.size());
+  // Under the lock, as Shutdown: no stream is deleted while it is asked.
+  for (const ShutdownTarget* stream : streams_) {
+    out.push_back(stream->Snapshot());
+  }
+  return out;
+}
+
 void SubscriberRegistry::Shutdown() {
   absl::MutexLock lock(&mu_);
   if (shutting_down_) return;

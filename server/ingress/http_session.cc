@@ -74,12 +74,17 @@ void HttpSession::DoHandshake() {
 void HttpSession::OnHandshake(ErrorCode ec) {
   DisarmDeadline();
   if (ec) {
-    // Scanners, plain HTTP on the TLS port, expired handshakes: one debug
-    // line and a counter, no answer (there is no channel to answer on).
+    // Scanners, plain HTTP on the TLS port, expired handshakes: a counter,
+    // one line per 10 s however many, no answer (there is no channel to
+    // answer on).
     metrics_.CountTlsHandshakeFailure();
-    LogRecord(LogLevel::kDebug, "tls handshake failed")
-        .Add("error", ec.message())
-        .Add("timed_out", deadline_expired_);
+    if (uint64_t suppressed = 0;
+        metrics_.handshake_failure_log().Allow(clock_.Now(), &suppressed)) {
+      LogRecord(LogLevel::kInfo, "tls handshake failed")
+          .Add("error", ec.message())
+          .Add("timed_out", deadline_expired_)
+          .Add("suppressed", suppressed);
+    }
     CloseSocket();
     return;
   }

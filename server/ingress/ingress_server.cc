@@ -1,5 +1,6 @@
 #include "server/ingress/ingress_server.h"
 
+#include <atomic>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -45,7 +46,13 @@ struct IngressServer::Impl {
   const Clock& clock;
   IngressMetrics metrics;
   WebhookHandler handler;
-  std::unique_ptr<net::ssl::context> tls;
+  // Every context loaded, the newest last; `tls` points at it. Old ones stay
+  // until Stop: sessions made with them hold references (a few KB each, one
+  // per reload).
+  absl::Mutex tls_mu;
+  std::vector<std::unique_ptr<net::ssl::context>> tls_contexts
+      ABSL_GUARDED_BY(tls_mu);
+  std::atomic<net::ssl::context*> tls{nullptr};
   // One event loop per I/O thread (as nginx and Envoy workers do): a
   // connection lives on one loop, so its handlers need no strand and never
   // wake another thread. The listener accepts on the first.
@@ -114,7 +121,11 @@ absl::StatusOr<std::unique_ptr<IngressServer>> IngressServer::Start(
   absl::StatusOr<std::unique_ptr<net::ssl::context>> tls = MakeServerTlsContext(
       {.cert_file = options.cert_file, .key_file = options.key_file});
   if (!tls.ok()) return tls.status();
-  impl->tls = *std::move(tls);
+  {
+    absl::MutexLock lock(&impl->tls_mu);
+    impl->tls_contexts.push_back(*std::move(tls));
+    impl->tls.store(impl->tls_contexts.back().get());
+  }
 
   std::vector<net::io_context::executor_type> executors;
   for (int i = 0; i < options.io_threads; ++i) {
@@ -138,7 +149,7 @@ absl::StatusOr<std::unique_ptr<IngressServer>> IngressServer::Start(
       options.max_connections, impl->metrics,
       [state](net::ip::tcp::socket socket, ConnectionSlot slot) {
         std::make_shared<HttpSession>(
-            std::move(socket), *state->tls, state->session_options,
+            std::move(socket), *state->tls.load(), state->session_options,
             state->handler, state->metrics, state->clock, std::move(slot))
             ->Start();
       },
@@ -165,6 +176,17 @@ absl::StatusOr<std::unique_ptr<IngressServer>> IngressServer::Start(
 }
 
 uint16_t IngressServer::port() const { return impl_->port; }
+
+absl::Status IngressServer::ReloadTls() {
+  absl::StatusOr<std::unique_ptr<net::ssl::context>> tls =
+      MakeServerTlsContext({.cert_file = impl_->options.cert_file,
+                            .key_file = impl_->options.key_file});
+  if (!tls.ok()) return tls.status();
+  absl::MutexLock lock(&impl_->tls_mu);
+  impl_->tls_contexts.push_back(*std::move(tls));
+  impl_->tls.store(impl_->tls_contexts.back().get());
+  return absl::OkStatus();
+}
 
 void IngressServer::StartDraining() {
   if (!impl_->handler.draining()) {

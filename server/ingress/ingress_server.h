@@ -100,6 +100,11 @@ class IngressServer {
 
   const IngressMetrics& metrics() const;
 
+  // Re-reads the certificate and key files: new TLS handshakes use them,
+  // connections already open keep theirs. On error (unreadable, not a
+  // matching pair) the old ones stay and the status says why.
+  absl::Status ReloadTls();
+
  private:
   struct Impl;
   explicit IngressServer(std::unique_ptr<Impl> impl);

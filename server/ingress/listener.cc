@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "boost/asio/dispatch.hpp"
 #include "boost/asio/post.hpp"
 #include "boost/beast/core/bind_handler.hpp"
@@ -95,7 +96,12 @@ void Listener::OnAcceptDone(boost::system::error_code ec, tcp::socket socket) {
   if (ec) {
     // EMFILE and friends: usually transient. Back off briefly instead of
     // spinning on the error (and flooding the log).
-    LogRecord(LogLevel::kWarning, "accept failed").Add("error", ec.message());
+    if (uint64_t suppressed = 0;
+        accept_failed_log_.Allow(absl::Now(), &suppressed)) {
+      LogRecord(LogLevel::kWarning, "accept failed")
+          .Add("error", ec.message())
+          .Add("suppressed", suppressed);
+    }
     retry_timer_.expires_after(std::chrono::milliseconds(100));
     retry_timer_.async_wait(
         [self = shared_from_this()](boost::system::error_code wait_ec) {
@@ -120,9 +126,14 @@ void Listener::OnAcceptDone(boost::system::error_code ec, tcp::socket socket) {
     // No answer: nothing has been read, and a TLS handshake would cost more
     // than the refusal. The peer sees the connection closed at once.
     metrics_.CountConnectionRefused();
-    LogRecord(LogLevel::kWarning, "connection refused")
-        .Add("reason", refused)
-        .Add("peer", peer_ec ? std::string("?") : peer.to_string());
+    // A flood is one line per interval (with how many it stands for); the
+    // counter has every one.
+    if (uint64_t suppressed = 0; refused_log_.Allow(absl::Now(), &suppressed)) {
+      LogRecord(LogLevel::kWarning, "connection refused")
+          .Add("reason", refused)
+          .Add("peer", peer_ec ? std::string("?") : peer.to_string())
+          .Add("suppressed", suppressed);
+    }
     boost::system::error_code ignored;
     socket.close(ignored);
   } else {

@@ -39,6 +39,7 @@
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "boost/asio/strand.hpp"
+#include "common/base/log.h"
 #include "server/ingress/http_session.h"
 #include "server/ingress/ingress_metrics.h"
 #include "server/ingress/peer_limits.h"
@@ -79,6 +80,9 @@ class Listener : public std::enable_shared_from_this<Listener> {
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer retry_timer_;  // backoff after accept errors
+  // One line per failure class per 10 s, however many (log.h).
+  LogLimiter accept_failed_log_{absl::Seconds(10)};
+  LogLimiter refused_log_{absl::Seconds(10)};
   const size_t max_connections_;
   IngressMetrics& metrics_;
   const OnAccept on_accept_;

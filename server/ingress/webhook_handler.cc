@@ -78,7 +78,8 @@ WebhookResponse MakeErrorResponse(Outcome outcome, std::string request_id,
 
 void LogAndCount(IngressMetrics& metrics, const WebhookResponse& response,
                  absl::Duration latency) {
-  metrics.Count(response.outcome);
+  metrics.Count(response.outcome, response.source);
+  metrics.request_duration().Observe(absl::ToDoubleSeconds(latency));
   // Unsigned requests (insecure mode) warn on every line, so the mode can
   // never go unnoticed in the log.
   const LogLevel level =

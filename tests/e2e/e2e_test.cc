@@ -35,10 +35,10 @@
 #include "tests/e2e/e2e_support.h"
 #include "tests/e2e/server_process.h"
 #include "tests/testing/checking_reader.h"
-#include "tests/testing/watched_process.h"
 #include "tests/testing/https_client.h"
 #include "tests/testing/process_runner.h"
 #include "tests/testing/tcp_forwarder.h"
+#include "tests/testing/watched_process.h"
 
 namespace hookstream {
 namespace {
@@ -201,10 +201,11 @@ TEST_F(E2eTest, RefusesToStartWithoutSecret) {
                       .c_str()),
       0);
   const std::string log = dir_ + "/refuse.log";
-  const std::string cmd = absl::StrCat(
-      "env -u HOOKSTREAM_SIGNING_SECRETS ", HOOKSTREAM_SERVER_BIN,
-      " --ingress_address=127.0.0.1:0 --grpc_address=127.0.0.1:0",
-      " --tls_cert=", dir_, "/tls.crt --tls_key=", dir_, "/tls.key 2>", log);
+  const std::string cmd =
+      absl::StrCat("env -u HOOKSTREAM_SIGNING_SECRETS ", HOOKSTREAM_SERVER_BIN,
+                   " --ingress_address=127.0.0.1:0 --grpc_address=127.0.0.1:0",
+                   " --admin_address=127.0.0.1:0", " --tls_cert=", dir_,
+                   "/tls.crt --tls_key=", dir_, "/tls.key 2>", log);
   const int status = std::system(cmd.c_str());
   EXPECT_TRUE(WIFEXITED(status));
   EXPECT_NE(WEXITSTATUS(status), 0);
@@ -446,18 +447,19 @@ TEST_F(E2eTest, CliSendThenTail) {
   EXPECT_EQ(event["customer"]["email"], "alejandra@example.com");
 }
 
-// Verifies SIGHUP no longer kills the server: it says so in one log line
-// and goes on serving both listeners; SIGTERM still stops it cleanly.
-TEST_F(E2eTest, SighupIsIgnoredWithALogLine) {
+// Verifies SIGHUP does not kill the server: it reloads (one log line) and
+// goes on serving both listeners; SIGTERM still stops it cleanly. (The
+// reload itself under load: ops_e2e_test.)
+TEST_F(E2eTest, SighupReloadsAndKeepsServing) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   ASSERT_EQ(::kill(server_->pid(), SIGHUP), 0);
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (ReadFile(server_->log_file()).find("sighup ignored") ==
+  while (ReadFile(server_->log_file()).find("msg=reloaded") ==
              std::string::npos &&
          absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(10));  // polling the log, bounded
   }
-  EXPECT_NE(ReadFile(server_->log_file()).find("sighup ignored"),
+  EXPECT_NE(ReadFile(server_->log_file()).find("msg=reloaded"),
             std::string::npos);
   EXPECT_EQ(PostSigned(Seed("customer.created.json")).status, 200);
   EXPECT_EQ(Info().head_sequence(), 1u);
@@ -676,7 +678,7 @@ TEST_F(E2eTest, MakeRunWritesTheDevFilesWhereTheCliFindsThem) {
           {std::string(HOOKSTREAM_SOURCE_DIR) + "/scripts/run-dev.sh",
            // Later flags win: ephemeral ports instead of 8443/50051.
            "--ingress_address=127.0.0.1:0", "--grpc_address=127.0.0.1:0",
-           "--ready_file=" + ready},
+           "--admin_address=127.0.0.1:0", "--ready_file=" + ready},
           {"BUILD_DIR=" + build_dir, "HOOKSTREAM_DEV_DIR=" + dev});
   ASSERT_TRUE(run.ok()) << run.status();
   uint64_t ingress_port = 0;

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -18,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -39,6 +41,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::ReadFile;
 using testing::Seed;
+using testing::UniqueEvent;
 
 constexpr char kBillingToken[] = "billing-token-0123456789abcdef";
 constexpr char kOpsToken[] = "ops-token-0123456789abcdef";
@@ -287,6 +290,203 @@ TEST_F(SecurityE2eTest, FiltersAreIntersectedWithTheGrant) {
                              "decision=permission_denied"));
   EXPECT_THAT(log, HasSubstr("method=GetEvent identity=billing "
                              "decision=permission_denied"));
+}
+
+// Verifies that SIGHUP rotates the gRPC listener's certificate: a stream
+// opened before keeps going; new handshakes get the new certificate (a
+// client trusting only the old one is refused, one trusting the new one
+// connects); a broken key is refused with one line naming the part and the
+// new certificate stays in force.
+TEST_F(SecurityE2eTest, SighupRotatesTheGrpcCertificate) {
+  // Copies left by a killed server (a pid that is gone) are removed at
+  // start; those of a live process are not.
+  const testing::ProcessResult gone =
+      testing::RunProcess({"/bin/sh", "-c", "echo $$"});
+  const std::string tmp = std::filesystem::temp_directory_path().string();
+  const std::string stale = absl::StrCat(
+      tmp, "/hookstream-grpc-tls-",
+      std::string(absl::StripAsciiWhitespace(gone.out)), "-e2etest");
+  const std::string live =
+      absl::StrCat(tmp, "/hookstream-grpc-tls-", ::getpid(), "-e2etest");
+  ASSERT_TRUE(std::filesystem::create_directories(stale + "/gen-1"));
+  ASSERT_TRUE(std::filesystem::create_directories(live));
+  ASSERT_NO_FATAL_FAILURE(StartWithAccessFile());
+  EXPECT_FALSE(std::filesystem::exists(stale));
+  EXPECT_TRUE(std::filesystem::exists(live));
+  std::filesystem::remove_all(live);
+  const std::string old_ca = dir_ + "/old-ca.crt";
+  std::filesystem::copy_file(server_->ca_file(), old_ca);
+  const ConnectionOptions ops = Connection(kOpsToken);
+  std::unique_ptr<v1::EventStream::Stub> ops_stub = Stub(ops);
+  grpc::ClientContext sub_ctx;
+  sub_ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(90)));
+  AddCallCredentials(ops, sub_ctx);
+  v1::SubscribeRequest request;
+  request.set_origin(v1::ORIGIN_OLDEST);
+  std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
+      ops_stub->Subscribe(&sub_ctx, request);
+  size_t events = 0;
+  v1::SubscribeResponse r;
+  while (events < 2 && reader->Read(&r)) events += r.events().events_size();
+  ASSERT_EQ(events, 2u);
+
+  // Each check dials a fresh connection (a local subchannel pool), so it
+  // sees the certificate of a new handshake.
+  auto info_with_ca = [&](const std::string& ca) {
+    ConnectionOptions c = Connection(kOpsToken);
+    c.ca_file = ca;
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+        CreateChannel(c, args);
+    EXPECT_TRUE(channel.ok()) << channel.status();
+    return InfoStatus(*v1::EventStream::NewStub(*channel), c);
+  };
+  ASSERT_TRUE(info_with_ca(old_ca).ok());
+
+  const std::string fresh = dir_ + "/fresh";
+  ASSERT_EQ(
+      std::system(absl::StrCat(HOOKSTREAM_SOURCE_DIR, "/scripts/dev-setup.sh '",
+                               fresh, "' >/dev/null")
+                      .c_str()),
+      0);
+  for (const char* f : {"/tls.crt", "/tls.key"}) {
+    std::filesystem::copy_file(
+        fresh + f, dir_ + f, std::filesystem::copy_options::overwrite_existing);
+  }
+  ASSERT_EQ(::kill(server_->pid(), SIGHUP), 0);
+  auto log_has = [&](const std::string& needle) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (absl::Now() < deadline) {
+      if (ReadFile(server_->log_file()).find(needle) != std::string::npos) {
+        return true;
+      }
+      absl::SleepFor(absl::Milliseconds(20));  // polling a log file
+    }
+    return false;
+  };
+  ASSERT_TRUE(log_has("msg=reloaded parts=5"));
+  // gRPC's watcher picks the new pair up within GrpcTls::kRefreshSeconds.
+  grpc::Status with_new;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < deadline) {
+    with_new = info_with_ca(fresh + "/tls.crt");
+    if (with_new.ok()) break;
+    absl::SleepFor(absl::Milliseconds(50));  // polling for the new handshake
+  }
+  ASSERT_TRUE(with_new.ok()) << with_new.error_message();
+  EXPECT_EQ(info_with_ca(old_ca).error_code(), grpc::StatusCode::UNAVAILABLE);
+
+  // The stream opened before the rotation still delivers.
+  ASSERT_EQ(PostSigned(UniqueEvent(Seed("customer.created.json"), 7)).status,
+            200);
+  while (events < 3 && reader->Read(&r)) events += r.events().events_size();
+  EXPECT_EQ(events, 3u);
+
+  std::ofstream(dir_ + "/tls.key", std::ios::trunc) << "not a key\n";
+  ASSERT_EQ(::kill(server_->pid(), SIGHUP), 0);
+  ASSERT_TRUE(log_has("msg=\"reload failed\" part=grpc_tls"));
+  EXPECT_TRUE(info_with_ca(fresh + "/tls.crt").ok());
+  sub_ctx.TryCancel();
+  (void)reader->Finish();
+}
+
+// Verifies that SIGHUP re-reads the access file: a token added to it works
+// for new calls without a restart (and a removed one stops working); a file
+// that does not load is refused with one line naming the part, and the
+// policy in force stays.
+TEST_F(SecurityE2eTest, SighupReloadsTheAccessFile) {
+  ASSERT_NO_FATAL_FAILURE(StartWithAccessFile());
+  const std::string late_token = "late-token-0123456789abcdef";
+  const ConnectionOptions late = Connection(late_token);
+  const ConnectionOptions billing = Connection(kBillingToken);
+  std::unique_ptr<v1::EventStream::Stub> late_stub = Stub(late);
+  std::unique_ptr<v1::EventStream::Stub> billing_stub = Stub(billing);
+  ASSERT_EQ(InfoStatus(*late_stub, late).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+
+  // billing leaves, late arrives.
+  nlohmann::json doc = {{"identities",
+                         {{{"name", "late"},
+                           {"token_sha256", auth::TokenSha256Hex(late_token)},
+                           {"types", {"*"}}}}}};
+  std::ofstream(dir_ + "/access.json", std::ios::trunc) << doc.dump();
+  ASSERT_EQ(::kill(server_->pid(), SIGHUP), 0);
+  auto log_has = [&](const std::string& needle) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (absl::Now() < deadline) {
+      if (ReadFile(server_->log_file()).find(needle) != std::string::npos) {
+        return true;
+      }
+      absl::SleepFor(absl::Milliseconds(20));  // polling a log file
+    }
+    return false;
+  };
+  ASSERT_TRUE(log_has("msg=reloaded parts=5"));
+  EXPECT_TRUE(InfoStatus(*late_stub, late).ok());
+  EXPECT_EQ(InfoStatus(*billing_stub, billing).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+
+  std::ofstream(dir_ + "/access.json", std::ios::trunc) << "{not json";
+  ASSERT_EQ(::kill(server_->pid(), SIGHUP), 0);
+  ASSERT_TRUE(log_has("msg=\"reload failed\" part=grpc_access_file"));
+  EXPECT_TRUE(InfoStatus(*late_stub, late).ok());  // the policy stayed
+}
+
+// Verifies ListSubscribers' rule: it shows every subscriber's filter, so it
+// needs a grant of every type and account (ops); billing is
+// PERMISSION_DENIED, no token UNAUTHENTICATED. An authenticated stream is
+// listed under its identity's name, not the x-subscriber-name it claims.
+TEST_F(SecurityE2eTest, ListSubscribersNeedsAGrantOfEverything) {
+  ASSERT_NO_FATAL_FAILURE(StartWithAccessFile());
+  const ConnectionOptions billing = Connection(kBillingToken);
+  const ConnectionOptions ops = Connection(kOpsToken);
+  std::unique_ptr<v1::EventStream::Stub> billing_stub = Stub(billing);
+  std::unique_ptr<v1::EventStream::Stub> ops_stub = Stub(ops);
+
+  grpc::ClientContext sub_ctx;
+  Deadline(sub_ctx);
+  AddCallCredentials(billing, sub_ctx);
+  sub_ctx.AddMetadata("x-subscriber-name", "pretending-to-be-ops");
+  v1::SubscribeRequest request;
+  request.set_origin(v1::ORIGIN_OLDEST);
+  std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
+      billing_stub->Subscribe(&sub_ctx, request);
+  v1::SubscribeResponse first;
+  ASSERT_TRUE(reader->Read(&first));
+
+  auto list = [](v1::EventStream::Stub& stub, const ConnectionOptions& c,
+                 v1::ListSubscribersResponse* out) {
+    grpc::ClientContext ctx;
+    Deadline(ctx);
+    AddCallCredentials(c, ctx);
+    return stub.ListSubscribers(&ctx, {}, out);
+  };
+  v1::ListSubscribersResponse listed;
+  const grpc::Status denied = list(*billing_stub, billing, &listed);
+  EXPECT_EQ(denied.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(denied.error_message(), HasSubstr("identity 'billing'"));
+  EXPECT_EQ(list(*Stub(Connection()), Connection(), &listed).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  const grpc::Status allowed = list(*ops_stub, ops, &listed);
+  ASSERT_TRUE(allowed.ok()) << allowed.error_message();
+  ASSERT_EQ(listed.subscribers_size(), 1);
+  EXPECT_EQ(listed.subscribers(0).name(), "billing");
+  // The effective filter: the grant's, not the empty one asked for.
+  EXPECT_THAT(listed.subscribers(0).filter().types(),
+              ::testing::ElementsAre("customer.*"));
+  // The admin listener (loopback, no token) must not bypass the grants.
+  for (const char* path :
+       {"/api/subscribers", "/api/event?sequence=1", "/api/events"}) {
+    const testing::HttpResult r =
+        testing::HttpRequest("GET", server_->admin_url(path));
+    EXPECT_EQ(r.status, 403) << path;
+    EXPECT_THAT(r.body, HasSubstr("--admin_token_file")) << path;
+  }
+  EXPECT_EQ(testing::HttpRequest("GET", server_->admin_url("/metrics")).status,
+            200);
+  sub_ctx.TryCancel();
+  (void)reader->Finish();
 }
 
 // Verifies mutual TLS with a CA generated here by openssl: a client

@@ -82,6 +82,7 @@ absl::StatusOr<ServerProcess> ServerProcess::Start(const std::string& dir,
       HOOKSTREAM_SERVER_BIN,
       "--ingress_address=127.0.0.1:0",
       "--grpc_address=127.0.0.1:0",
+      "--admin_address=127.0.0.1:0",
       absl::StrCat("--tls_cert=", dir, "/tls.crt"),
       absl::StrCat("--tls_key=", dir, "/tls.key"),
       absl::StrCat("--signing_secret_file=", secret_file),
@@ -125,9 +126,12 @@ absl::StatusOr<ServerProcess> ServerProcess::Start(const std::string& dir,
     uint32_t ingress = 0;
     uint32_t grpc = 0;
     uint32_t server_pid = 0;
+    uint32_t admin = 0;
     if (FindNumber(ready, "ingress_port", &ingress) &&
         FindNumber(ready, "grpc_port", &grpc) &&
+        FindNumber(ready, "admin_port", &admin) &&
         FindNumber(ready, "pid", &server_pid)) {
+      p.admin_port_ = static_cast<uint16_t>(admin);
       p.ingress_port_ = static_cast<uint16_t>(ingress);
       p.grpc_port_ = static_cast<uint16_t>(grpc);
       p.server_pid_ = static_cast<pid_t>(server_pid);
@@ -145,6 +149,7 @@ ServerProcess::ServerProcess(ServerProcess&& other) noexcept
       server_pid_(std::exchange(other.server_pid_, -1)),
       ingress_port_(other.ingress_port_),
       grpc_port_(other.grpc_port_),
+      admin_port_(other.admin_port_),
       stream_epoch_(std::move(other.stream_epoch_)),
       ca_file_(std::move(other.ca_file_)),
       log_file_(std::move(other.log_file_)) {}
@@ -180,6 +185,10 @@ absl::StatusOr<int> ServerProcess::Wait(absl::Duration timeout) {
 
 std::string ServerProcess::grpc_target() const {
   return absl::StrCat("127.0.0.1:", grpc_port_);
+}
+
+std::string ServerProcess::admin_url(const std::string& path) const {
+  return absl::StrCat("http://127.0.0.1:", admin_port_, path);
 }
 
 std::string ServerProcess::webhook_url() const {

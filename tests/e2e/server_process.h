@@ -43,6 +43,9 @@ class ServerProcess {
   pid_t pid() const { return server_pid_; }
   uint16_t ingress_port() const { return ingress_port_; }
   uint16_t grpc_port() const { return grpc_port_; }
+  // The admin listener (started on an ephemeral port).
+  uint16_t admin_port() const { return admin_port_; }
+  std::string admin_url(const std::string& path) const;
   const std::string& stream_epoch() const { return stream_epoch_; }
   std::string grpc_target() const;
   std::string webhook_url() const;
@@ -67,6 +70,7 @@ class ServerProcess {
   pid_t server_pid_ = -1;  // from the ready file
   uint16_t ingress_port_ = 0;
   uint16_t grpc_port_ = 0;
+  uint16_t admin_port_ = 0;
   std::string stream_epoch_;
   std::string ca_file_;
   std::string log_file_;

@@ -52,10 +52,10 @@ def main() -> int:
         m.CopyToProto(proto)
         methods[m.name] = proto
     assert set(methods) == {"Subscribe", "GetEvent", "ListEvents",
-                            "GetStreamInfo"}, sorted(methods)
+                            "GetStreamInfo", "ListSubscribers"}, sorted(methods)
     assert methods["Subscribe"].server_streaming
     assert not methods["Subscribe"].client_streaming
-    for name in ("GetEvent", "ListEvents", "GetStreamInfo"):
+    for name in ("GetEvent", "ListEvents", "GetStreamInfo", "ListSubscribers"):
         assert not methods[name].server_streaming, name
     for name in ("EventStreamStub", "EventStreamServicer",
                  "add_EventStreamServicer_to_server"):

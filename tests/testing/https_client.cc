@@ -94,4 +94,46 @@ HttpResult HttpsClient::Request(const std::string& method,
   return result;
 }
 
+HttpResult HttpRequest(const std::string& method, const std::string& url,
+                       const std::string& ca_file,
+                       const std::vector<std::string>& headers,
+                       const std::string& body) {
+  CurlGlobalInit();
+  HttpResult result;
+  char error[CURL_ERROR_SIZE] = {0};
+  CURL* curl = curl_easy_init();
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 20000L);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &WriteBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &result.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &WriteHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &result.headers);
+  if (method == "HEAD") {
+    curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  } else if (method != "GET") {
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  }
+  if (method == "POST") {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE,
+                     static_cast<long>(body.size()));
+  }
+  if (!ca_file.empty()) {
+    curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file.c_str());
+  }
+  curl_slist* header_list = nullptr;
+  for (const std::string& h : headers) {
+    header_list = curl_slist_append(header_list, h.c_str());
+  }
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, header_list);
+  result.code = curl_easy_perform(curl);
+  if (result.code != CURLE_OK) result.error = error;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &result.status);
+  curl_easy_cleanup(curl);
+  curl_slist_free_all(header_list);
+  return result;
+}
+
 }  // namespace hookstream::testing

@@ -37,6 +37,15 @@ struct HttpResult {
   }
 };
 
+// A plain-HTTP request with a fresh connection (the admin listener), e.g.
+// HttpRequest("GET", "http://127.0.0.1:9090/metrics"). 20 s timeout.
+// With `ca_file`, an https:// URL's certificate is verified against it;
+// `headers` are "Name: value" lines; `body` is sent with POST.
+HttpResult HttpRequest(const std::string& method, const std::string& url,
+                       const std::string& ca_file = "",
+                       const std::vector<std::string>& headers = {},
+                       const std::string& body = "");
+
 class HttpsClient {
  public:
   HttpsClient(std::string ca_file, uint16_t port);
