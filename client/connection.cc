@@ -85,8 +85,10 @@ std::string TargetHost(absl::string_view target) {
 
 bool IsLoopbackTarget(absl::string_view target) {
   const std::string host = absl::AsciiStrToLower(TargetHost(target));
-  if (host == "localhost" || host == "::1") return true;
-  // 127.0.0.0/8 as an IP literal only: "127.example.com" is a DNS name.
+  if (host == "::1") return true;
+  // IP literals only, as the server decides (docs/security.md): a host name
+  // resolves through DNS or /etc/hosts, "localhost" and "127.example.com"
+  // too, so it could send a token in clear text anywhere.
   std::vector<absl::string_view> parts = absl::StrSplit(host, '.');
   if (parts.size() != 4 || parts[0] != "127") return false;
   for (absl::string_view p : parts) {

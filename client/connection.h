@@ -79,7 +79,8 @@ absl::StatusOr<ConnectionOptions> ConnectionOptionsFromEnvironment(
 // "[::1]:50051", "example.com" for "dns:///example.com:443").
 std::string TargetHost(absl::string_view target);
 
-// Whether `target` names a loopback address (127.0.0.0/8, ::1, localhost).
+// Whether `target` names a loopback address by IP literal (127.0.0.0/8,
+// ::1); a host name, even "localhost", does not count.
 bool IsLoopbackTarget(absl::string_view target);
 
 // INVALID_ARGUMENT naming the first rule above that `options` breaks.

@@ -78,13 +78,14 @@ TEST(ConnectionTest, TargetHost) {
   EXPECT_EQ(TargetHost("events.example.com"), "events.example.com");
 }
 
-// Verifies loopback means an IP literal in 127/8, ::1 or localhost — not a
-// DNS name that merely starts with "127.".
+// Verifies loopback means an IP literal in 127/8 or ::1 — not a host name,
+// neither "localhost" nor one that merely starts with "127." (the server's
+// rule too).
 TEST(ConnectionTest, IsLoopbackTarget) {
   EXPECT_TRUE(IsLoopbackTarget("127.0.0.1:50051"));
   EXPECT_TRUE(IsLoopbackTarget("127.10.20.30:1"));
   EXPECT_TRUE(IsLoopbackTarget("[::1]:50051"));
-  EXPECT_TRUE(IsLoopbackTarget("LOCALHOST:50051"));
+  EXPECT_FALSE(IsLoopbackTarget("localhost:50051"));
   EXPECT_FALSE(IsLoopbackTarget("127.attacker.example:50051"));
   EXPECT_FALSE(IsLoopbackTarget("127.0.0.256:1"));
   EXPECT_FALSE(IsLoopbackTarget("10.0.0.1:50051"));
