@@ -92,6 +92,39 @@ TEST(ConnectionTest, IsLoopbackTarget) {
   EXPECT_FALSE(IsLoopbackTarget("dns:///events.example.com:443"));
 }
 
+// Verifies a comma-separated target is a failover list of replicas, while a
+// gRPC URI (whose own syntax may hold commas) stays one target; a list is
+// validated target by target and gets one channel per target.
+TEST(ConnectionTest, FailoverLists) {
+  EXPECT_EQ(SplitTargets("127.0.0.1:1"),
+            std::vector<std::string>{"127.0.0.1:1"});
+  EXPECT_EQ(SplitTargets("10.0.0.1:1, 10.0.0.2:2,[::1]:3"),
+            (std::vector<std::string>{"10.0.0.1:1", "10.0.0.2:2", "[::1]:3"}));
+  EXPECT_EQ(SplitTargets("ipv4:10.0.0.1:1,10.0.0.2:2"),
+            std::vector<std::string>{"ipv4:10.0.0.1:1,10.0.0.2:2"});
+  EXPECT_EQ(SplitTargets("dns:///a.example:1"),
+            std::vector<std::string>{"dns:///a.example:1"});
+
+  ConnectionOptions o;
+  o.target = "127.0.0.1:1,";
+  EXPECT_THAT(Validate(o), StatusIs(absl::StatusCode::kInvalidArgument,
+                                    HasSubstr("empty target in the list")));
+  o.target = "127.0.0.1:1,events.example.com:2";
+  o.token = "t0ken";
+  EXPECT_THAT(Validate(o),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("clear text to events.example.com:2")));
+  o.target = "127.0.0.1:1,127.0.0.2:2";
+  EXPECT_TRUE(Validate(o).ok());
+  EXPECT_THAT(CreateChannel(o).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("CreateChannels")));
+  absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> channels =
+      CreateChannels(o);
+  ASSERT_TRUE(channels.ok()) << channels.status();
+  EXPECT_EQ(channels->size(), 2u);
+}
+
 // Verifies the rules: a certificate needs its key; a token is refused in
 // clear text beyond loopback; a CA file implies TLS.
 TEST(ConnectionTest, ValidateRules) {
