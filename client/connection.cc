@@ -60,6 +60,23 @@ absl::StatusOr<ConnectionOptions> ConnectionOptionsFromEnvironment(
   return o;
 }
 
+std::vector<std::string> SplitTargets(absl::string_view target) {
+  // A scheme (dns:///, unix:, ipv4:, ipv6:) means a gRPC URI, whose own
+  // syntax may hold commas; a bare "[v6]:port" has none.
+  const size_t colon = target.find(':');
+  const bool uri =
+      !absl::StartsWith(target, "[") && colon != absl::string_view::npos &&
+      (absl::StartsWith(target.substr(colon), "://") ||
+       absl::StartsWith(target, "ipv4:") || absl::StartsWith(target, "ipv6:") ||
+       absl::StartsWith(target, "unix:"));
+  if (uri) return {std::string(target)};
+  std::vector<std::string> out;
+  for (absl::string_view t : absl::StrSplit(target, ',')) {
+    out.push_back(std::string(absl::StripAsciiWhitespace(t)));
+  }
+  return out;
+}
+
 std::string TargetHost(absl::string_view target) {
   // gRPC URIs: dns:///host:port, dns://authority/host:port, ipv4:, ipv6:.
   if (const size_t scheme = target.find(':');
@@ -85,8 +102,10 @@ std::string TargetHost(absl::string_view target) {
 
 bool IsLoopbackTarget(absl::string_view target) {
   const std::string host = absl::AsciiStrToLower(TargetHost(target));
-  if (host == "localhost" || host == "::1") return true;
-  // 127.0.0.0/8 as an IP literal only: "127.example.com" is a DNS name.
+  if (host == "::1") return true;
+  // IP literals only, as the server decides (docs/security.md): a host name
+  // resolves through DNS or /etc/hosts, "localhost" and "127.example.com"
+  // too, so it could send a token in clear text anywhere.
   std::vector<absl::string_view> parts = absl::StrSplit(host, '.');
   if (parts.size() != 4 || parts[0] != "127") return false;
   for (absl::string_view p : parts) {
@@ -101,22 +120,51 @@ bool IsLoopbackTarget(absl::string_view target) {
 
 absl::Status Validate(const ConnectionOptions& o) {
   if (o.target.empty()) return absl::InvalidArgumentError("empty target");
+  const std::vector<std::string> targets = SplitTargets(o.target);
+  for (const std::string& t : targets) {
+    if (t.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("empty target in the list '", o.target,
+                       "' (host:port, comma-separated for replicas)"));
+    }
+  }
   if (o.cert_file.empty() != o.key_file.empty()) {
     return absl::InvalidArgumentError(
         "a client certificate needs its key: give both --cert and --key "
         "(HOOKSTREAM_CERT and HOOKSTREAM_KEY)");
   }
-  if (!o.token.empty() && !o.UsesTls() && !IsLoopbackTarget(o.target)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "refusing to send the bearer token in clear text to ", o.target,
-        ": use --tls (HOOKSTREAM_TLS=1); plaintext is for loopback only"));
+  for (const std::string& t : targets) {
+    if (!o.token.empty() && !o.UsesTls() && !IsLoopbackTarget(t)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "refusing to send the bearer token in clear text to ", t,
+          ": use --tls (HOOKSTREAM_TLS=1); plaintext is for loopback only"));
+    }
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> CreateChannels(
+    const ConnectionOptions& options, const grpc::ChannelArguments& args) {
+  if (absl::Status s = Validate(options); !s.ok()) return s;
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (std::string& t : SplitTargets(options.target)) {
+    ConnectionOptions one = options;
+    one.target = std::move(t);
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> c = CreateChannel(one, args);
+    if (!c.ok()) return c.status();
+    channels.push_back(*std::move(c));
+  }
+  return channels;
 }
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(
     const ConnectionOptions& o, const grpc::ChannelArguments& args) {
   if (absl::Status s = Validate(o); !s.ok()) return s;
+  if (SplitTargets(o.target).size() > 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a list of targets needs one channel each (CreateChannels): ",
+        o.target));
+  }
   grpc::ChannelArguments channel_args = args;
   channel_args.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
   if (!o.UsesTls()) {

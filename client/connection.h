@@ -3,8 +3,8 @@
 // -----------------------------------------------------------------------------
 // How a client reaches hookstream-server's gRPC port: the target, TLS (server
 // CA, optional client certificate for mTLS) and a bearer token, settable in
-// code, from flags, and from the environment. One place parses targets, so
-// a list of targets (failover) can be added here later.
+// code, from flags, and from the environment. One place parses targets,
+// including failover lists.
 //
 // Example:
 //   absl::StatusOr<ConnectionOptions> conn =
@@ -23,6 +23,9 @@
 //   HOOKSTREAM_KEY      PEM private key of HOOKSTREAM_CERT
 //   HOOKSTREAM_TOKEN    bearer token
 //
+// Targets: one, or a comma-separated failover list of replicas
+// (SplitTargets); the Subscriber moves to the next one on each reconnect.
+//
 // Rules (Validate): a CA file or a client certificate implies TLS; a
 // certificate needs its key and the other way round; a bearer token travels
 // only over TLS or to a loopback address (anything else would put it on the
@@ -33,6 +36,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -75,11 +79,18 @@ struct ConnectionOptions {
 absl::StatusOr<ConnectionOptions> ConnectionOptionsFromEnvironment(
     ConnectionOptions defaults = {});
 
+// The targets of a failover list: "10.0.0.1:50051,10.0.0.2:50051" is two
+// (replicas of one stream). A gRPC URI (dns:///…, ipv4:a,b, ipv6:…) is one
+// target, handed to gRPC as it is. Empty parts are kept (Validate refuses
+// them).
+std::vector<std::string> SplitTargets(absl::string_view target);
+
 // The host part of a target ("127.0.0.1" for "127.0.0.1:50051", "::1" for
 // "[::1]:50051", "example.com" for "dns:///example.com:443").
 std::string TargetHost(absl::string_view target);
 
-// Whether `target` names a loopback address (127.0.0.0/8, ::1, localhost).
+// Whether `target` names a loopback address by IP literal (127.0.0.0/8,
+// ::1); a host name, even "localhost", does not count.
 bool IsLoopbackTarget(absl::string_view target);
 
 // INVALID_ARGUMENT naming the first rule above that `options` breaks.
@@ -87,8 +98,15 @@ absl::Status Validate(const ConnectionOptions& options);
 
 // A channel with `options`' credentials (certificate files are read here:
 // NOT_FOUND names an unreadable one), accepting kMaxReceiveMessageBytes.
-// `args` are passed on.
+// `args` are passed on. A failover list (SplitTargets) is INVALID_ARGUMENT
+// here: see CreateChannels.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(
+    const ConnectionOptions& options,
+    const grpc::ChannelArguments& args = grpc::ChannelArguments());
+
+// One channel per target of `options.target` (a failover list or one
+// target), in order, each checking its own target's certificate name.
+absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> CreateChannels(
     const ConnectionOptions& options,
     const grpc::ChannelArguments& args = grpc::ChannelArguments());
 

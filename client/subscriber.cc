@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "client/grpc_status.h"
 #include "common/base/log.h"
 #include "google/protobuf/duration.pb.h"
@@ -13,16 +14,23 @@
 namespace hookstream {
 namespace {
 
+// How long an attempt waits for its channel to connect before it goes ahead
+// (and, on a channel that cannot connect, fails at once and backs off).
+constexpr absl::Duration kConnectWait = absl::Seconds(2);
+
 // gRPC's channel backs off on its own between connection attempts (from 1 s
 // up to 120 s by default) and fails calls at once meanwhile, which would
 // stretch the Subscriber's own backoff; a channel the Subscriber makes
-// retries no slower than the Subscriber does.
+// retries no slower than the Subscriber does. gRPC takes
+// GRPC_ARG_MIN_RECONNECT_BACKOFF_MS as the minimum connect timeout (default
+// 20 s): 100 ms cut TLS handshakes short; 2 s bounds an attempt that hangs
+// (a peer that accepts and never answers) without cutting a slow handshake.
 grpc::ChannelArguments ChannelArgs(const Backoff::Options& backoff) {
   grpc::ChannelArguments args;
   const int max_ms = static_cast<int>(std::clamp<int64_t>(
       absl::ToInt64Milliseconds(backoff.max_delay), 100, 120'000));
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 2000);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, max_ms);
   return args;
 }
@@ -65,12 +73,20 @@ Subscriber::Subscriber(ChannelFactory channel_factory,
     consumer_position_ = {epoch_, cursor_};
   }
   if (!channel_factory_) {
-    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
-        CreateChannel(options_.connection, ChannelArgs(options_.backoff));
-    if (channel.ok()) {
-      channel_factory_ = [channel = *std::move(channel)] { return channel; };
+    absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> channels =
+        CreateChannels(options_.connection, ChannelArgs(options_.backoff));
+    if (channels.ok()) {
+      // A failover list: each attempt goes to the next replica, so a
+      // replica that went away is left at the first reconnect. Called from
+      // the worker thread only.
+      channel_factory_ = [channels = *std::move(channels),
+                          next = size_t{0}]() mutable {
+        std::shared_ptr<grpc::Channel> c = channels[next];
+        next = (next + 1) % channels.size();
+        return c;
+      };
     } else {
-      channel_error_ = channel.status();
+      channel_error_ = channels.status();
     }
   }
   worker_ = std::thread([this] { Work(); });
@@ -154,6 +170,32 @@ bool Subscriber::Retryable(const absl::Status& status) const {
   }
 }
 
+void Subscriber::WaitUntilConnected(grpc::Channel& channel) {
+  // The synchronous API moves a connection attempt on only while a thread
+  // polls for it: a call that fails fast on a channel in TRANSIENT_FAILURE
+  // hardly does, nor does the backoff sleep. A TLS handshake then stalls
+  // until gRPC's connect timeout, again and again (tail over TLS never came
+  // back after a restart; a second replica was never reached). Waiting for
+  // the connection here polls it: until it is ready or one attempt has
+  // failed (a refused connection ends the wait at once), in slices, so
+  // Stop() is not held up.
+  const absl::Time deadline = absl::Now() + kConnectWait;
+  bool attempted = false;
+  while (absl::Now() < deadline) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+    }
+    const grpc_connectivity_state state = channel.GetState(true);
+    if (state == GRPC_CHANNEL_READY || state == GRPC_CHANNEL_SHUTDOWN) return;
+    if (state == GRPC_CHANNEL_TRANSIENT_FAILURE && attempted) return;
+    if (state == GRPC_CHANNEL_CONNECTING) attempted = true;
+    channel.WaitForStateChange(
+        state, absl::ToChronoTime(
+                   std::min(deadline, absl::Now() + absl::Milliseconds(200))));
+  }
+}
+
 void Subscriber::Notify(const ConnectionEvent& event) const {
   if (options_.on_connection) options_.on_connection(event);
 }
@@ -175,6 +217,7 @@ void Subscriber::Work() {
     StreamOutcome outcome;
     outcome.status = absl::UnavailableError("no channel");
     if (channel != nullptr) {
+      WaitUntilConnected(*channel);
       std::unique_ptr<v1::EventStream::Stub> stub =
           v1::EventStream::NewStub(channel);
       outcome = RunStream(*stub, resumed);

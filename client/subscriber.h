@@ -257,6 +257,8 @@ class Subscriber {
   // One stream, from start to Finish.
   StreamOutcome RunStream(v1::EventStream::Stub& stub, bool resumed);
   void Notify(const ConnectionEvent& event) const;
+  // Polls `channel` until it connects, Stop(), or a short bound.
+  void WaitUntilConnected(grpc::Channel& channel);
   v1::SubscribeRequest BuildRequest() const;
   // Worker side: queues `item`, waiting for room. False when stopping.
   bool Push(Item item);

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <vector>
 
 #include "absl/algorithm/container.h"
 #include "absl/flags/flag.h"
@@ -11,11 +12,14 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "client/cli/samples.h"
 #include "grpcpp/support/channel_arguments.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051",
-          "gRPC address of hookstream-server (host:port); also "
+          "gRPC address of hookstream-server (host:port), or replicas of "
+          "one stream, comma-separated (tail moves to the next on each "
+          "reconnect; the other commands ask the first that connects); also "
           "$HOOKSTREAM_TARGET");
 ABSL_FLAG(bool, tls, false,
           "speak TLS to the gRPC port (implied by --cacert, --cert); also "
@@ -92,14 +96,31 @@ std::optional<ServerStub> ConnectFromFlags(
     exit_code = kExitUsage;
     return std::nullopt;
   }
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
-      CreateChannel(*connection);
-  if (!channel.ok()) {
-    PrintError(command, channel.status());
+  absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> channels =
+      CreateChannels(*connection);
+  if (!channels.ok()) {
+    PrintError(command, channels.status());
     exit_code = kExitFailure;
     return std::nullopt;
   }
-  return ServerStub{*std::move(connection), v1::EventStream::NewStub(*channel)};
+  // A failover list: the first replica that connects within the timeout
+  // answers (the first one, and its error, if none does).
+  const std::vector<std::string> targets = SplitTargets(connection->target);
+  size_t chosen = 0;
+  if (channels->size() > 1) {
+    const absl::Duration each =
+        absl::GetFlag(FLAGS_timeout) / static_cast<int64_t>(channels->size());
+    for (size_t i = 0; i < channels->size(); ++i) {
+      if ((*channels)[i]->WaitForConnected(
+              absl::ToChronoTime(absl::Now() + each))) {
+        chosen = i;
+        break;
+      }
+    }
+    connection->target = targets[chosen];
+  }
+  return ServerStub{*std::move(connection),
+                    v1::EventStream::NewStub((*channels)[chosen])};
 }
 
 std::unique_ptr<grpc::ClientContext> MakeContext(

@@ -22,8 +22,8 @@ ABSL_FLAG(std::string, url, "https://127.0.0.1:8443/v1/webhooks/gettrx",
           "the ingress URL; also $HOOKSTREAM_URL");
 ABSL_FLAG(std::string, secret_file, "",
           "file with the signing secret(s), the server's syntax; the first "
-          "is used. Default: $HOOKSTREAM_SIGNING_SECRETS if set, else the "
-          "development server's (see hookstream help send)");
+          "is used. Default: $HOOKSTREAM_SIGNING_SECRETS if set (not empty), "
+          "else the development server's (see hookstream help send)");
 ABSL_DECLARE_FLAG(std::string, cacert);
 
 namespace hookstream::cli {
@@ -108,7 +108,10 @@ absl::StatusOr<WebhookClient> WebhookClient::FromFlags(
   std::string file = absl::GetFlag(FLAGS_secret_file);
   absl::StatusOr<std::vector<Secret>> secrets;
   std::string source;
-  if (file.empty() && std::getenv(kSecretsEnv) != nullptr) {
+  // Empty counts as unset, as for every HOOKSTREAM_* variable: `VAR= cmd`
+  // is how a shell clears one for a command.
+  if (const char* env = std::getenv(kSecretsEnv);
+      file.empty() && env != nullptr && *env != '\0') {
     secrets = LoadSecretsFromEnv(kSecretsEnv);
     source = absl::StrCat("$", kSecretsEnv);
   } else {

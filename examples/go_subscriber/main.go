@@ -29,6 +29,7 @@ import (
 	"io"
 	"io/ioutil"
 	"math/rand"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -95,7 +96,22 @@ func parseFlags() options {
 	if o.cacert != "" || o.cert != "" {
 		o.tls = true
 	}
+	if o.token != "" && !o.tls && !loopbackTarget(o.target) {
+		note("refusing to send the token in clear text to %s: use --tls (plaintext is for loopback only)", o.target)
+		os.Exit(exitUsage)
+	}
 	return o
+}
+
+// loopbackTarget: an IP literal in 127.0.0.0/8 or ::1. A host name never
+// counts (DNS or /etc/hosts decide where it goes), as the server decides too.
+func loopbackTarget(target string) bool {
+	host := target
+	if h, _, err := net.SplitHostPort(target); err == nil {
+		host = h
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func note(format string, args ...interface{}) {

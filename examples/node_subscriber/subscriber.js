@@ -20,6 +20,7 @@
 'use strict';
 
 const fs = require('fs');
+const net = require('net');
 const path = require('path');
 const { parseArgs } = require('util');
 const grpc = require('@grpc/grpc-js');
@@ -67,7 +68,25 @@ function options() {
     process.exit(EXIT.USAGE);
   }
   if (parsed.cacert || parsed.cert) parsed.tls = true;
+  if (parsed.token && !parsed.tls && !loopbackTarget(parsed.target)) {
+    note(`refusing to send the token in clear text to ${parsed.target}: use --tls (plaintext is for loopback only)`);
+    process.exit(EXIT.USAGE);
+  }
   return parsed;
+}
+
+// An IP literal in 127.0.0.0/8 or ::1. A host name never counts (DNS or
+// /etc/hosts decide where it goes), as the server decides too.
+function loopbackTarget(target) {
+  let host = target;
+  const bracketed = /^\[([^\]]*)\](:\d+)?$/.exec(target);
+  if (bracketed) {
+    host = bracketed[1];
+  } else if (target.split(':').length === 2) {
+    host = target.split(':')[0];
+  }
+  if (net.isIPv4(host)) return host.split('.')[0] === '127';
+  return net.isIPv6(host) && /^(0*:)*:?0*1$/.test(host);
 }
 
 // The service through @grpc/proto-loader; google.rpc.Status and the Gap

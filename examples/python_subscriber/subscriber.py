@@ -27,6 +27,7 @@ also decodes the details, but the generated status_pb2 is all it takes).
 """
 
 import argparse
+import ipaddress
 import json
 import os
 import random
@@ -82,7 +83,24 @@ def parse_args(argv):
         p.error("--cert and --key go together")
     if args.cacert or args.cert:
         args.tls = True
+    if args.token and not args.tls and not loopback_target(args.target):
+        p.error(f"refusing to send the token in clear text to {args.target}: "
+                "use --tls (plaintext is for loopback only)")
     return args
+
+
+def loopback_target(target):
+    """An IP literal in 127.0.0.0/8 or ::1. A host name never counts (DNS or
+    /etc/hosts decide where it goes), as the server decides too."""
+    host = target
+    if target.startswith("["):
+        host = target[1:target.find("]")]
+    elif target.count(":") == 1:
+        host = target.rsplit(":", 1)[0]
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def load_modules(gen_dir):

@@ -78,17 +78,51 @@ TEST(ConnectionTest, TargetHost) {
   EXPECT_EQ(TargetHost("events.example.com"), "events.example.com");
 }
 
-// Verifies loopback means an IP literal in 127/8, ::1 or localhost — not a
-// DNS name that merely starts with "127.".
+// Verifies loopback means an IP literal in 127/8 or ::1 — not a host name,
+// neither "localhost" nor one that merely starts with "127." (the server's
+// rule too).
 TEST(ConnectionTest, IsLoopbackTarget) {
   EXPECT_TRUE(IsLoopbackTarget("127.0.0.1:50051"));
   EXPECT_TRUE(IsLoopbackTarget("127.10.20.30:1"));
   EXPECT_TRUE(IsLoopbackTarget("[::1]:50051"));
-  EXPECT_TRUE(IsLoopbackTarget("LOCALHOST:50051"));
+  EXPECT_FALSE(IsLoopbackTarget("localhost:50051"));
   EXPECT_FALSE(IsLoopbackTarget("127.attacker.example:50051"));
   EXPECT_FALSE(IsLoopbackTarget("127.0.0.256:1"));
   EXPECT_FALSE(IsLoopbackTarget("10.0.0.1:50051"));
   EXPECT_FALSE(IsLoopbackTarget("dns:///events.example.com:443"));
+}
+
+// Verifies a comma-separated target is a failover list of replicas, while a
+// gRPC URI (whose own syntax may hold commas) stays one target; a list is
+// validated target by target and gets one channel per target.
+TEST(ConnectionTest, FailoverLists) {
+  EXPECT_EQ(SplitTargets("127.0.0.1:1"),
+            std::vector<std::string>{"127.0.0.1:1"});
+  EXPECT_EQ(SplitTargets("10.0.0.1:1, 10.0.0.2:2,[::1]:3"),
+            (std::vector<std::string>{"10.0.0.1:1", "10.0.0.2:2", "[::1]:3"}));
+  EXPECT_EQ(SplitTargets("ipv4:10.0.0.1:1,10.0.0.2:2"),
+            std::vector<std::string>{"ipv4:10.0.0.1:1,10.0.0.2:2"});
+  EXPECT_EQ(SplitTargets("dns:///a.example:1"),
+            std::vector<std::string>{"dns:///a.example:1"});
+
+  ConnectionOptions o;
+  o.target = "127.0.0.1:1,";
+  EXPECT_THAT(Validate(o), StatusIs(absl::StatusCode::kInvalidArgument,
+                                    HasSubstr("empty target in the list")));
+  o.target = "127.0.0.1:1,events.example.com:2";
+  o.token = "t0ken";
+  EXPECT_THAT(Validate(o),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("clear text to events.example.com:2")));
+  o.target = "127.0.0.1:1,127.0.0.2:2";
+  EXPECT_TRUE(Validate(o).ok());
+  EXPECT_THAT(CreateChannel(o).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("CreateChannels")));
+  absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> channels =
+      CreateChannels(o);
+  ASSERT_TRUE(channels.ok()) << channels.status();
+  EXPECT_EQ(channels->size(), 2u);
 }
 
 // Verifies the rules: a certificate needs its key; a token is refused in

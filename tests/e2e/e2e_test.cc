@@ -664,14 +664,18 @@ TEST_F(E2eTest, CliTailFollowsServerRestarts) {
   EXPECT_THAT(err, Not(HasSubstr("CANCELLED")));
 }
 
-// Verifies what `make run` sets up is found by the CLI from any directory:
-// scripts/run-dev.sh writes the development certificate and secret into the
-// per-user folder ($HOOKSTREAM_DEV_DIR here) and `hookstream trigger`, run
+// Verifies what `make run` sets up is found by the CLI from any directory
+// with no variable pointing at it: scripts/run-dev.sh writes the
+// development certificate and secret into the per-user default folder
+// (~/.config/hookstream/dev, HOME being a test folder here, neither
+// HOOKSTREAM_DEV_DIR nor XDG_CONFIG_HOME set) and `hookstream trigger`, run
 // from /, signs with that secret and trusts that certificate.
 TEST_F(E2eTest, MakeRunWritesTheDevFilesWhereTheCliFindsThem) {
   const std::string build_dir =
       std::filesystem::path(HOOKSTREAM_SERVER_BIN).parent_path().parent_path();
-  const std::string dev = dir_ + "/dev";
+  const std::string home = dir_ + "/home";
+  std::filesystem::create_directories(home);
+  const std::string dev = home + "/.config/hookstream/dev";
   const std::string ready = dir_ + "/run-dev-ready.json";
   absl::StatusOr<std::unique_ptr<testing::WatchedProcess>> run =
       testing::WatchedProcess::Start(
@@ -679,7 +683,8 @@ TEST_F(E2eTest, MakeRunWritesTheDevFilesWhereTheCliFindsThem) {
            // Later flags win: ephemeral ports instead of 8443/50051.
            "--ingress_address=127.0.0.1:0", "--grpc_address=127.0.0.1:0",
            "--admin_address=127.0.0.1:0", "--ready_file=" + ready},
-          {"BUILD_DIR=" + build_dir, "HOOKSTREAM_DEV_DIR=" + dev});
+          {"BUILD_DIR=" + build_dir, "HOME=" + home,
+           "HOOKSTREAM_DEV_DIR=", "XDG_CONFIG_HOME="});
   ASSERT_TRUE(run.ok()) << run.status();
   uint64_t ingress_port = 0;
   uint64_t grpc_port = 0;
@@ -702,7 +707,11 @@ TEST_F(E2eTest, MakeRunWritesTheDevFilesWhereTheCliFindsThem) {
       {HOOKSTREAM_CLI_BIN, "trigger", "refund.succeeded",
        absl::StrCat("--url=https://127.0.0.1:", ingress_port,
                     "/v1/webhooks/gettrx")},
-      60, "HOOKSTREAM_DEV_DIR=" + testing::ShellQuote(dev), "/");
+      60,
+      "HOME=" + testing::ShellQuote(home) +
+          " HOOKSTREAM_DEV_DIR= XDG_CONFIG_HOME= HOOKSTREAM_SIGNING_SECRETS= "
+          "HOOKSTREAM_CACERT=",
+      "/");
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr(" 200 {\"sequence\":1,"));
   EXPECT_THAT(r.err,

@@ -1,9 +1,14 @@
 // The client examples in Go, Node and Python, each run against the real
-// hookstream-server binary, as issue 13 lists: the seed events arrive typed
-// (over TLS, with a bearer token); resume after an event id; the Gap read
-// from the rich status details of a tiny ring; resume across a server
-// restart, live (reconnect with backoff) and from the state file in a new
-// process.
+// hookstream-server binary, as issue 13 lists: the seed events arrive typed;
+// resume after an event id; the Gap read from the rich status details of a
+// tiny ring; resume across a server restart, live (reconnect with backoff)
+// and from the state file in a new process.
+//
+// Every server here serves gRPC over TLS with an access file, as a real
+// deployment does (docs/security.md), so every example run checks the
+// server's certificate and authenticates with a bearer token; one test
+// passes the credentials through the HOOKSTREAM_* variables instead of
+// flags, one shows what a missing, wrong or too narrow token gets.
 //
 // Restarts are tested with both backends: with the journal
 // (--backend=journal) the stream epoch survives and the examples simply
@@ -24,18 +29,22 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/e2e/server_process.h"
-#include "tests/testing/watched_process.h"
 #include "tests/testing/https_client.h"
 #include "tests/testing/process_runner.h"
 #include "tests/testing/tcp_forwarder.h"
+#include "tests/testing/watched_process.h"
 
 namespace hookstream {
 namespace {
 
-using ::hookstream::testing::WatchedProcess;
 using ::hookstream::testing::ServerProcess;
+using ::hookstream::testing::WatchedProcess;
 
 constexpr char kSecret[] = "e2e-secret-0123456789abcdef";
+// Granted every type and account.
+constexpr char kToken[] = "examples-token-0123456789abcdef";
+// Granted customer.* only.
+constexpr char kCustomersToken[] = "customers-token-0123456789abcdef";
 constexpr absl::Duration kWait = absl::Seconds(60);
 const std::string kSource = HOOKSTREAM_SOURCE_DIR;
 
@@ -94,12 +103,32 @@ class ExamplesTest : public ::testing::TestWithParam<Language> {
     if (!HasFailure()) std::filesystem::remove_all(dir_);
   }
 
-  // (Re)starts the server behind the forwarder on fresh ports.
+  // The access file: the SHA-256 of each token and what it may read.
+  std::string WriteAccessFile() const {
+    const std::string path = dir_ + "/access.json";
+    const nlohmann::json doc = {
+        {"identities",
+         {{{"name", "examples"},
+           {"token_sha256", EncodeHex(Sha256(kToken))},
+           {"types", {"*"}}},
+          {{"name", "customers"},
+           {"token_sha256", EncodeHex(Sha256(kCustomersToken))},
+           {"types", {"customer.*"}}}}}};
+    std::ofstream(path) << doc.dump();
+    return path;
+  }
+
+  // (Re)starts the server behind the forwarder on fresh ports, gRPC over
+  // TLS (the test's certificate, which the examples check) with the access
+  // file.
   void StartServer(std::vector<std::string> flags = {}) {
     if (server_ != nullptr) {
       absl::StatusOr<int> stopped = server_->Stop();
       ASSERT_TRUE(stopped.ok()) << stopped.status();
     }
+    flags.push_back("--grpc_tls_cert=" + dir_ + "/tls.crt");
+    flags.push_back("--grpc_tls_key=" + dir_ + "/tls.key");
+    flags.push_back("--grpc_access_file=" + WriteAccessFile());
     absl::StatusOr<ServerProcess> p =
         ServerProcess::Start(dir_, {.flags = std::move(flags)});
     ASSERT_TRUE(p.ok()) << p.status();
@@ -116,14 +145,28 @@ class ExamplesTest : public ::testing::TestWithParam<Language> {
     ASSERT_EQ(r.status, 200) << r.body;
   }
 
-  std::vector<std::string> Command(std::vector<std::string> flags) const {
+  // The example's command line: the target, then the credentials (TLS
+  // checked against the server's certificate, the token) unless
+  // `credentials` is false, then `flags`.
+  std::vector<std::string> Command(std::vector<std::string> flags,
+                                   bool credentials = true) const {
     std::vector<std::string> argv = GetParam().command;
     argv.push_back(absl::StrCat("--target=127.0.0.1:", forwarder_.port()));
+    if (credentials) {
+      argv.push_back("--tls");
+      argv.push_back("--cacert=" + dir_ + "/tls.crt");
+      argv.push_back(absl::StrCat("--token=", kToken));
+    }
     for (std::string& f : flags) argv.push_back(std::move(f));
     return argv;
   }
   testing::ProcessResult Run(std::vector<std::string> flags) const {
     return testing::RunProcess(Command(std::move(flags)), 90);
+  }
+  // Without the credential flags; `env` ("K=V …") may give them.
+  testing::ProcessResult RunBare(std::vector<std::string> flags,
+                                 const std::string& env = "") const {
+    return testing::RunProcess(Command(std::move(flags), false), 90, env);
   }
 
   static std::vector<nlohmann::json> Parse(
@@ -140,10 +183,10 @@ class ExamplesTest : public ::testing::TestWithParam<Language> {
 };
 
 // Verifies the seed events arrive typed, in order, over TLS (the server's
-// certificate checked against --cacert) with a bearer token sent.
+// certificate checked against the CA) with the bearer token, both given
+// through HOOKSTREAM_TLS, HOOKSTREAM_CACERT and HOOKSTREAM_TOKEN.
 TEST_P(ExamplesTest, ReceivesTheSeedEventsTypedOverTls) {
-  ASSERT_NO_FATAL_FAILURE(StartServer({"--grpc_tls_cert=" + dir_ + "/tls.crt",
-                                       "--grpc_tls_key=" + dir_ + "/tls.key"}));
+  ASSERT_NO_FATAL_FAILURE(StartServer());
   const std::vector<std::string> names = {
       "customer.created", "customer.updated", "customer.deleted",
       "refund.pending", "setup_request.succeeded"};
@@ -151,8 +194,10 @@ TEST_P(ExamplesTest, ReceivesTheSeedEventsTypedOverTls) {
     ASSERT_NO_FATAL_FAILURE(Post(Seed(n + ".json")));
   }
   const testing::ProcessResult r =
-      Run({"--tls", "--cacert=" + server_->ca_file(), "--token=example-token",
-           "--from=oldest", "--max-events=5"});
+      RunBare({"--from=oldest", "--max-events=5"},
+              absl::StrCat("HOOKSTREAM_TLS=1 HOOKSTREAM_CACERT=",
+                           testing::ShellQuote(server_->ca_file()),
+                           " HOOKSTREAM_TOKEN=", kToken));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::vector<nlohmann::json> lines = Parse(r.Lines());
   ASSERT_EQ(lines.size(), names.size()) << r.out;
@@ -170,10 +215,67 @@ TEST_P(ExamplesTest, ReceivesTheSeedEventsTypedOverTls) {
   EXPECT_EQ(lines[3]["event"]["refund"]["amount"]["decimal"], "19.78");
   EXPECT_EQ(lines[3]["event"]["refund"]["reason"], "fraudulent");
   EXPECT_EQ(lines[4]["event"]["setup_request"]["status"], "successful");
+  EXPECT_NE(testing::ReadWholeFile(server_->log_file())
+                .find("identity=examples decision=allowed"),
+            std::string::npos);
+}
 
-  // Plaintext against the TLS port fails (and gives up as told).
-  const testing::ProcessResult plain = Run({"--max-retries=1"});
-  EXPECT_EQ(plain.exit_code, 1) << plain.out << plain.err;
+// Verifies what the server refuses reaches the example as a precise error
+// line and exit 1, never retried: no token and a wrong token are
+// UNAUTHENTICATED, a filter beyond the token's grant PERMISSION_DENIED;
+// within the grant, an empty filter gets the granted types only. Plaintext
+// to the TLS port never connects, and --max-retries ends it.
+TEST_P(ExamplesTest, TokensAndGrantsAreEnforced) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  ASSERT_NO_FATAL_FAILURE(Post(Seed("refund.pending.json")));
+  ASSERT_NO_FATAL_FAILURE(Post(Seed("customer.created.json")));
+  const std::string tls = "--cacert=" + dir_ + "/tls.crt";
+  const auto error_code = [](const testing::ProcessResult& r) {
+    const std::vector<std::string> lines = r.Lines();
+    if (lines.empty()) return std::string("(no output)");
+    const nlohmann::json j = nlohmann::json::parse(lines.back());
+    return j.contains("error") ? j["error"]["code"].get<std::string>()
+                               : lines.back();
+  };
+
+  testing::ProcessResult r = RunBare({tls, "--from=oldest", "--max-events=1"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(error_code(r), "UNAUTHENTICATED") << r.err;
+
+  r = RunBare({tls, "--token=wrong-token-0123456789abcdef", "--from=oldest",
+               "--max-events=1"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(error_code(r), "UNAUTHENTICATED") << r.err;
+
+  const std::string customers = absl::StrCat("--token=", kCustomersToken);
+  r = RunBare(
+      {tls, customers, "--types=refund.*", "--from=oldest", "--max-events=1"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(error_code(r), "PERMISSION_DENIED") << r.err;
+
+  r = RunBare({tls, customers, "--from=oldest", "--max-events=1"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  ASSERT_EQ(r.Lines().size(), 1u) << r.out;
+  const nlohmann::json e = nlohmann::json::parse(r.Lines()[0])["event"];
+  EXPECT_EQ(e["type"], "customer.created");
+  EXPECT_EQ(U64(e["sequence"]), 2u);
+
+  r = RunBare({absl::StrCat("--token=", kToken), "--from=oldest",
+               "--max-events=1", "--max-retries=1"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(r.Lines().empty()) << r.out;
+
+  // A token never goes in clear text beyond a loopback IP literal (a host
+  // name, even localhost, resolves elsewhere): a usage error, nothing dialled
+  // (192.0.2.1 is TEST-NET-1).
+  for (const char* target : {"192.0.2.1:50051", "localhost:50051"}) {
+    std::vector<std::string> argv = GetParam().command;
+    argv.push_back(absl::StrCat("--target=", target));
+    argv.push_back(absl::StrCat("--token=", kToken));
+    r = testing::RunProcess(argv, 60);
+    EXPECT_EQ(r.exit_code, 2) << target << ": " << r.err;
+    EXPECT_NE(r.err.find("clear text"), std::string::npos) << r.err;
+  }
 }
 
 // Verifies a start after an event id delivers exactly what followed it.

@@ -24,8 +24,19 @@ absl::StatusOr<std::unique_ptr<WatchedProcess>> WatchedProcess::Start(
   if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
     return absl::InternalError("pipe2 failed");
   }
+  // `env` replaces inherited variables of the same name: with both in the
+  // environment, which one a child's getenv sees is up to the child.
+  const auto overridden = [&env](absl::string_view inherited) {
+    const absl::string_view name = inherited.substr(0, inherited.find('='));
+    for (const std::string& e : env) {
+      if (absl::StartsWith(e, absl::StrCat(name, "="))) return true;
+    }
+    return false;
+  };
   std::vector<std::string> envs;
-  for (char** e = environ; *e != nullptr; ++e) envs.emplace_back(*e);
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (!overridden(*e)) envs.emplace_back(*e);
+  }
   for (const std::string& e : env) envs.push_back(e);
   std::vector<char*> c_env;
   for (std::string& e : envs) c_env.push_back(e.data());
@@ -100,7 +111,7 @@ bool WatchedProcess::WaitForStdoutLines(size_t n, absl::Duration timeout) {
 }
 
 bool WatchedProcess::WaitForStderr(const std::string& text,
-                                 absl::Duration timeout) {
+                                   absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
   const auto found = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     for (const std::string& line : err_) {

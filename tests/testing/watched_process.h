@@ -31,7 +31,8 @@ namespace hookstream::testing {
 
 class WatchedProcess {
  public:
-  // Starts argv[0] (a path) with the environment plus `env` ("K=V").
+  // Starts argv[0] (a path) with the environment plus `env` ("K=V"; a
+  // variable named there replaces the inherited one).
   static absl::StatusOr<std::unique_ptr<WatchedProcess>> Start(
       const std::vector<std::string>& argv,
       const std::vector<std::string>& env = {});
