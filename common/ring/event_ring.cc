@@ -191,6 +191,9 @@ EventRing::Info EventRing::GetInfo() const {
   info.event_count = events_.size();
   info.byte_count = bytes_;
   info.dedup_count = dedup_.size();
+  info.stream_last_sequence = head_;
+  lock.unlock();
+  info.backend = options_.backend;
   return info;
 }
 

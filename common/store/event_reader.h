@@ -89,6 +89,11 @@ class EventReader {
     size_t event_capacity = 0;
     size_t byte_capacity = 0;
     size_t dedup_count = 0;
+    // The backend's name (memory, journal, jetstream; empty when unnamed).
+    std::string backend;
+    // The shared log's last sequence as this replica knows it, when the
+    // backend follows one (JetStream); else equal to head_sequence.
+    uint64_t stream_last_sequence = 0;
   };
 
   using WaitToken = uint64_t;
@@ -138,6 +143,14 @@ class EventReader {
   virtual bool CancelWait(WaitToken token) = 0;
 
   virtual Info GetInfo() const = 0;
+
+  // Whether `sequence` is a position of this stream: at most its last
+  // sequence. A follower of a shared log may not have applied it yet (a
+  // reader there waits for it); a reader asking beyond it is refused. May
+  // ask the log (a short request) when the position is beyond what is known.
+  virtual bool IsWithinStream(uint64_t sequence) const {
+    return sequence <= GetInfo().head_sequence;
+  }
   virtual const std::string& stream_epoch() const = 0;
 };
 
