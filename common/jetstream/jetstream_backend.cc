@@ -122,6 +122,22 @@ absl::StatusOr<std::unique_ptr<JetStreamBackend>> JetStreamBackend::Open(
         NatsError(absl::StrCat("nats: cannot connect to ", urls), s).message());
   }
 
+  // A larger event would be refused by the server at publish time, for
+  // every retry: refuse the configuration instead, once, at start.
+  const int64_t max_payload =
+      natsConnection_GetMaxPayload(backend->connection_.get());
+  if (options.max_event_bytes > 0 &&
+      static_cast<int64_t>(options.max_event_bytes + kHeaderAllowance) >
+          max_payload) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "nats: the server's max_payload ", max_payload,
+        " is smaller than --max_event_bytes ", options.max_event_bytes,
+        " plus ", kHeaderAllowance,
+        " bytes of headers: raise max_payload in the nats-server config "
+        "(docs/scale-out.md) or lower --max_event_bytes (setting: "
+        "max_payload)"));
+  }
+
   // The ring's identity is the stream's: the stream comes first.
   jsOptions jo;
   jsOptions_Init(&jo);

@@ -6,6 +6,7 @@
 // runs R3 (docs/scale-out.md).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -45,6 +46,10 @@ struct JetStreamOptions {
   absl::Duration attempt_timeout = absl::Seconds(2);
   absl::Duration retry_pause = absl::Milliseconds(250);
 
+  // The largest event the ingress lets through (--max_event_bytes): the
+  // servers' max_payload must hold it and its headers, or the start stops.
+  size_t max_event_bytes = 0;
+
   // The replica's ring.
   EventRing::Options ring = {};
 };
@@ -53,5 +58,8 @@ struct JetStreamOptions {
 // (the type keeps its dots, so `hookstream.events.gettrx.customer.>` works).
 inline constexpr char kSubjectPrefix[] = "hookstream.events.";
 inline constexpr char kStreamSubjects[] = "hookstream.events.>";
+// Room for a message's headers (Nats-Msg-Id with an event id of up to
+// --max_event_id_bytes, Nats-Expected-Stream) beside its payload.
+inline constexpr size_t kHeaderAllowance = 4096;
 
 }  // namespace hookstream::jetstream

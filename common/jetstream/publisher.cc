@@ -1,10 +1,12 @@
 #include "common/jetstream/publisher.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/base/log.h"
 #include "common/jetstream/nats_handles.h"
 #include "common/store/stored_event.h"
 
@@ -62,7 +64,7 @@ Publisher::~Publisher() {
   Close();
   {
     std::lock_guard lock(mu_);
-    closed_ = true;
+    stopping_ = true;
   }
   cv_.notify_all();
   if (retry_thread_.joinable()) retry_thread_.join();
@@ -166,9 +168,9 @@ void Publisher::Ack(natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae) {
         pa->Sequence > last &&
         !stats_.last_acked_sequence.compare_exchange_weak(last, pa->Sequence)) {
     }
-    Complete(
-        std::move(pending->done),
-        AppendResult{.sequence = pa->Sequence, .duplicate = pa->Duplicate});
+    Complete(std::move(pending->done),
+             AppendResult{.sequence = pa->Sequence, .duplicate = pa->Duplicate},
+             pending->deadline);
     return;
   }
   const natsStatus err = pae != nullptr ? pae->Err : NATS_ERR;
@@ -188,20 +190,67 @@ void Publisher::Ack(natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae) {
       absl::UnavailableError(absl::StrCat("jetstream publish: ", why)));
 }
 
-void Publisher::Complete(AppendCallback done, AppendResult result) {
+void Publisher::Complete(AppendCallback done, AppendResult result,
+                         absl::Time deadline) {
   if (ring_ == nullptr || result.sequence == 0 ||
       ring_->GetInfo().head_sequence >= result.sequence) {
     std::move(done)(result);
     return;
   }
-  // Exactly one of the two paths runs `done`: the ring's callback when the
-  // wait is registered, this thread when the sequence became visible first.
-  auto holder = std::make_shared<AppendCallback>(std::move(done));
-  if (!ring_->Wait(result.sequence - 1, [holder, result]() mutable {
-        std::move (*holder)(result);
-      })) {
-    std::move (*holder)(result);
+  auto wait = std::make_shared<ApplyWait>();
+  wait->done = std::move(done);
+  wait->result = result;
+  {
+    std::lock_guard lock(mu_);
+    // An ack that arrives at the very end of its deadline still gives the
+    // follower one attempt's time to apply it.
+    apply_waits_.emplace(
+        std::max(deadline, absl::Now() + options_.attempt_timeout), wait);
+    ++unapplied_;
   }
+  cv_.notify_all();
+  std::optional<EventReader::WaitToken> token = ring_->Wait(
+      result.sequence - 1, [this, wait]() mutable { Applied(wait); });
+  if (!token.has_value()) {
+    Applied(wait);  // visible already: nothing was registered
+    return;
+  }
+  std::lock_guard lock(mu_);
+  wait->token = token;
+}
+
+void Publisher::Applied(const std::shared_ptr<ApplyWait>& wait) {
+  if (wait->claimed.exchange(true)) return;
+  std::move(wait->done)(wait->result);
+  {
+    std::lock_guard lock(mu_);
+    --unapplied_;
+  }
+  cv_.notify_all();
+}
+
+void Publisher::NotApplied(const std::shared_ptr<ApplyWait>& wait) {
+  if (wait->claimed.exchange(true)) return;
+  std::optional<EventReader::WaitToken> token;
+  {
+    std::lock_guard lock(mu_);
+    token = wait->token;
+  }
+  // Not under mu_: CancelWait waits for a running callback, which takes it.
+  if (token.has_value()) ring_->CancelWait(*token);
+  ++stats_.unapplied;
+  LogRecord(LogLevel::kWarning, "jetstream ack not applied by this replica")
+      .Add("sequence", wait->result.sequence)
+      .Add("applied", ring_->GetInfo().head_sequence);
+  std::move(wait->done)(absl::UnavailableError(absl::StrCat(
+      "jetstream stored the event at sequence ", wait->result.sequence,
+      " but this replica has not applied it in time (a retry is answered as "
+      "a duplicate)")));
+  {
+    std::lock_guard lock(mu_);
+    --unapplied_;
+  }
+  cv_.notify_all();
 }
 
 void Publisher::RetryOrFail(std::unique_ptr<Pending> pending, std::string why) {
@@ -229,17 +278,52 @@ void Publisher::RetryOrFail(std::unique_ptr<Pending> pending, std::string why) {
 }
 
 void Publisher::RetryLoop() {
+  absl::Time next_sweep = absl::Now();
   std::unique_lock lock(mu_);
   for (;;) {
-    if (closed_ && retries_.empty()) return;
-    if (retries_.empty()) {
+    if (stopping_ && retries_.empty() && apply_waits_.empty()) return;
+    absl::Time due = absl::InfiniteFuture();
+    if (!retries_.empty()) due = retries_.begin()->first;
+    if (!apply_waits_.empty()) due = std::min(due, apply_waits_.begin()->first);
+    // A publish whose ack nats.c never reports (its own timer should) is
+    // still answered: swept past its deadline plus one attempt.
+    if (!in_flight_.empty()) due = std::min(due, next_sweep);
+    const absl::Time now = absl::Now();
+    if (!in_flight_.empty() && next_sweep <= now) {
+      next_sweep = now + options_.retry_pause;
+      std::vector<std::unique_ptr<Pending>> lost;
+      for (auto it = in_flight_.begin(); it != in_flight_.end();) {
+        if (it->second->deadline + options_.attempt_timeout < now) {
+          lost.push_back(std::move(it->second));
+          in_flight_.erase(it++);
+        } else {
+          ++it;
+        }
+      }
+      lock.unlock();
+      for (std::unique_ptr<Pending>& pending : lost) {
+        ++stats_.unavailable;
+        std::move(pending->done)(absl::UnavailableError(
+            absl::StrCat("jetstream did not acknowledge within ",
+                         absl::FormatDuration(options_.publish_timeout))));
+      }
+      lock.lock();
+      continue;
+    }
+    if (due == absl::InfiniteFuture()) {
       cv_.wait(lock);
       continue;
     }
-    const absl::Time due = retries_.begin()->first;
-    const absl::Time now = absl::Now();
     if (due > now) {
       cv_.wait_for(lock, absl::ToChronoNanoseconds(due - now));
+      continue;
+    }
+    if (!apply_waits_.empty() && apply_waits_.begin()->first <= now) {
+      std::shared_ptr<ApplyWait> wait = std::move(apply_waits_.begin()->second);
+      apply_waits_.erase(apply_waits_.begin());
+      lock.unlock();
+      NotApplied(wait);
+      lock.lock();
       continue;
     }
     std::unique_ptr<Pending> pending = std::move(retries_.begin()->second);
@@ -266,7 +350,10 @@ void Publisher::Close() {
     js_PublishAsyncComplete(js_, &po);
   }
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    // Acknowledged events the follower has not applied yet: each is
+    // completed by the ring or, at its deadline, by the retry thread.
+    cv_.wait(lock, [this] { return unapplied_ == 0; });
     for (auto& [msg, pending] : in_flight_) left.push_back(std::move(pending));
     in_flight_.clear();
     for (auto& [due, pending] : retries_) left.push_back(std::move(pending));

@@ -6,7 +6,11 @@
 // `hookstream.events.<source>.<type>` with Nats-Msg-Id `<source>:<event id>`,
 // and completes the append from JetStream's PubAck:
 //   - PubAck            -> {sequence, duplicate = false}, once the local
-//     ring has applied that sequence (set_ring)
+//     ring has applied that sequence (set_ring); if this replica has not
+//     applied it by the append's deadline (its follower is stuck or far
+//     behind), UNAVAILABLE instead: the event is stored, so the provider's
+//     retry is answered as a duplicate with that sequence. No completion
+//     waits past the deadline.
 //   - duplicate PubAck  -> {the original sequence, duplicate = true}
 //     (JetStream's duplicate window decides; nothing new is stored)
 //   - no answer, no leader, no connection: the same message (same id) is
@@ -27,6 +31,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -45,6 +50,8 @@ struct PublisherStats {
   std::atomic<uint64_t> duplicates{0};
   std::atomic<uint64_t> retries{0};
   std::atomic<uint64_t> unavailable{0};
+  // Acknowledged by JetStream but not applied here by the deadline (503).
+  std::atomic<uint64_t> unapplied{0};
   // The highest sequence a PubAck named.
   std::atomic<uint64_t> last_acked_sequence{0};
 };
@@ -95,8 +102,22 @@ class Publisher final : public EventAppender {
   // Publishes `pending` once; on a refusal by the library, schedules a retry.
   void Send(std::unique_ptr<Pending> pending);
   void Ack(natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae);
-  // Runs `done` with `result` once the ring (if any) has applied it.
-  void Complete(AppendCallback done, AppendResult result);
+  // One PubAck waiting for this replica's ring to apply its sequence:
+  // exactly one of the ring's wake-up and the deadline completes it.
+  struct ApplyWait {
+    std::atomic<bool> claimed{false};
+    AppendCallback done;
+    AppendResult result;
+    std::optional<EventReader::WaitToken> token;  // guarded by Publisher::mu_
+  };
+
+  // Runs `done` with `result` once the ring (if any) has applied it, or
+  // UNAVAILABLE at `deadline`.
+  void Complete(AppendCallback done, AppendResult result, absl::Time deadline);
+  // The ring applied the wait's sequence (on the follower's thread).
+  void Applied(const std::shared_ptr<ApplyWait>& wait);
+  // The deadline passed first (on the retry thread).
+  void NotApplied(const std::shared_ptr<ApplyWait>& wait);
   // Retries later, or completes with UNAVAILABLE past the deadline.
   void RetryOrFail(std::unique_ptr<Pending> pending, std::string why);
   void RetryLoop();
@@ -111,11 +132,18 @@ class Publisher final : public EventAppender {
   std::mutex mu_;
   std::condition_variable cv_;
   bool closed_ = false;  // guarded by mu_
+  // The destructor's: the retry thread ends once nothing is left to time.
+  bool stopping_ = false;  // guarded by mu_
   // Published and not yet acknowledged, by the message nats.c owns (the
   // pointer the ack handler gets). Guarded by mu_.
   absl::flat_hash_map<natsMsg*, std::unique_ptr<Pending>> in_flight_;
   // Waiting for their next attempt, by due time. Guarded by mu_.
   std::multimap<absl::Time, std::unique_ptr<Pending>> retries_;
+  // PubAcks waiting for the ring, by deadline (an entry stays until its
+  // deadline even when the ring completed it first). Guarded by mu_.
+  std::multimap<absl::Time, std::shared_ptr<ApplyWait>> apply_waits_;
+  // How many of them the ring has not completed yet. Guarded by mu_.
+  size_t unapplied_ = 0;
   std::thread retry_thread_;
 };
 

@@ -289,22 +289,23 @@ TEST(JetStreamStartTest, RefusesWhenNoNatsIsReachable) {
   EXPECT_THAT(backend.status().message(), HasSubstr("cannot connect"));
 }
 
-// Verifies that while JetStream does not answer, an append keeps retrying
-// the same message id until its deadline and then fails UNAVAILABLE (the
-// 503); once JetStream answers again the provider's retry is kept once.
+// Verifies that while JetStream does not answer (its server stopped), an
+// append keeps retrying the same message id until its deadline and then
+// fails UNAVAILABLE (the 503); once the server is back on its store the
+// provider's retry is kept exactly once.
 TEST_F(JetStreamBackendTest, UnansweredPublishIsUnavailableThenKeptOnce) {
   std::unique_ptr<JetStreamBackend> backend = OpenOrDie(Options());
   ASSERT_NE(backend, nullptr);
   ASSERT_TRUE(AppendAndWait(backend->appender(), MakeEvent("before")).ok());
-  nats_->Pause();
-  absl::StatusOr<AppendResult> paused =
+  ASSERT_TRUE(nats_->Stop().ok());
+  absl::StatusOr<AppendResult> stopped =
       AppendAndWait(backend->appender(), MakeEvent("during"));
-  nats_->Resume();
-  EXPECT_THAT(paused.status(), StatusIs(absl::StatusCode::kUnavailable));
+  ASSERT_TRUE(nats_->Restart().ok());
+  EXPECT_THAT(stopped.status(), StatusIs(absl::StatusCode::kUnavailable));
   EXPECT_GT(backend->publisher_stats().retries.load(), 0u);
 
-  // The provider retries: the event is kept exactly once (it may have
-  // reached the stream before the pause took effect: then a duplicate).
+  // The provider retries: the event is kept exactly once (nats.c may have
+  // sent its buffered copy on reconnecting: then the retry is a duplicate).
   absl::StatusOr<AppendResult> retried =
       AppendAndWait(backend->appender(), MakeEvent("during"));
   ASSERT_TRUE(retried.ok()) << retried.status();
