@@ -99,8 +99,26 @@ bool IsLoopbackTarget(absl::string_view target) {
   return true;
 }
 
+std::vector<std::string> SplitTargets(absl::string_view targets) {
+  std::vector<std::string> out;
+  for (absl::string_view t : absl::StrSplit(targets, ',')) {
+    t = absl::StripAsciiWhitespace(t);
+    if (!t.empty()) out.emplace_back(t);
+  }
+  return out;
+}
+
 absl::Status Validate(const ConnectionOptions& o) {
-  if (o.target.empty()) return absl::InvalidArgumentError("empty target");
+  const std::vector<std::string> targets = SplitTargets(o.target);
+  if (targets.empty()) return absl::InvalidArgumentError("empty target");
+  if (targets.size() > 1) {
+    for (const std::string& target : targets) {
+      ConnectionOptions one = o;
+      one.target = target;
+      if (absl::Status s = Validate(one); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
   if (o.cert_file.empty() != o.key_file.empty()) {
     return absl::InvalidArgumentError(
         "a client certificate needs its key: give both --cert and --key "
@@ -114,9 +132,26 @@ absl::Status Validate(const ConnectionOptions& o) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> CreateChannels(
+    const ConnectionOptions& options, const grpc::ChannelArguments& args) {
+  if (absl::Status s = Validate(options); !s.ok()) return s;
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (const std::string& target : SplitTargets(options.target)) {
+    ConnectionOptions one = options;
+    one.target = target;
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+        CreateChannel(one, args);
+    if (!channel.ok()) return channel.status();
+    channels.push_back(*std::move(channel));
+  }
+  return channels;
+}
+
 absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(
-    const ConnectionOptions& o, const grpc::ChannelArguments& args) {
-  if (absl::Status s = Validate(o); !s.ok()) return s;
+    const ConnectionOptions& options, const grpc::ChannelArguments& args) {
+  if (absl::Status s = Validate(options); !s.ok()) return s;
+  ConnectionOptions o = options;
+  o.target = SplitTargets(options.target).front();
   grpc::ChannelArguments channel_args = args;
   channel_args.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
   if (!o.UsesTls()) {

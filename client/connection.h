@@ -33,6 +33,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -50,7 +51,9 @@ namespace hookstream {
 inline constexpr int kMaxReceiveMessageBytes = 64 << 20;
 
 struct ConnectionOptions {
-  // host:port, [ipv6]:port, or a gRPC URI (dns:///host:port).
+  // host:port, [ipv6]:port, or a gRPC URI (dns:///host:port); several,
+  // comma-separated, are replicas of one stream (--backend=jetstream): a
+  // Subscriber fails over between them, the unary calls use the first.
   std::string target = "127.0.0.1:50051";
   // Speak TLS. Also implied by ca_file and cert_file.
   bool tls = false;
@@ -82,13 +85,22 @@ std::string TargetHost(absl::string_view target);
 // Whether `target` names a loopback address (127.0.0.0/8, ::1, localhost).
 bool IsLoopbackTarget(absl::string_view target);
 
+// The targets of a comma-separated list, in order (empty items dropped).
+std::vector<std::string> SplitTargets(absl::string_view targets);
+
 // INVALID_ARGUMENT naming the first rule above that `options` breaks.
 absl::Status Validate(const ConnectionOptions& options);
 
-// A channel with `options`' credentials (certificate files are read here:
-// NOT_FOUND names an unreadable one), accepting kMaxReceiveMessageBytes.
-// `args` are passed on.
+// A channel to the first target with `options`' credentials (certificate
+// files are read here: NOT_FOUND names an unreadable one), accepting
+// kMaxReceiveMessageBytes. `args` are passed on.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(
+    const ConnectionOptions& options,
+    const grpc::ChannelArguments& args = grpc::ChannelArguments());
+
+// One channel per target (SplitTargets), each made as CreateChannel makes
+// it; the first error stops.
+absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> CreateChannels(
     const ConnectionOptions& options,
     const grpc::ChannelArguments& args = grpc::ChannelArguments());
 

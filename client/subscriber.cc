@@ -1,6 +1,7 @@
 #include "client/subscriber.h"
 
 #include <algorithm>
+#include <atomic>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -65,12 +66,20 @@ Subscriber::Subscriber(ChannelFactory channel_factory,
     consumer_position_ = {epoch_, cursor_};
   }
   if (!channel_factory_) {
-    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
-        CreateChannel(options_.connection, ChannelArgs(options_.backoff));
-    if (channel.ok()) {
-      channel_factory_ = [channel = *std::move(channel)] { return channel; };
+    absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> channels =
+        CreateChannels(options_.connection, ChannelArgs(options_.backoff));
+    if (!channels.ok()) {
+      channel_error_ = channels.status();
+    } else if (channels->size() == 1) {
+      channel_factory_ = [channel = channels->front()] { return channel; };
     } else {
-      channel_error_ = channel.status();
+      // Replicas of one stream: each new stream goes to the next target, so
+      // a broken stream resumes (after position(), same epoch) on another
+      // replica, and a dead one is retried only after the others.
+      channel_factory_ = [channels = *std::move(channels),
+                          next = std::make_shared<std::atomic<size_t>>(0)] {
+        return channels[next->fetch_add(1) % channels.size()];
+      };
     }
   }
   worker_ = std::thread([this] { Work(); });

@@ -15,7 +15,9 @@
 #include "grpcpp/support/channel_arguments.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051",
-          "gRPC address of hookstream-server (host:port); also "
+          "gRPC address of hookstream-server (host:port); several, "
+          "comma-separated, are replicas of one stream: tail fails over "
+          "between them, the other commands use the first; also "
           "$HOOKSTREAM_TARGET");
 ABSL_FLAG(bool, tls, false,
           "speak TLS to the gRPC port (implied by --cacert, --cert); also "

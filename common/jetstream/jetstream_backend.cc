@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "common/base/log.h"
 
 namespace hookstream::jetstream {
@@ -156,7 +157,14 @@ absl::StatusOr<std::unique_ptr<JetStreamBackend>> JetStreamBackend::Open(
                                  &probe);
     JsPtr probe_js(raw_probe);
     if (s != NATS_OK) return NatsError("jetstream context", s);
+    const absl::Time deadline = absl::Now() + options.start_timeout;
     state = EnsureStream(probe_js.get(), options);
+    while (absl::IsUnavailable(state.status()) && absl::Now() < deadline) {
+      LogRecord(LogLevel::kInfo, "jetstream not ready, retrying")
+          .Add("error", state.status().message());
+      absl::SleepFor(options.retry_pause);
+      state = EnsureStream(probe_js.get(), options);
+    }
   }
   if (!state.ok()) return state.status();
   backend->state_ = *state;
@@ -174,10 +182,15 @@ absl::StatusOr<std::unique_ptr<JetStreamBackend>> JetStreamBackend::Open(
   backend->refreshed_last_ = state->last_sequence;
 
   backend->follower_ = std::make_unique<Follower>(options, *backend->ring_);
-  if (absl::Status started = backend->follower_->Start(backend->js_.get());
-      !started.ok()) {
-    return started;
+  const absl::Time deadline = absl::Now() + options.start_timeout;
+  absl::Status started = backend->follower_->Start(backend->js_.get());
+  while (absl::IsUnavailable(started) && absl::Now() < deadline) {
+    LogRecord(LogLevel::kInfo, "jetstream consumer not ready, retrying")
+        .Add("error", started.message());
+    absl::SleepFor(options.retry_pause);
+    started = backend->follower_->Start(backend->js_.get());
   }
+  if (!started.ok()) return started;
   backend->reader_ = std::make_unique<Reader>(*backend, *backend->ring_);
 
   // After a full cluster restart JetStream rebuilds its duplicate map only

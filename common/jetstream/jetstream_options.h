@@ -25,6 +25,10 @@ struct JetStreamOptions {
   std::string tls_ca_file;
   // How long the start waits for the first connection.
   absl::Duration connect_timeout = absl::Seconds(5);
+  // How long the start retries the stream's and the consumer's requests
+  // while JetStream does not answer them (a cluster electing its leaders,
+  // a node just lost).
+  absl::Duration start_timeout = absl::Seconds(30);
 
   // The stream: created when missing, checked when present.
   std::string stream = "HOOKSTREAM";

@@ -52,6 +52,16 @@ inline absl::Status NatsError(absl::string_view what, natsStatus s,
     absl::StrAppend(&message, " (", detail, ")");
   }
   if (code != 0) absl::StrAppend(&message, " [jetstream error ", code, "]");
+  switch (code) {
+    // A cluster still electing its leaders or placing peers.
+    case JSClusterIncompleteErr:
+    case JSClusterNoPeersErr:
+    case JSClusterNotAvailErr:
+    case JSClusterNotLeaderErr:
+      return absl::UnavailableError(message);
+    default:
+      break;
+  }
   switch (s) {
     case NATS_NO_SERVER:
     case NATS_TIMEOUT:

@@ -203,11 +203,12 @@ TEST_F(E2eTest, JetStreamRefusesToStartWithoutNatsOrWithAContradictingStream) {
     ASSERT_TRUE(short_window.ok()) << short_window.status();
     ASSERT_TRUE(short_window->Stop().ok());
   }
-  refused = testing::ServerProcess::Start(
-      dir_, {.flags = {"--backend=jetstream", url}});
-  ASSERT_FALSE(refused.ok());
-  EXPECT_THAT(refused.status().message(), HasSubstr("exited at start"));
-  EXPECT_THAT(refused.status().message(),
+  absl::StatusOr<testing::ServerProcess> contradicted =
+      testing::ServerProcess::Start(dir_,
+                                    {.flags = {"--backend=jetstream", url}});
+  ASSERT_FALSE(contradicted.ok());
+  EXPECT_THAT(contradicted.status().message(), HasSubstr("exited at start"));
+  EXPECT_THAT(contradicted.status().message(),
               HasSubstr("(setting: duplicate_window)"));
 }
 

@@ -316,6 +316,71 @@ TEST_F(JetStreamBackendTest, UnansweredPublishIsUnavailableThenKeptOnce) {
   EXPECT_EQ(after->sequence, 3u);
 }
 
+// Verifies that a PubAck this replica's ring never applies (its follower
+// stuck) does not hold the completion for ever: UNAVAILABLE at the
+// deadline, and the provider's retry is a duplicate with the stored
+// sequence.
+TEST_F(JetStreamBackendTest,
+       AnAckTheRingNeverAppliesIsUnavailableAtTheDeadline) {
+  std::unique_ptr<JetStreamBackend> backend = OpenOrDie(Options());
+  ASSERT_NE(backend, nullptr);
+  // A publisher whose ring nothing follows.
+  JetStreamOptions options = Options();
+  options.publish_timeout = absl::Seconds(1);
+  EventRing unfollowed({}, RealClock(), backend->identity());
+  Publisher publisher(options, RealClock(), backend->identity().epoch);
+  publisher.set_ring(&unfollowed);
+  natsConnection* raw_conn = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&raw_conn, nats_->url().c_str()), NATS_OK);
+  ConnectionPtr conn(raw_conn);
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.PublishAsync.AckHandler = &Publisher::OnAck;
+  jo.PublishAsync.AckHandlerClosure = &publisher;
+  jsCtx* raw_js = nullptr;
+  ASSERT_EQ(natsConnection_JetStream(&raw_js, conn.get(), &jo), NATS_OK);
+  JsPtr js(raw_js);
+  publisher.set_js(js.get());
+
+  absl::StatusOr<AppendResult> stuck =
+      AppendAndWait(publisher, MakeEvent("stuck"));
+  EXPECT_THAT(stuck.status(), StatusIs(absl::StatusCode::kUnavailable));
+  EXPECT_THAT(stuck.status().message(), HasSubstr("has not applied"));
+  EXPECT_EQ(publisher.stats().unapplied.load(), 1u);
+  publisher.Close();
+
+  absl::StatusOr<AppendResult> retried =
+      AppendAndWait(backend->appender(), MakeEvent("stuck"));
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_TRUE(retried->duplicate);
+  EXPECT_EQ(retried->sequence, 1u);
+}
+
+// Verifies the start-up refusal of a server whose max_payload cannot hold
+// the largest event, naming the setting.
+TEST(JetStreamStartTest, RefusesAMaxPayloadBelowTheLargestEvent) {
+  const std::string dir =
+      absl::StrCat(::testing::TempDir(), "/jetstream_payload_", getpid());
+  std::filesystem::remove_all(dir);
+  absl::StatusOr<std::unique_ptr<NatsServer>> nats =
+      NatsServer::Start(dir, {.max_payload = 1 << 20});
+  ASSERT_TRUE(nats.ok()) << nats.status();
+  JetStreamOptions options;
+  options.urls = {(*nats)->url()};
+  options.max_event_bytes = 1 << 20;
+  absl::StatusOr<std::unique_ptr<JetStreamBackend>> backend =
+      JetStreamBackend::Open(options, RealClock());
+  EXPECT_THAT(backend.status(),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(backend.status().message(), HasSubstr("(setting: max_payload)"));
+  options.max_event_bytes = (1 << 20) - 8192;
+  backend = JetStreamBackend::Open(options, RealClock());
+  EXPECT_TRUE(backend.ok()) << backend.status();
+  if (backend.ok()) backend->reset();
+  nats->reset();
+  std::filesystem::remove_all(dir);
+}
+
 // Verifies Close: pending appends complete (here: none left), later appends
 // are refused UNAVAILABLE, and Close is idempotent.
 TEST_F(JetStreamBackendTest, CloseRefusesLaterAppends) {
