@@ -146,6 +146,9 @@ void Publisher::Send(std::unique_ptr<Pending> pending) {
 void Publisher::OnAck(jsCtx* /*js*/, natsMsg* msg, jsPubAck* pa,
                       jsPubAckErr* pae, void* closure) {
   static_cast<Publisher*>(closure)->Ack(msg, pa, pae);
+  // The handler owns the published message (nats.h, jsPubAckHandler); a
+  // retry publishes a new one.
+  natsMsg_Destroy(msg);
 }
 
 void Publisher::Ack(natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae) {
@@ -221,7 +224,9 @@ void Publisher::Complete(AppendCallback done, AppendResult result,
 
 void Publisher::Applied(const std::shared_ptr<ApplyWait>& wait) {
   if (wait->claimed.exchange(true)) return;
-  std::move(wait->done)(wait->result);
+  // Moved out: what it holds goes now, not when the deadline entry does.
+  AppendCallback done = std::move(wait->done);
+  std::move(done)(wait->result);
   {
     std::lock_guard lock(mu_);
     --unapplied_;
@@ -242,7 +247,8 @@ void Publisher::NotApplied(const std::shared_ptr<ApplyWait>& wait) {
   LogRecord(LogLevel::kWarning, "jetstream ack not applied by this replica")
       .Add("sequence", wait->result.sequence)
       .Add("applied", ring_->GetInfo().head_sequence);
-  std::move(wait->done)(absl::UnavailableError(absl::StrCat(
+  AppendCallback done = std::move(wait->done);
+  std::move(done)(absl::UnavailableError(absl::StrCat(
       "jetstream stored the event at sequence ", wait->result.sequence,
       " but this replica has not applied it in time (a retry is answered as "
       "a duplicate)")));

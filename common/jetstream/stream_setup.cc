@@ -133,11 +133,26 @@ absl::StatusOr<StreamState> EnsureStream(jsCtx* js,
   code = static_cast<jsErrCode>(0);
   s = js_AddStream(&raw, js, &config, nullptr, &code);
   info.reset(raw);
-  if (s != NATS_OK) {
+  if (s != NATS_OK && code != JSStreamNameExistErr) {
     return NatsError(
         absl::StrCat("jetstream: creating stream ", options.stream), s, code);
   }
-  return StateOf(*info, /*created=*/true);
+  const bool created = s == NATS_OK;
+  // The identity comes from the stream as stored, never from the create's
+  // answer: replicas starting together may both create it, and the second
+  // answer (in a cluster) carries its own request's time, not the stream's.
+  raw = nullptr;
+  code = static_cast<jsErrCode>(0);
+  s = js_GetStreamInfo(&raw, js, options.stream.c_str(), nullptr, &code);
+  info.reset(raw);
+  if (s != NATS_OK) {
+    return NatsError(absl::StrCat("jetstream: stream info of ", options.stream),
+                     s, code);
+  }
+  if (std::string why = ContradictionOf(*info->Config, options); !why.empty()) {
+    return absl::FailedPreconditionError(why);
+  }
+  return StateOf(*info, created);
 }
 
 }  // namespace hookstream::jetstream
