@@ -13,6 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
 dir=${CLUSTER_DIR:-var/cluster}
+case $dir in /*) ;; *) dir=$PWD/$dir ;; esac  # absolute: nats.conf names it
 mkdir -p "$dir"
 ./scripts/dev-setup.sh "$dir/dev" >/dev/null
 
@@ -30,7 +31,7 @@ for i in 1 2 3; do
 server_name: n$i
 listen: 127.0.0.1:$((4221 + i))
 max_payload: 8MB
-jetstream { store_dir: "$PWD/$dir/n$i/store" }
+jetstream { store_dir: "$dir/n$i/store" }
 cluster {
   name: hookstream
   listen: 127.0.0.1:$((6221 + i))
