@@ -20,7 +20,7 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates libgrpc++1.51 libprotobuf32 libssl3 libcurl4 \
-      libabsl20220623 libjemalloc2 libsimdjson14 curl \
+      libabsl20220623 libjemalloc2 libsimdjson14 libnats3.4 curl \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /nonexistent --shell /usr/sbin/nologin hookstream
 COPY --from=build /build/server/hookstream-server /usr/local/bin/hookstream-server

@@ -12,7 +12,7 @@
 #                     BENCH_LIVE_RUNS to set it; memory BENCH_MEMORY_RUNS, 1)
 #   BENCH_WORKLOADS   subset, e.g. "ingest replay" (default: all of
 #                     ingest replay live many memory journal restart
-#                     conversion)
+#                     conversion; jetstream only when named)
 #   BENCH_QUICK=1     small counts and short durations, to try the harness
 #   BENCH_OUT         results directory (default $BENCH_BUILD_DIR/bench-results)
 #   BENCH_SERVER_BIN  another hookstream-server binary (default: the build's)
@@ -419,6 +419,32 @@ workload_journal() {
     done
   done
   rm -rf "$journal_root/ingest"
+}
+
+# The scale-out backend: the ingest load of workload 1 against the memory
+# backend, then --backend=jetstream on a fresh single nats-server (R1), one
+# after the other in each run. nats-server's default max_payload (1 MB)
+# holds events up to --max_event_bytes=1000000. The CPU per request is the
+# hookstream server's; nats-server's is not measured here.
+workload_jetstream() {
+  local r
+  have_server || return 0
+  command -v nats-server >/dev/null || { log "no nats-server: skipped"; return 0; }
+  for r in $(seq 1 "$runs"); do
+    start_hookstream "${big_ring[@]}" || continue
+    record jetstream memory "$r" "$(ingest_load "$hs_ingress" memory \
+      --server_pid="$hs_pid")"
+    stop_hookstream
+    rm -rf "$work/nats"
+    start_nats || continue
+    if start_hookstream "${big_ring[@]}" --backend=jetstream \
+        --nats_url="nats://127.0.0.1:$nats_port" --max_event_bytes=1000000; then
+      record jetstream r1 "$r" "$(ingest_load "$hs_ingress" r1 \
+        --server_pid="$hs_pid")"
+      stop_hookstream
+    fi
+    stop_nats
+  done
 }
 
 # A restart with restart_events journaled events of about 1 KB: seconds from

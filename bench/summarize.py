@@ -165,6 +165,14 @@ def main(path):
         p(f"| 7 Journal ingest | non-2xx answers (all runs) | | {fmt(sum(counts) if counts else None)} | | 0 | "
           f"{verdict(None if not counts else sum(counts) == 0)} |")
 
+    if by[("jetstream", "memory")]:
+        r, per = ratio("jetstream", "r1", "ok_rps", "memory", "ok_rps")
+        p(f"| 10 JetStream ingest, R1 | requests/s | memory {fmt(med('jetstream', 'memory', 'ok_rps'))} | "
+          f"{fmt(med('jetstream', 'r1', 'ok_rps'))} | {ratio_text(r, per)} | ≥ 0.6× | "
+          f"{verdict(None if r is None else r >= 0.6)} |")
+        for side in ("memory", "r1"):
+            lat = " / ".join(fmt(med("jetstream", side, f"latency_{q}_us")) for q in ("p50", "p99", "p999"))
+            p(f"| 10 JetStream ingest, {side} | p50 / p99 / p999 of the 200 (µs) | | {lat} | | report | |")
     if by[("restart", "warm_seconds")]:
         fill = next(iter(by[("restart", "fill")].values()), {})
         for cache in ("warm", "cold"):

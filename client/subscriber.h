@@ -51,9 +51,12 @@
 //
 // Connecting: give a channel (or a ChannelFactory), or let the Subscriber
 // make one from `options.connection` (target, TLS, client certificate,
-// bearer token; see connection.h). The bearer token is sent with every
-// Subscribe either way. `on_connection` reports each stream's start (its
-// first heartbeat) and end, for a "connected" / "connection lost" line.
+// bearer token; see connection.h); a comma-separated target names replicas
+// of one stream, and each new stream goes to the next of them (fail-over:
+// the resume is after position(), in the same epoch). The bearer token is
+// sent with every Subscribe either way. `on_connection` reports each
+// stream's start (its first heartbeat) and end, for a "connected" /
+// "connection lost" line.
 //
 // Liveness: the server promises a heartbeat at least every
 // `heartbeat_interval`, so a stream silent for `liveness_timeout` while the

@@ -48,6 +48,7 @@ declare -A common_deps=(
   [backend]="base store ring"
   [journal]="base store ring"
   [metrics]=""
+  [jetstream]="base store ring"
 )
 for path in common/*/; do
   sib=$(basename "$path")
@@ -69,13 +70,13 @@ done
 forbid common 'server/|client/' "common/ never includes server/ or client/"
 # The storage seam: ingress sees only the write side, distribution only the
 # read side; only the composition root (server/server.cc) picks a backend.
-forbid server/ingress 'common/(ring|backend|journal)/|common/store/event_reader' \
+forbid server/ingress 'common/(ring|backend|journal|jetstream)/|common/store/event_reader' \
   "ingress depends only on the write side of the seam (common/store/event_appender.h)"
-forbid server/distribution 'common/(ring|backend|journal)/|common/store/event_appender' \
+forbid server/distribution 'common/(ring|backend|journal|jetstream)/|common/store/event_appender' \
   "distribution depends only on the read side of the seam (common/store/event_reader.h)"
 forbid server/ingress 'server/distribution/' "ingress and distribution never include each other"
 forbid server/distribution 'server/ingress/' "ingress and distribution never include each other"
-forbid client 'server/|common/(ring|backend|journal)/' "the client never includes the server or a backend"
+forbid client 'server/|common/(ring|backend|journal|jetstream)/' "the client never includes the server or a backend"
 forbid protos 'common/|server/|client/' "protos include nothing of ours"
 forbid common 'boost/(beast|asio)|grpcpp/' "Beast/Asio and the gRPC API stay out of common/"
 forbid server/distribution 'boost/' "Beast/Asio only in server/ingress and server/admin"
@@ -96,6 +97,14 @@ hits=$(grep -rlE --include='*.h' --include='*.cc' '^#include [<"]openssl/' commo
        grep -vE '^(common/signature/crypto\.cc|server/ingress/tls_context\.cc)$' || true)
 if [ -n "$hits" ]; then
   echo "layering: OpenSSL is included outside crypto.cc and tls_context.cc:"
+  echo "$hits" | sed 's/^/  /'
+  status=1
+fi
+# nats.c only in common/jetstream (the JetStream backend).
+hits=$(grep -rlE --include='*.h' --include='*.cc' '^#include [<"]nats(/nats)?\.h' common server client 2>/dev/null |
+       grep -v '^common/jetstream/' || true)
+if [ -n "$hits" ]; then
+  echo "layering: nats.c is included outside common/jetstream:"
   echo "$hits" | sed 's/^/  /'
   status=1
 fi

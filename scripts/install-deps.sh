@@ -15,6 +15,7 @@ packages=(
   libabsl-dev nlohmann-json3-dev libsimdjson-dev libssl-dev libboost1.81-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev
   libjemalloc-dev
+  libnats-dev nats-server
   strace
   python3 python3-grpcio python3-protobuf python3-yaml
 )

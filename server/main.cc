@@ -108,7 +108,8 @@ ABSL_FLAG(size_t, dedup_max_bytes, kDefaults.ring.dedup_max_bytes,
           "counts its length + 128; held events' ids even beyond it)");
 ABSL_FLAG(std::string, backend, kDefaults.storage.backend,
           "where acknowledged events are kept: memory (this process only) "
-          "or journal (an fsynced log in --journal_dir)");
+          "journal (an fsynced log in --journal_dir) or jetstream (NATS "
+          "JetStream at --nats_url, shared by several replicas)");
 ABSL_FLAG(std::string, journal_dir, "",
           "directory of the journal (--backend=journal); created if missing");
 ABSL_FLAG(std::string, journal_sync, kDefaults.storage.journal_sync,
@@ -121,6 +122,25 @@ ABSL_FLAG(bool, journal_repair, false,
 ABSL_FLAG(size_t, journal_segment_bytes,
           kDefaults.storage.journal_segment_bytes,
           "size at which a journal segment is closed and a new one started");
+ABSL_FLAG(std::string, nats_url, "",
+          "NATS servers of --backend=jetstream, nats://HOST:PORT[,...]");
+ABSL_FLAG(std::string, nats_stream, kDefaults.storage.nats_stream,
+          "the JetStream stream (created when missing, checked when present)");
+ABSL_FLAG(int, nats_replicas, kDefaults.storage.nats_replicas,
+          "replicas of a stream hookstream creates (3 in production)");
+ABSL_FLAG(absl::Duration, nats_max_age, kDefaults.storage.nats_max_age,
+          "how long the stream keeps messages (0: --dedup_window; never "
+          "shorter)");
+ABSL_FLAG(int64_t, nats_max_msgs, kDefaults.storage.nats_max_msgs,
+          "most messages the stream keeps (0: unlimited)");
+ABSL_FLAG(int64_t, nats_max_bytes, kDefaults.storage.nats_max_bytes,
+          "most bytes the stream keeps (0: unlimited)");
+ABSL_FLAG(std::string, nats_creds, "", "NATS credentials file");
+ABSL_FLAG(std::string, nats_tls_ca, "",
+          "CA bundle: connect to NATS with TLS, verifying against it");
+ABSL_FLAG(absl::Duration, nats_publish_timeout,
+          kDefaults.storage.nats_publish_timeout,
+          "how long a webhook's publish is retried before the 503");
 ABSL_FLAG(size_t, max_body_bytes, kDefaults.ingress.max_body_bytes,
           "largest accepted webhook body");
 ABSL_FLAG(size_t, max_event_bytes, kDefaults.ingress.max_event_bytes,
@@ -219,6 +239,15 @@ ServerConfig ConfigFromFlags() {
   c.storage.journal_sync = absl::GetFlag(FLAGS_journal_sync);
   c.storage.journal_repair = absl::GetFlag(FLAGS_journal_repair);
   c.storage.journal_segment_bytes = absl::GetFlag(FLAGS_journal_segment_bytes);
+  c.storage.nats_url = absl::GetFlag(FLAGS_nats_url);
+  c.storage.nats_stream = absl::GetFlag(FLAGS_nats_stream);
+  c.storage.nats_replicas = absl::GetFlag(FLAGS_nats_replicas);
+  c.storage.nats_max_age = absl::GetFlag(FLAGS_nats_max_age);
+  c.storage.nats_max_msgs = absl::GetFlag(FLAGS_nats_max_msgs);
+  c.storage.nats_max_bytes = absl::GetFlag(FLAGS_nats_max_bytes);
+  c.storage.nats_creds = absl::GetFlag(FLAGS_nats_creds);
+  c.storage.nats_tls_ca = absl::GetFlag(FLAGS_nats_tls_ca);
+  c.storage.nats_publish_timeout = absl::GetFlag(FLAGS_nats_publish_timeout);
   c.ingress.max_body_bytes = absl::GetFlag(FLAGS_max_body_bytes);
   c.ingress.max_header_bytes = absl::GetFlag(FLAGS_max_header_bytes);
   c.ingress.max_event_bytes = absl::GetFlag(FLAGS_max_event_bytes);

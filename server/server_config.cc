@@ -144,6 +144,9 @@ absl::Status ServerConfig::Validate() const {
   if (ingress.io_threads < 1) {
     return absl::InvalidArgumentError("--io_threads must be at least 1");
   }
+  if (storage.backend != "jetstream" && !storage.nats_url.empty()) {
+    return absl::InvalidArgumentError("--nats_url needs --backend=jetstream");
+  }
   if (storage.backend == "journal") {
     if (storage.journal_dir.empty()) {
       return absl::InvalidArgumentError(
@@ -158,14 +161,40 @@ absl::Status ServerConfig::Validate() const {
       return absl::InvalidArgumentError(
           "--journal_segment_bytes must be at least 64 KiB");
     }
+  } else if (storage.backend == "jetstream") {
+    if (storage.nats_url.empty()) {
+      return absl::InvalidArgumentError(
+          "--backend=jetstream needs --nats_url (nats://HOST:PORT[,...])");
+    }
+    if (storage.nats_replicas < 1 || storage.nats_replicas > 5) {
+      return absl::InvalidArgumentError(
+          "--nats_replicas must be between 1 and 5");
+    }
+    if (storage.nats_stream.empty() ||
+        storage.nats_stream.find_first_of(" .*>/\\") != std::string::npos) {
+      return absl::InvalidArgumentError(
+          "--nats_stream: a stream name without spaces, '.', '*', '>', "
+          "slashes");
+    }
+    if (storage.nats_max_age != absl::ZeroDuration() &&
+        storage.nats_max_age < ring.dedup_window) {
+      return absl::InvalidArgumentError(
+          "--nats_max_age must be 0 or at least --dedup_window: JetStream "
+          "rebuilds its duplicate map from the messages it keeps");
+    }
+    if (storage.nats_publish_timeout <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(
+          "--nats_publish_timeout must be positive");
+    }
   } else if (storage.backend == "memory") {
     if (!storage.journal_dir.empty() || storage.journal_repair) {
       return absl::InvalidArgumentError(
           "--journal_dir and --journal_repair need --backend=journal");
     }
   } else {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--backend: want memory or journal, got \"", storage.backend, "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--backend: want memory, journal or jetstream, got \"",
+                     storage.backend, "\""));
   }
   return absl::OkStatus();
 }

@@ -78,6 +78,20 @@ struct ServerConfig {
     // Start despite damaged journal records, dropping them (and saying so).
     bool journal_repair = false;
     size_t journal_segment_bytes = size_t{64} << 20;
+    // --backend=jetstream (docs/scale-out.md): NATS servers, comma-separated
+    // nats://HOST:PORT; the stream (its duplicate window is --dedup_window).
+    std::string nats_url;
+    std::string nats_stream = "HOOKSTREAM";
+    int nats_replicas = 1;
+    // 0: as long as the dedup window (never shorter).
+    absl::Duration nats_max_age = absl::ZeroDuration();
+    // 0: unlimited.
+    int64_t nats_max_msgs = 0;
+    int64_t nats_max_bytes = 0;
+    std::string nats_creds;
+    std::string nats_tls_ca;
+    // How long a publish is retried (same message id) before the 503.
+    absl::Duration nats_publish_timeout = absl::Seconds(10);
   };
   struct Grpc {
     // host:port; port 0 picks an ephemeral port (tests).

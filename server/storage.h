@@ -4,7 +4,8 @@
 // Storage is the configured backend as the composition root holds it: the
 // appender the ingress hands events to, the reader the distribution serves
 // from, the stream identity, and the stop that loses nothing acknowledged.
-// It is the one place that knows the backends (`--backend=memory|journal`).
+// It is the one place that knows the backends
+// (`--backend=memory|journal|jetstream`).
 //
 // Example:
 //   ASSIGN_OR_RETURN(std::unique_ptr<Storage> storage,
@@ -23,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "common/backend/memory_backend.h"
 #include "common/base/clock.h"
+#include "common/jetstream/jetstream_backend.h"
 #include "common/journal/journal.h"
 #include "common/ring/event_ring.h"
 #include "common/store/event_appender.h"
@@ -40,11 +42,13 @@ class Storage {
       absl::AnyInvocable<void(absl::Status)> on_fatal);
 
   EventAppender& appender() { return *appender_; }
-  EventReader& reader() { return *ring_; }
+  EventReader& reader() { return *reader_; }
   const StreamIdentity& identity() const { return ring_->identity(); }
   const std::string& backend() const { return backend_; }
   // The journal, when that is the backend (for its stats), else nullptr.
   journal::Journal* journal() { return journal_.get(); }
+  // The JetStream backend, when that is the backend, else nullptr.
+  jetstream::JetStreamBackend* jetstream() { return jetstream_.get(); }
 
   // Finishes what the backend was given (the journal writes, syncs and
   // completes every pending append) and refuses more. Idempotent.
@@ -58,7 +62,9 @@ class Storage {
   std::unique_ptr<EventRing> owned_ring_;
   std::unique_ptr<MemoryBackend> memory_;
   std::unique_ptr<journal::Journal> journal_;
+  std::unique_ptr<jetstream::JetStreamBackend> jetstream_;
   EventRing* ring_ = nullptr;
+  EventReader* reader_ = nullptr;
   EventAppender* appender_ = nullptr;
 };
 

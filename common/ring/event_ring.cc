@@ -195,6 +195,9 @@ EventRing::Info EventRing::GetInfo() const {
   info.evicted_count = evicted_total_;
   info.oldest_log_time =
       events_.empty() ? absl::InfinitePast() : events_.front()->log_time;
+  info.stream_last_sequence = head_;
+  lock.unlock();
+  info.backend = options_.backend;
   return info;
 }
 

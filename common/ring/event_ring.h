@@ -67,6 +67,8 @@ class EventRing final : public EventReader {
     size_t max_bytes = size_t{256} << 20;
     // `{}` so that designated initializers omitting it do not warn (GCC 12).
     DedupIndex::Options dedup = {};
+    // The backend filling the ring, as GetInfo names it.
+    std::string backend = {};
   };
 
   // `clock` (the dedup window's "now") must outlive the ring. The first

@@ -93,6 +93,11 @@ class EventReader {
     uint64_t evicted_count = 0;
     // The oldest held event's log time; InfinitePast when none is held.
     absl::Time oldest_log_time = absl::InfinitePast();
+    // The backend's name (memory, journal, jetstream; empty when unnamed).
+    std::string backend;
+    // The shared log's last sequence as this replica knows it, when the
+    // backend follows one (JetStream); else equal to head_sequence.
+    uint64_t stream_last_sequence = 0;
   };
 
   using WaitToken = uint64_t;
@@ -142,6 +147,14 @@ class EventReader {
   virtual bool CancelWait(WaitToken token) = 0;
 
   virtual Info GetInfo() const = 0;
+
+  // Whether `sequence` is a position of this stream: at most its last
+  // sequence. A follower of a shared log may not have applied it yet (a
+  // reader there waits for it); a reader asking beyond it is refused. May
+  // ask the log (a short request) when the position is beyond what is known.
+  virtual bool IsWithinStream(uint64_t sequence) const {
+    return sequence <= GetInfo().head_sequence;
+  }
   virtual const std::string& stream_epoch() const = 0;
 };
 

@@ -183,6 +183,10 @@ grpc::ServerUnaryReactor* EventStreamService::GetStreamInfo(
   response->set_subscriber_count(registry_.count());
   *response->mutable_start_time() = ToProtoTimestamp(info.start_time);
   response->set_dedup_count(info.dedup_count);
+  response->set_backend(info.backend);
+  response->set_applied_sequence(info.head_sequence);
+  response->set_stream_last_sequence(
+      std::max(info.head_sequence, info.stream_last_sequence));
   return FinishWith(context, absl::OkStatus());
 }
 

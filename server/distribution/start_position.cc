@@ -1,5 +1,6 @@
 #include "server/distribution/start_position.h"
 
+#include <algorithm>
 #include <string>
 
 #include "absl/status/status.h"
@@ -76,10 +77,12 @@ absl::StatusOr<StartPosition> ResolveStartPosition(
   switch (request.start_case()) {
     case v1::SubscribeRequest::kAfterSequence:
       after = request.after_sequence();
-      if (after > bounds.head_sequence) {
+      // A follower's position it has not applied yet is waited for.
+      if (after > bounds.head_sequence && !reader.IsWithinStream(after)) {
         return absl::OutOfRangeError(absl::StrCat(
             "after_sequence ", after, " is beyond the head sequence ",
-            bounds.head_sequence, " of stream epoch ", info.stream_epoch));
+            std::max(bounds.head_sequence, info.stream_last_sequence),
+            " of stream epoch ", info.stream_epoch));
       }
       break;
     case v1::SubscribeRequest::kAfterEventId: {

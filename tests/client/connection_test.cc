@@ -147,6 +147,26 @@ TEST(ConnectionTest, ValidateRules) {
   EXPECT_EQ(Describe(o), "127.0.0.1:50051 (plaintext, token)");
 }
 
+// Verifies a list of targets (replicas): split in order, each target
+// checked by the rules (a token in clear text to any non-loopback one is
+// refused), one channel per target.
+TEST(ConnectionTest, SeveralTargets) {
+  ConnectionOptions o;
+  o.target = "127.0.0.1:1,127.0.0.1:2";
+  o.token = "t0ken";
+  EXPECT_TRUE(Validate(o).ok());
+  absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> channels =
+      CreateChannels(o);
+  ASSERT_TRUE(channels.ok()) << channels.status();
+  EXPECT_EQ(channels->size(), 2u);
+  o.target = "127.0.0.1:1,events.example.com:50051";
+  EXPECT_THAT(Validate(o), StatusIs(absl::StatusCode::kInvalidArgument,
+                                    HasSubstr("events.example.com")));
+  o.target = " , ";
+  EXPECT_THAT(Validate(o), StatusIs(absl::StatusCode::kInvalidArgument,
+                                    HasSubstr("empty target")));
+}
+
 // Verifies HOOKSTREAM_* variables apply over the defaults, and a bad
 // HOOKSTREAM_TLS is an error naming it.
 TEST(ConnectionTest, FromEnvironment) {

@@ -92,6 +92,9 @@ class E2eFixture : public ::testing::Test {
   // them), optionally under `wrapper` (e.g. strace for fault injection).
   void StartServer(std::vector<std::string> flags = {},
                    std::vector<std::string> wrapper = {}) {
+    std::vector<std::string> backend = BackendFlags();
+    if (::testing::Test::HasFatalFailure()) return;
+    flags.insert(flags.begin(), backend.begin(), backend.end());
     absl::StatusOr<ServerProcess> p = ServerProcess::Start(
         dir_, {.flags = std::move(flags), .wrapper = std::move(wrapper)});
     ASSERT_TRUE(p.ok()) << p.status();
@@ -102,6 +105,10 @@ class E2eFixture : public ::testing::Test {
     https_ = std::make_unique<HttpsClient>(server_->ca_file(),
                                            server_->ingress_port());
   }
+
+  // The flags that choose the backend (none: the default, memory); a
+  // fixture parametrized over backends overrides it.
+  virtual std::vector<std::string> BackendFlags() { return {}; }
 
   HttpResult Post(const std::string& body, const std::string& signature) {
     return https_->Post("/v1/webhooks/gettrx", body,

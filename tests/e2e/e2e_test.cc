@@ -36,6 +36,7 @@
 #include "tests/e2e/server_process.h"
 #include "tests/testing/checking_reader.h"
 #include "tests/testing/https_client.h"
+#include "tests/testing/nats_server.h"
 #include "tests/testing/process_runner.h"
 #include "tests/testing/tcp_forwarder.h"
 #include "tests/testing/watched_process.h"
@@ -59,10 +60,40 @@ using testing::UniqueEvent;
 
 class E2eTest : public testing::E2eFixture {};
 
+// The distribution suite, run against each backend: memory (the default)
+// and jetstream (a nats-server of the test's own, R1, on an ephemeral port;
+// kept across the server's restarts within one test).
+class E2eBackendTest : public testing::E2eFixture,
+                       public ::testing::WithParamInterface<std::string> {
+ protected:
+  std::vector<std::string> BackendFlags() override {
+    if (GetParam() != "jetstream") return {};
+    if (nats_ == nullptr) {
+      absl::StatusOr<std::unique_ptr<testing::NatsServer>> nats =
+          testing::NatsServer::Start(dir_ + "/nats");
+      EXPECT_TRUE(nats.ok()) << nats.status();
+      if (!nats.ok()) return {};
+      nats_ = *std::move(nats);
+    }
+    return {"--backend=jetstream", "--nats_url=" + nats_->url()};
+  }
+  void TearDown() override {
+    server_.reset();  // the replica before its log
+    nats_.reset();
+    E2eFixture::TearDown();
+  }
+
+  std::unique_ptr<testing::NatsServer> nats_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, E2eBackendTest,
+                         ::testing::Values("memory", "jetstream"),
+                         [](const auto& info) { return info.param; });
+
 // Verifies that every seed event posted over HTTPS is acknowledged with the
 // next sequence and arrives over gRPC typed, every field equal to what the
 // converter makes of the same bytes, with the raw JSON only on request.
-TEST_F(E2eTest, SeedEventsArriveTypedWithEveryField) {
+TEST_P(E2eBackendTest, SeedEventsArriveTypedWithEveryField) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   const std::vector<std::string> names = {
       "customer.created.json", "customer.updated.json", "customer.deleted.json",
@@ -126,7 +157,7 @@ TEST_F(E2eTest, SeedEventsArriveTypedWithEveryField) {
 // Verifies that a retry of an accepted event (same id, new attemptId) is
 // answered with the first delivery's sequence and appends nothing, and that
 // a bad signature gets 401 and appends nothing.
-TEST_F(E2eTest, DuplicatesAndBadSignaturesAppendNothing) {
+TEST_P(E2eBackendTest, DuplicatesAndBadSignaturesAppendNothing) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   const std::string body = Seed("refund.pending.json");
   ASSERT_EQ(PostSigned(body).body, "{\"sequence\":1,\"duplicate\":false}");
@@ -142,11 +173,48 @@ TEST_F(E2eTest, DuplicatesAndBadSignaturesAppendNothing) {
   EXPECT_EQ(Post(other, "").status, 401);
   EXPECT_EQ(Info().head_sequence(), 1u);
   EXPECT_EQ(Info().event_count(), 1u);
+  EXPECT_EQ(Info().backend(), GetParam());
+  EXPECT_EQ(Info().applied_sequence(), 1u);
+  EXPECT_EQ(Info().stream_last_sequence(), 1u);
+}
+
+// Verifies the JetStream start-up refusals, each one line: no NATS server
+// reachable, and an existing stream whose duplicate window is shorter than
+// --dedup_window (naming the setting).
+TEST_F(E2eTest, JetStreamRefusesToStartWithoutNatsOrWithAContradictingStream) {
+  testing::ClosedPort closed;
+  absl::StatusOr<testing::ServerProcess> refused =
+      testing::ServerProcess::Start(
+          dir_, {.flags = {"--backend=jetstream",
+                           absl::StrCat("--nats_url=nats://127.0.0.1:",
+                                        closed.port())}});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(refused.status().message(), HasSubstr("exited at start"));
+  EXPECT_THAT(refused.status().message(), HasSubstr("nats: cannot connect"));
+
+  absl::StatusOr<std::unique_ptr<testing::NatsServer>> nats =
+      testing::NatsServer::Start(dir_ + "/nats");
+  ASSERT_TRUE(nats.ok()) << nats.status();
+  const std::string url = "--nats_url=" + (*nats)->url();
+  {
+    absl::StatusOr<testing::ServerProcess> short_window =
+        testing::ServerProcess::Start(
+            dir_, {.flags = {"--backend=jetstream", url, "--dedup_window=1m"}});
+    ASSERT_TRUE(short_window.ok()) << short_window.status();
+    ASSERT_TRUE(short_window->Stop().ok());
+  }
+  absl::StatusOr<testing::ServerProcess> contradicted =
+      testing::ServerProcess::Start(dir_,
+                                    {.flags = {"--backend=jetstream", url}});
+  ASSERT_FALSE(contradicted.ok());
+  EXPECT_THAT(contradicted.status().message(), HasSubstr("exited at start"));
+  EXPECT_THAT(contradicted.status().message(),
+              HasSubstr("(setting: duplicate_window)"));
 }
 
 // Verifies that a live subscriber with a type filter receives exactly the
 // matching events posted after it subscribed, in order.
-TEST_F(E2eTest, LiveSubscriberWithFilterReceivesMatchingEvents) {
+TEST_P(E2eBackendTest, LiveSubscriberWithFilterReceivesMatchingEvents) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   SubscribeRequest request;  // no start: latest
   request.mutable_filter()->add_types("customer.*");
@@ -169,7 +237,7 @@ TEST_F(E2eTest, LiveSubscriberWithFilterReceivesMatchingEvents) {
 
 // Verifies that SIGTERM ends open streams with UNAVAILABLE (so clients
 // reconnect) and the process exits 0.
-TEST_F(E2eTest, ShutdownEndsStreamsWithUnavailable) {
+TEST_P(E2eBackendTest, ShutdownEndsStreamsWithUnavailable) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   SubscribeRequest request;
   request.set_origin(v1::ORIGIN_OLDEST);
@@ -218,7 +286,7 @@ TEST_F(E2eTest, RefusesToStartWithoutSecret) {
 // order, server memory stays bounded, and the stalled subscriber, reading
 // again, gets a contiguous run of events and then its gap (OUT_OF_RANGE
 // with a Gap in the rich status details).
-TEST_F(E2eTest, StalledSubscriberCostsOthersNothing) {
+TEST_P(E2eBackendTest, StalledSubscriberCostsOthersNothing) {
   ASSERT_NO_FATAL_FAILURE(StartServer({"--ring_max_events=20000"}));
   constexpr uint64_t kEvents = 100000;
   constexpr int kPosters = 4;
@@ -370,7 +438,7 @@ TEST_F(E2eTest, ClientLibraryReportsEpochChangeAcrossRestart) {
 // Verifies that 1,000 concurrent subscribers of the real server, on 4
 // connections, each receive every event posted over HTTPS exactly once and
 // in order, while the events are posted before and during their start.
-TEST_F(E2eTest, ThousandSubscribersReceiveEveryEventInOrderOnce) {
+TEST_P(E2eBackendTest, ThousandSubscribersReceiveEveryEventInOrderOnce) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   constexpr int kSubscribers = 1000;
   constexpr uint64_t kEvents = 40;
@@ -415,7 +483,7 @@ TEST_F(E2eTest, ThousandSubscribersReceiveEveryEventInOrderOnce) {
 // Verifies the new user's path with the CLI against the real server:
 // `hookstream send` signs and posts a seed file (200, then duplicate on a
 // second send), and `hookstream tail` prints it as a typed JSON line.
-TEST_F(E2eTest, CliSendThenTail) {
+TEST_P(E2eBackendTest, CliSendThenTail) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   const std::string file =
       absl::StrCat(HOOKSTREAM_TESTDATA_DIR, "/gettrx/customer.created.json");
