@@ -210,7 +210,10 @@ start_hookstream() {
   local dir=$work/hs
   rm -rf "$dir"
   mkdir -p "$dir"
-  "${hs_bin:-$server_bin}" --ingress_address=127.0.0.1:0 --grpc_address=127.0.0.1:0 --admin_address=127.0.0.1:0 \
+  # A baseline build (hs_bin) may predate the admin listener and its flag.
+  local admin=(--admin_address=127.0.0.1:0)
+  [ -n "${hs_bin:-}" ] && admin=()
+  "${hs_bin:-$server_bin}" --ingress_address=127.0.0.1:0 --grpc_address=127.0.0.1:0 "${admin[@]}" \
     --tls_cert="$cert" --tls_key="$key" --signing_secret_file="$secret" \
     --ready_file="$dir/ready.json" --log_level=warning "$@" \
     >"$dir/server.log" 2>&1 &
