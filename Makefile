@@ -4,7 +4,13 @@ RELEASE_DIR ?= build-release
 TSAN_DIR ?= build-tsan
 JOBS ?= $(shell nproc)
 
-.PHONY: deps build test test-tsan run bench format clean
+ASAN_DIR ?= build-asan
+FUZZ_SECONDS ?= 600
+# Seconds per fuzz target in `make fuzz-smoke` (6 targets; a smoke run that
+# also replays every regression input: `make fuzz` runs them for longer).
+FUZZ_SMOKE_SECONDS ?= 10
+
+.PHONY: deps build test test-tsan test-sanitizers fuzz fuzz-smoke soak run bench format clean
 
 deps:
 	./scripts/install-deps.sh
@@ -18,6 +24,30 @@ build: deps
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) test-tsan
+
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer
+# (scripts/lsan-suppressions.txt: Debian's uninstrumented gRPC only).
+test-sanitizers: deps
+	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug \
+	  -DHOOKSTREAM_SANITIZE=address,undefined -DHOOKSTREAM_BUILD_BENCH=OFF \
+	  -DCMAKE_CXX_FLAGS=-fno-sanitize-recover=undefined
+	cmake --build $(ASAN_DIR) -j $(JOBS)
+	cd $(ASAN_DIR) && ASAN_OPTIONS=detect_leaks=1 \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan-suppressions.txt \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS)
+
+# libFuzzer targets (tests/fuzz, clang-14): FUZZ_SECONDS each.
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) ./scripts/fuzz.sh
+
+# The soak test for an hour (make test runs it for 2 minutes).
+SOAK_SECONDS ?= 3600
+soak: build
+	HOOKSTREAM_SOAK_SECONDS=$(SOAK_SECONDS) $(BUILD_DIR)/tests/e2e/soak_e2e_test
+
+fuzz-smoke: deps
+	FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) JOBS=$(JOBS) ./scripts/fuzz.sh
 
 test-tsan: deps
 	cmake -S . -B $(TSAN_DIR) -DCMAKE_BUILD_TYPE=Debug \
@@ -47,4 +77,4 @@ format:
 	git ls-files '*.h' '*.cc' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD_DIR) $(RELEASE_DIR) $(TSAN_DIR)
+	rm -rf $(BUILD_DIR) $(RELEASE_DIR) $(TSAN_DIR) $(ASAN_DIR) build-fuzz

@@ -16,6 +16,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev
   libjemalloc-dev
   strace
+  clang-14 libfuzzer-14-dev
   python3 python3-grpcio python3-protobuf
 )
 # The client examples (examples/) and their tests: Go from Debian only (no
