@@ -10,7 +10,7 @@ FUZZ_SECONDS ?= 600
 # also replays every regression input: `make fuzz` runs them for longer).
 FUZZ_SMOKE_SECONDS ?= 10
 
-.PHONY: deps build test test-tsan test-sanitizers fuzz fuzz-smoke soak run bench format clean
+.PHONY: deps build test test-tsan test-sanitizers fuzz fuzz-smoke run bench format clean
 
 deps:
 	./scripts/install-deps.sh
@@ -40,11 +40,6 @@ test-sanitizers: deps
 # libFuzzer targets (tests/fuzz, clang-14): FUZZ_SECONDS each.
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) ./scripts/fuzz.sh
-
-# The soak test for an hour (make test runs it for 2 minutes).
-SOAK_SECONDS ?= 3600
-soak: build
-	HOOKSTREAM_SOAK_SECONDS=$(SOAK_SECONDS) $(BUILD_DIR)/tests/e2e/soak_e2e_test
 
 fuzz-smoke: deps
 	FUZZ_SECONDS=$(FUZZ_SMOKE_SECONDS) JOBS=$(JOBS) ./scripts/fuzz.sh
