@@ -1,15 +1,9 @@
-// NOT YET BUILT OR RUN (deadline): not registered in tests/e2e/CMakeLists.txt.
-// To register: hookstream_cc_test(NAME soak_e2e_test SRCS soak_e2e_test.cc
-// server_process.cc ../server/ingress/test_clients.cc DEPS hookstream::client
-// hookstream::signature hookstream::proto hookstream::test_https
-// hookstream::test_net hookstream::test_delivery Boost::headers OpenSSL::SSL
-// gRPC::grpc++ LABELS e2e;soak) plus HOOKSTREAM_SERVER_BIN/SOURCE_DIR.
 // Soak: the real binary under sustained, mixed, partly hostile load, and the
 // delivery contract proved afterwards for every subscriber by
 // tests/testing/delivery_validator.h.
 //
 // For HOOKSTREAM_SOAK_SECONDS (default 120: about 3 minutes with setup and
-// the final check; `make soak` runs an hour):
+// the final check; `make soak` runs an hour, make test-sanitizers 60 s):
 //   - 2 senders post signed webhooks (~40 events/s in all), with duplicate
 //     storms (one delivery resent 20 times: each 200 duplicate with the
 //     first sequence) and malformed bodies (signed, not JSON: 400);
@@ -29,9 +23,9 @@
 #include <stdlib.h>
 
 #include <algorithm>
-#include <iostream>
 #include <atomic>
 #include <cstdint>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -58,15 +52,22 @@ namespace {
 using testing::DeliveryLog;
 using testing::HttpResult;
 using testing::HttpsClient;
+using ::testing::IsEmpty;
 using testing::RssBytes;
-using testing::ServerProcess;
 using testing::Seed;
+using testing::ServerProcess;
 using testing::Signature;
 using testing::StreamEvent;
-using ::testing::IsEmpty;
 
 constexpr int kSubscribers = 200;
+// The server's bounds. Under AddressSanitizer its allocator keeps freed
+// memory in quarantine (256 MiB by default) and adds shadow memory, so the
+// bound there is looser; a leak at this rate still crosses it.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr uint64_t kMaxRssBytes = uint64_t{1536} << 20;
+#else
 constexpr uint64_t kMaxRssBytes = uint64_t{512} << 20;
+#endif
 constexpr size_t kMaxFds = 512;
 
 absl::Duration SoakDuration() {
@@ -131,7 +132,7 @@ void Send(int index, const ServerProcess& server, Shared& shared) {
   const std::string seeds[2] = {Seed("customer.created.json"),
                                 Seed("refund.pending.json")};
   const std::string seed_ids[2] = {"evt_674f8f91778c0c7274a6636c",
-                                   "evt_6751e4a3a02adccc5f7dcb18"};
+                                   "evt_675144e2891a560145e268b1"};
   std::vector<std::pair<std::string, std::string>> mine;  // body, id
   uint64_t n = 0;
   auto post = [&](const std::string& body) {
@@ -162,21 +163,26 @@ void Send(int index, const ServerProcess& server, Shared& shared) {
     } else if (dice < 10) {
       const HttpResult r = post(absl::StrCat("{\"id\":\"evt_bad", n, "\",,"));
       if (r.status != 400) {
-        shared.Violation(absl::StrCat("malformed body answered ", r.status,
-                                      " ", r.error));
+        shared.Violation(
+            absl::StrCat("malformed body answered ", r.status, " ", r.error));
       }
     } else {
       const int kind = rng() % 2;
       const std::string id = absl::StrCat("evt_soak_", index, "_", ++n);
       std::string body =
           absl::StrReplaceAll(seeds[kind], {{seed_ids[kind], id}});
+      if (body == seeds[kind]) {
+        shared.Violation(absl::StrCat("seed ", kind, " has no id ",
+                                      seed_ids[kind], ": fix the test"));
+        return;
+      }
       const HttpResult r = post(body);
       uint64_t sequence = 0;
       const std::string prefix = R"({"sequence":)";
       if (r.status == 200 && r.body.rfind(prefix, 0) == 0 &&
-          absl::SimpleAtoi(r.body.substr(prefix.size(),
-                                         r.body.find(',') - prefix.size()),
-                           &sequence) &&
+          absl::SimpleAtoi(
+              r.body.substr(prefix.size(), r.body.find(',') - prefix.size()),
+              &sequence) &&
           r.body.find(R"("duplicate":false)") != std::string::npos) {
         std::lock_guard lock(shared.mu);
         shared.acked[id] = sequence;
@@ -370,9 +376,9 @@ TEST_F(SoakE2eTest, DeliveryContractHoldsUnderMixedHostileLoad) {
   EXPECT_LT(peak_rss, kMaxRssBytes);
   EXPECT_LT(peak_fds, kMaxFds);
   std::cout << "soak: " << absl::FormatDuration(duration) << ", "
-            << stream.size() << " events, " << delivered
-            << " deliveries to " << kSubscribers << " subscribers, peak RSS "
-            << peak_rss / (1 << 20) << " MiB, peak fds " << peak_fds << "\n";
+            << stream.size() << " events, " << delivered << " deliveries to "
+            << kSubscribers << " subscribers, peak RSS " << peak_rss / (1 << 20)
+            << " MiB, peak fds " << peak_fds << "\n";
 }
 
 }  // namespace
