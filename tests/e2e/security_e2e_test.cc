@@ -478,7 +478,14 @@ TEST_F(SecurityE2eTest, FilterAndStreamLimits) {
   }
 
   // Two live streams are the cap; a third is refused, and served once one
-  // ends.
+  // ends. The refused streams above leave the registry when their reactor
+  // is done, just after their client saw the end: wait for that (else one
+  // of them may still hold a slot).
+  const absl::Time drained = absl::Now() + absl::Seconds(30);
+  while (Info().subscriber_count() != 0 && absl::Now() < drained) {
+    absl::SleepFor(absl::Milliseconds(5));  // polling GetStreamInfo
+  }
+  ASSERT_EQ(Info().subscriber_count(), 0u);
   v1::SubscribeRequest plain;
   testing::Subscription first(*stub_, plain);
   testing::Subscription second(*stub_, plain);
