@@ -128,6 +128,12 @@ absl::Status Validate(const ConnectionOptions& o) {
                        "' (host:port, comma-separated for replicas)"));
     }
   }
+  if (o.max_receive_message_bytes < (1 << 20)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a receive limit of ", o.max_receive_message_bytes,
+        " bytes is below 1 MiB (one Subscribe batch); give at least 1048576 "
+        "(--max_message_bytes)"));
+  }
   if (o.cert_file.empty() != o.key_file.empty()) {
     return absl::InvalidArgumentError(
         "a client certificate needs its key: give both --cert and --key "
@@ -166,7 +172,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(
         o.target));
   }
   grpc::ChannelArguments channel_args = args;
-  channel_args.SetMaxReceiveMessageSize(kMaxReceiveMessageBytes);
+  channel_args.SetMaxReceiveMessageSize(o.max_receive_message_bytes);
   if (!o.UsesTls()) {
     return grpc::CreateCustomChannel(
         o.target, grpc::InsecureChannelCredentials(), channel_args);

@@ -47,11 +47,15 @@
 
 namespace hookstream {
 
-// The largest message a channel made here accepts. gRPC's default (4 MiB)
-// is below what one event can take: the ingress accepts bodies up to 1 MiB,
-// and an event carries the typed conversion next to the raw body (see
-// docs/clients.md, "Message size").
-inline constexpr int kMaxReceiveMessageBytes = 64 << 20;
+// The largest message a channel made here accepts by default: gRPC's own
+// default, 4 MiB. The server keeps every message under it with its default
+// limits: an event's stored encoding is at most --max_event_bytes
+// (4 MiB - 64 KiB, refused with 413 at the ingress otherwise), a Subscribe
+// batch or a ListEvents page holds more than one event only while it stays
+// within 1 MiB / 3 MiB. A server run with a larger --max_event_bytes needs
+// clients with a larger `max_receive_message_bytes` (docs/clients.md,
+// "Message size").
+inline constexpr int kMaxReceiveMessageBytes = 4 << 20;
 
 struct ConnectionOptions {
   // host:port, [ipv6]:port, or a gRPC URI (dns:///host:port).
@@ -69,6 +73,8 @@ struct ConnectionOptions {
   // The name the server's certificate must carry, when it differs from the
   // target's host (e.g. connecting by IP to a certificate for a DNS name).
   std::string tls_server_name;
+  // The largest message accepted (RESOURCE_EXHAUSTED above it).
+  int max_receive_message_bytes = kMaxReceiveMessageBytes;
 
   // TLS in effect (tls, or implied by a CA file or a client certificate).
   bool UsesTls() const { return tls || !ca_file.empty() || !cert_file.empty(); }
@@ -97,9 +103,9 @@ bool IsLoopbackTarget(absl::string_view target);
 absl::Status Validate(const ConnectionOptions& options);
 
 // A channel with `options`' credentials (certificate files are read here:
-// NOT_FOUND names an unreadable one), accepting kMaxReceiveMessageBytes.
-// `args` are passed on. A failover list (SplitTargets) is INVALID_ARGUMENT
-// here: see CreateChannels.
+// NOT_FOUND names an unreadable one), accepting messages up to
+// `options.max_receive_message_bytes`. `args` are passed on. A failover
+// list (SplitTargets) is INVALID_ARGUMENT here: see CreateChannels.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(
     const ConnectionOptions& options,
     const grpc::ChannelArguments& args = grpc::ChannelArguments());

@@ -46,6 +46,12 @@ function(hookstream_cc_test)
   # Tests labelled tsan form the `tsan_tests` target that `make test-tsan`
   # builds with ThreadSanitizer: only code free of uninstrumented libraries
   # (Debian's gRPC, Protobuf maps, Abseil's Mutex are not instrumented).
+  # Every test but the examples' (Go, Node, Python clients) forms the
+  # `sanitizer_tests` target that `make test-sanitizers` builds with ASan +
+  # UBSan.
+  if(NOT "examples" IN_LIST T_LABELS)
+    set_property(GLOBAL APPEND PROPERTY HOOKSTREAM_SANITIZER_TESTS ${T_NAME})
+  endif()
   if("tsan" IN_LIST T_LABELS)
     set_property(GLOBAL APPEND PROPERTY HOOKSTREAM_TSAN_TESTS ${T_NAME})
   endif()

@@ -17,6 +17,7 @@ packages=(
   libjemalloc-dev
   libnats-dev nats-server
   strace
+  clang-14 libfuzzer-14-dev
   python3 python3-grpcio python3-protobuf python3-yaml
 )
 # The client examples (examples/) and their tests: Go from Debian only (no

@@ -37,6 +37,10 @@ ABSL_FLAG(std::string, token, "",
           "bearer token sent as `authorization: Bearer …` (only over TLS or "
           "to loopback); better from $HOOKSTREAM_TOKEN, which `ps` does not "
           "show");
+ABSL_FLAG(int, max_message_bytes, hookstream::kMaxReceiveMessageBytes,
+          "largest gRPC message accepted (at least 1 MiB); the default "
+          "(4 MiB) fits every event of a server with the default "
+          "--max_event_bytes; raise it with the server's");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10),
           "how long to wait for an answer");
 ABSL_FLAG(std::string, types, "",
@@ -67,7 +71,8 @@ bool Matches(absl::string_view pattern, absl::string_view type) {
 }  // namespace
 
 std::vector<std::string> ConnectionFlags() {
-  return {"target", "tls", "cacert", "cert", "key", "token"};
+  return {"target", "tls",   "cacert",           "cert",
+          "key",    "token", "max_message_bytes"};
 }
 
 absl::StatusOr<ConnectionOptions> ConnectionFromFlags(
@@ -82,6 +87,9 @@ absl::StatusOr<ConnectionOptions> ConnectionFromFlags(
   if (FlagGiven(command_line, "cert")) c->cert_file = absl::GetFlag(FLAGS_cert);
   if (FlagGiven(command_line, "key")) c->key_file = absl::GetFlag(FLAGS_key);
   if (FlagGiven(command_line, "token")) c->token = absl::GetFlag(FLAGS_token);
+  if (FlagGiven(command_line, "max_message_bytes")) {
+    c->max_receive_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  }
   if (absl::Status s = Validate(*c); !s.ok()) return s;
   return c;
 }

@@ -25,6 +25,9 @@
 
 namespace hookstream {
 
+JsonValue::JsonValue() = default;
+JsonValue::JsonValue(Kind kind) : kind_(kind) {}
+
 const JsonValue* JsonValue::Find(absl::string_view key) const {
   // Last match wins, so scan from the back.
   for (auto it = members_.rbegin(); it != members_.rend(); ++it) {

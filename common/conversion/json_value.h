@@ -50,8 +50,10 @@ class JsonValue {
  public:
   enum class Kind { kNull, kBool, kNumber, kString, kArray, kObject };
 
-  JsonValue() = default;
-  explicit JsonValue(Kind kind) : kind_(kind) {}
+  // Out of line: JsonMember is incomplete here, and an inline constructor
+  // instantiates ~vector<JsonMember> for its cleanup (clang refuses that).
+  JsonValue();
+  explicit JsonValue(Kind kind);
 
   Kind kind() const { return kind_; }
   bool is_null() const { return kind_ == Kind::kNull; }

@@ -309,9 +309,17 @@ v1::Event StoredEvent::ToEvent(bool include_raw_json) const {
   v1::Event event;
   const absl::string_view bytes =
       include_raw_json ? WithRawJson() : WithoutRawJson();
-  // Cannot fail on bytes Encode produced; a partial event is the best answer
-  // if it ever did.
-  (void)event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+  if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    // Cannot fail on bytes Encode produced. It can on a journal record whose
+    // checksum held but whose nested fields are not a well-formed Event
+    // (FromLogged walks the top level only; found by stored_event_fuzzer):
+    // then what identifies the event is the best answer.
+    event.Clear();
+    event.set_id(std::string(id));
+    event.set_type(std::string(type));
+    event.set_account(std::string(account));
+  }
+  event.set_sequence(sequence);
   return event;
 }
 

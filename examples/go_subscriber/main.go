@@ -201,8 +201,9 @@ func buildRequest(o options, p *position) *hookstreamv1.SubscribeRequest {
 }
 
 func dial(o options) (*grpc.ClientConn, error) {
-	// The server's messages can be large: allow what it may send.
-	opts := []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64 << 20))}
+	// 4 MiB holds every message of a server with the default --max_event_bytes
+	// (docs/clients.md, "Message size"); raise it with that flag.
+	opts := []grpc.DialOption{grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(4 << 20))}
 	if !o.tls {
 		return grpc.Dial(o.target, append(opts, grpc.WithInsecure())...)
 	}

@@ -167,9 +167,10 @@ function client(o) {
     const read = (f) => (f ? fs.readFileSync(f) : null);
     credentials = grpc.credentials.createSsl(read(o.cacert), read(o.key), read(o.cert));
   }
-  // The server's messages can be large: allow what it may send.
+  // 4 MiB holds every message of a server with the default --max_event_bytes
+  // (docs/clients.md, "Message size"); raise it with that flag.
   return new hookstream.EventStream(o.target, credentials,
-    { 'grpc.max_receive_message_length': 64 << 20 });
+    { 'grpc.max_receive_message_length': 4 << 20 });
 }
 
 // Your code goes here. This one prints the event.

@@ -179,9 +179,9 @@ def build_request(args, position):
 
 
 def make_channel(args):
-    # The server's messages can be large (an event is up to the ingress body
-    # limit, more once typed): allow what the server may send.
-    options = [("grpc.max_receive_message_length", 64 << 20)]
+    # 4 MiB holds every message of a server with the default --max_event_bytes
+    # (docs/clients.md, "Message size"); raise it with that flag.
+    options = [("grpc.max_receive_message_length", 4 << 20)]
     if not args.tls:
         return grpc.insecure_channel(args.target, options=options)
     read = lambda path: open(path, "rb").read() if path else None  # noqa: E731

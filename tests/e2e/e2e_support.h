@@ -83,6 +83,24 @@ class E2eFixture : public ::testing::Test {
     dir_ = tmpl;
   }
   void TearDown() override {
+#if defined(__SANITIZE_ADDRESS__)  // gcc's -fsanitize=address
+    // LeakSanitizer reports at exit: stop the server with SIGTERM, as an
+    // operator would, instead of the destructor's SIGKILL.
+    if (server_ != nullptr && server_->running()) server_->Stop().IgnoreError();
+#endif
+    // A sanitizer report in the server (any start in this test: the log is
+    // appended to) fails the test that caused it.
+    const std::string log = ReadFile(dir_ + "/server.log");
+    for (const char* marker :
+         {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+          "WARNING: ThreadSanitizer"}) {
+      const size_t at = log.find(marker);
+      if (at != std::string::npos) {
+        ADD_FAILURE() << "hookstream-server reported \"" << marker
+                      << "\":\n"
+                      << log.substr(at > 200 ? at - 200 : 0, 6000);
+      }
+    }
     if (!HasFailure() && getenv("HOOKSTREAM_KEEP_E2E") == nullptr) {
       std::filesystem::remove_all(dir_);
     }

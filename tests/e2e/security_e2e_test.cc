@@ -678,7 +678,14 @@ TEST_F(SecurityE2eTest, FilterAndStreamLimits) {
   }
 
   // Two live streams are the cap; a third is refused, and served once one
-  // ends.
+  // ends. The refused streams above leave the registry when their reactor
+  // is done, just after their client saw the end: wait for that (else one
+  // of them may still hold a slot).
+  const absl::Time drained = absl::Now() + absl::Seconds(30);
+  while (Info().subscriber_count() != 0 && absl::Now() < drained) {
+    absl::SleepFor(absl::Milliseconds(5));  // polling GetStreamInfo
+  }
+  ASSERT_EQ(Info().subscriber_count(), 0u);
   v1::SubscribeRequest plain;
   testing::Subscription first(*stub_, plain);
   testing::Subscription second(*stub_, plain);
@@ -747,6 +754,144 @@ TEST_F(SecurityE2eTest, OneMebibyteAmplificationIsRefused) {
   EXPECT_EQ(Info().event_count(), 1u);
 }
 
+// The status a Subscribe ends with before its first message, or OK once the
+// first message (the subscribed heartbeat) arrives.
+grpc::Status FirstMessageStatus(v1::EventStream::Stub& stub,
+                                const v1::SubscribeRequest& request) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+  std::unique_ptr<grpc::ClientReader<v1::SubscribeResponse>> reader =
+      stub.Subscribe(&ctx, request);
+  v1::SubscribeResponse r;
+  if (reader->Read(&r)) {
+    ctx.TryCancel();
+    reader->Finish().ok();
+    return r.has_heartbeat() ? grpc::Status::OK
+                             : grpc::Status(grpc::StatusCode::INTERNAL,
+                                            "first message not a heartbeat");
+  }
+  return reader->Finish();
+}
+
+// Verifies --grpc_max_filter_bytes: a filter within the count limits and
+// the request size but over the byte bound is INVALID_ARGUMENT naming the
+// flag, on Subscribe and ListEvents; one under the bound is served.
+TEST_F(SecurityE2eTest, FilterBytesLimit) {
+  ASSERT_NO_FATAL_FAILURE(StartServer({"--grpc_max_filter_bytes=1024"}));
+  auto filter_of = [](int accounts) {
+    v1::EventFilter f;
+    for (int i = 0; i < accounts; ++i) {
+      f.add_accounts(absl::StrCat("acm_", i, "_0123456789abcdef0123456789"));
+    }
+    return f;
+  };
+  v1::SubscribeRequest request;
+  *request.mutable_filter() = filter_of(40);  // ~1.3 KB
+  grpc::Status s = FirstMessageStatus(*stub_, request);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("--grpc_max_filter_bytes"));
+  {
+    grpc::ClientContext ctx;
+    Deadline(ctx);
+    v1::ListEventsRequest list;
+    *list.mutable_filter() = request.filter();
+    v1::ListEventsResponse response;
+    s = stub_->ListEvents(&ctx, list, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("--grpc_max_filter_bytes"));
+  }
+  *request.mutable_filter() = filter_of(10);  // ~330 bytes
+  s = FirstMessageStatus(*stub_, request);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+}
+
+// A GETTRX body of about `bytes` whose typed conversion inflates it (a long
+// array of zeros: each ",0" becomes a Struct value).
+std::string InflatingBody(const std::string& id, size_t bytes) {
+  std::string body = absl::StrCat(
+      R"({"id":")", id,
+      R"(","type":"widget.created","data":{"object":{"object":"widget","v":[0)");
+  const std::string tail = "]}}}";
+  while (body.size() + 2 + tail.size() <= bytes) body += ",0";
+  return body + tail;
+}
+
+// Verifies that the C++ client's default receive limit matches the server's
+// default --max_event_bytes: bodies grown until the 413, the largest event
+// the server accepted is read whole by a default client, through GetEvent
+// (raw JSON always included) and Subscribe with raw JSON.
+TEST_F(SecurityE2eTest, ClientReceiveLimitMatchesMaxEvent) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  std::string largest;
+  bool refused = false;
+  for (size_t bytes = 400 << 10; !refused && bytes < (1 << 20);
+       bytes += 16 << 10) {
+    const std::string id = absl::StrCat("evt_big_", bytes);
+    const testing::HttpResult r = PostSigned(InflatingBody(id, bytes));
+    if (r.status == 413) {
+      refused = true;
+    } else {
+      ASSERT_EQ(r.status, 200) << r.body;
+      largest = id;
+    }
+  }
+  ASSERT_TRUE(refused) << "no body reached --max_event_bytes";
+  ASSERT_FALSE(largest.empty()) << "the smallest body was refused already";
+  const ConnectionOptions plain = {.target = server_->grpc_target()};
+  ASSERT_EQ(plain.max_receive_message_bytes, kMaxReceiveMessageBytes);
+  auto stub = Stub(plain);
+  {
+    grpc::ClientContext ctx;
+    Deadline(ctx);
+    v1::GetEventRequest get;
+    get.set_event_id(largest);
+    v1::GetEventResponse got;
+    const grpc::Status s = stub->GetEvent(&ctx, get, &got);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(got.event().id(), largest);
+    EXPECT_GT(got.event().ByteSizeLong(), size_t{3} << 20)
+        << "the largest accepted event should be near the 4 MiB bound";
+  }
+  v1::SubscribeRequest request;
+  request.set_origin(v1::ORIGIN_OLDEST);
+  request.set_include_raw_json(true);
+  std::vector<v1::Event> events;
+  const size_t accepted = Info().event_count();
+  const grpc::Status s =
+      SubscribeFirst(*stub, plain, request, &events, accepted);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(events.size(), accepted);
+  EXPECT_EQ(events.back().id(), largest);
+}
+
+// Verifies the other side: with a server allowing 16 MiB events, a default
+// client gets RESOURCE_EXHAUSTED for a larger event, and one whose
+// max_receive_message_bytes is raised with the server's bound reads it.
+TEST_F(SecurityE2eTest, RaisedMaxEventNeedsARaisedClientLimit) {
+  ASSERT_NO_FATAL_FAILURE(StartServer({"--max_event_bytes=16777216"}));
+  ASSERT_EQ(PostSigned(InflatingBody("evt_huge", (1 << 20) - 1024)).status,
+            200);
+  for (const int limit : {kMaxReceiveMessageBytes, 16 << 20}) {
+    ConnectionOptions c = {.target = server_->grpc_target()};
+    c.max_receive_message_bytes = limit;
+    auto stub = Stub(c);
+    grpc::ClientContext ctx;
+    Deadline(ctx);
+    v1::GetEventRequest get;
+    get.set_event_id("evt_huge");
+    v1::GetEventResponse got;
+    const grpc::Status s = stub->GetEvent(&ctx, get, &got);
+    if (limit == kMaxReceiveMessageBytes) {
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+          << s.error_message();
+    } else {
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      EXPECT_GT(got.event().ByteSizeLong(), size_t{4} << 20);
+    }
+  }
+}
+
 // Opens `n` idle TCP connections to `port` (never speaking).
 std::vector<int> IdleConnections(uint16_t port, int n) {
   std::vector<int> fds;
@@ -777,9 +922,14 @@ TEST_F(SecurityE2eTest, IdleConnectionFloodDoesNotKillTheGrpcListener) {
   if (mine.rlim_cur < 4096) GTEST_SKIP() << "the test itself needs 4,096 fds";
   ASSERT_NO_FATAL_FAILURE(StartServer({"--max_connections=1000"},
                                       {"prlimit", "--nofile=1024:4096", "--"}));
+  // The probe's flood, to either port (both at once here).
   std::vector<int> flood = IdleConnections(server_->grpc_port(), 1100);
   EXPECT_EQ(flood.size(), 1100u);
+  std::vector<int> ingress_flood =
+      IdleConnections(server_->ingress_port(), 1100);
+  EXPECT_EQ(ingress_flood.size(), 1100u);
   for (int fd : flood) close(fd);
+  for (int fd : ingress_flood) close(fd);
   // A dead listener never recovers: a bounded retry cannot hide it.
   bool served = false;
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
@@ -799,6 +949,8 @@ TEST_F(SecurityE2eTest, IdleConnectionFloodDoesNotKillTheGrpcListener) {
   }
   EXPECT_TRUE(served) << ReadFile(server_->log_file());
   EXPECT_THAT(ReadFile(server_->log_file()), HasSubstr("soft_limit=4096"));
+  // The ingress recovers too (it refused what was over its cap meanwhile).
+  EXPECT_EQ(PostSigned(Seed("customer.created.json")).status, 200);
 
   const testing::ProcessResult r = testing::RunProcess(
       {"prlimit", "--nofile=1024:1024", "--", HOOKSTREAM_SERVER_BIN,

@@ -51,6 +51,8 @@ class ServerProcess {
   std::string webhook_url() const;
   const std::string& ca_file() const { return ca_file_; }
   const std::string& log_file() const { return log_file_; }
+  // Started and not yet stopped, killed or waited for.
+  bool running() const { return pid_ > 0; }
 
   // Sends SIGTERM and waits for the exit status (at most `timeout`, then
   // SIGKILL). Returns the exit code, or an error if it did not exit cleanly.

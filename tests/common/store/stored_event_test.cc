@@ -1,5 +1,8 @@
 #include "common/store/stored_event.h"
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "absl/strings/escaping.h"
@@ -90,7 +93,9 @@ TEST(StoredEventTest, FromLoggedWalksFixedWidthFields) {
   std::string logged;
   logged += std::string("\x19", 1) + std::string(8, '\x01');  // 3: fixed64
   logged += std::string("\x25", 1) + std::string(4, '\x02');  // 4: fixed32
-  logged += "\x1a\x05" "evt_9";                               // id
+  logged +=
+      "\x1a\x05"
+      "evt_9";  // id
   absl::StatusOr<StoredEvent> e =
       StoredEvent::FromLogged(logged, "ep", 1, absl::UnixEpoch());
   ASSERT_THAT(e, IsOk());
@@ -101,16 +106,19 @@ TEST(StoredEventTest, FromLoggedWalksFixedWidthFields) {
 // bounds: truncated varints, lengths past the end, truncated fixed fields,
 // groups, field number 0, no id.
 TEST(StoredEventTest, FromLoggedRefusesMalformedBytes) {
-  const std::string id = "\x1a\x05" "evt_1";
+  const std::string id =
+      "\x1a\x05"
+      "evt_1";
   for (const std::string& bad : {
-           std::string("\x80", 1),                 // truncated tag
-           id + "\x22\x10" "short",                // length past the end
-           id + std::string("\x19\x01\x02", 3),    // truncated fixed64
-           id + std::string("\x25\x01", 2),        // truncated fixed32
-           id + std::string("\x1b", 1),            // start group
-           std::string("\x02\x01x", 3) + id,       // field number 0
-           std::string("\xa2\x06\x10{}", 5),       // raw_json past the end
-           std::string("\x22\x04type", 6),         // no id
+           std::string("\x80", 1),  // truncated tag
+           id + "\x22\x10"
+                "short",                         // length past the end
+           id + std::string("\x19\x01\x02", 3),  // truncated fixed64
+           id + std::string("\x25\x01", 2),      // truncated fixed32
+           id + std::string("\x1b", 1),          // start group
+           std::string("\x02\x01x", 3) + id,     // field number 0
+           std::string("\xa2\x06\x10{}", 5),     // raw_json past the end
+           std::string("\x22\x04type", 6),       // no id
        }) {
     EXPECT_THAT(StoredEvent::FromLogged(bad, "ep", 1, absl::UnixEpoch()),
                 StatusIs(absl::StatusCode::kDataLoss))
@@ -134,6 +142,34 @@ TEST(StoredEventTest, CopiesAndMovesKeepTheViewsValid) {
   EXPECT_EQ(moved.WithRawJson().data(), bytes);
   EXPECT_EQ(moved.account, "acm_9");
   EXPECT_EQ(moved.Fields(), copy.Fields());
+}
+
+// Regression inputs the fuzzer found (tests/fuzz/regressions/
+// stored_event_fuzzer): whatever FromLogged accepts must read back as an
+// Event with its id and the sequence it was given, also when its nested
+// fields do not parse (crash-038c…: a malformed nested message; ToEvent
+// returned an empty event, sequence 0).
+TEST(StoredEventTest, FuzzRegressionsReadBackWithTheirSequence) {
+  const std::filesystem::path dir =
+      std::filesystem::path(HOOKSTREAM_SOURCE_DIR) /
+      "tests/fuzz/regressions/stored_event_fuzzer";
+  int inputs = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    ++inputs;
+    absl::StatusOr<StoredEvent> stored = StoredEvent::FromLogged(
+        s.str(), "epoch-fuzz", 7, absl::FromUnixSeconds(1));
+    if (!stored.ok()) {
+      EXPECT_TRUE(absl::IsDataLoss(stored.status())) << stored.status();
+      continue;
+    }
+    const v1::Event read = stored->ToEvent(true);
+    EXPECT_EQ(read.sequence(), 7u) << entry.path();
+    EXPECT_EQ(read.id(), stored->id) << entry.path();
+  }
+  EXPECT_GT(inputs, 0);
 }
 
 }  // namespace

@@ -77,7 +77,20 @@ TEST(ResponseEncoderTest, ResponseRoundTrips) {
   heartbeat.mutable_heartbeat()->set_stream_epoch("e1");
   heartbeat.mutable_heartbeat()->set_position(42);
   const v1::SubscribeResponse decoded = Decode(EncodeResponse(heartbeat));
+  EXPECT_TRUE(decoded.has_heartbeat());
   EXPECT_TRUE(MessageDifferencer::Equals(decoded, heartbeat));
+
+  v1::SubscribeResponse gap;
+  gap.mutable_gap()->set_stream_epoch("e1");
+  gap.mutable_gap()->set_requested_after_sequence(3);
+  gap.mutable_gap()->set_oldest_sequence(10);
+  gap.mutable_gap()->set_missed_count(6);
+  gap.mutable_gap()->set_reason(v1::GAP_REASON_EVICTED);
+  const v1::SubscribeResponse decoded_gap = Decode(EncodeResponse(gap));
+  ASSERT_TRUE(decoded_gap.has_gap());
+  EXPECT_EQ(decoded_gap.gap().oldest_sequence(), 10u);
+  EXPECT_EQ(decoded_gap.gap().missed_count(), 6u);
+  EXPECT_TRUE(MessageDifferencer::Equals(decoded_gap, gap));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tests/testing/fake_clock.h"
 
 namespace hookstream::distribution {
 namespace {
@@ -131,23 +132,101 @@ TEST(StreamSchedulerTest, ForgetDropsTimeAndQueuedRun) {
   scheduler.Forget(&last);
 }
 
+// Verifies Forget waits for a run in progress: it returns only after the
+// run did (a handshake, not a sleep: when Forget returns, the run counter
+// says whether the run had finished).
 TEST(StreamSchedulerTest, ForgetWaitsForARunInProgress) {
   StreamScheduler scheduler(1);
   CountingTask task;
   task.BlockNextRun();
   scheduler.Post(&task);
   task.AwaitBlocked();
-  std::atomic<bool> forgotten{false};
+  absl::Notification about_to_forget;
+  absl::Notification forget_returned;
+  int runs_when_forget_returned = -1;
   std::thread forgetter([&] {
+    about_to_forget.Notify();
     scheduler.Forget(&task);
-    forgotten = true;
+    runs_when_forget_returned = task.runs();
+    forget_returned.Notify();
   });
-  // The run cannot have returned: it waits for Release.
-  EXPECT_FALSE(forgotten.load());
+  about_to_forget.WaitForNotification();
+  // Not a timing assertion: a correct Forget never returns here, whatever
+  // the delay; the delay only gives a broken one the chance to show it.
+  EXPECT_FALSE(
+      forget_returned.WaitForNotificationWithTimeout(absl::Milliseconds(20)));
   task.Release();
+  forget_returned.WaitForNotification();
   forgetter.join();
-  EXPECT_TRUE(forgotten.load());
+  EXPECT_EQ(runs_when_forget_returned, 1);
   EXPECT_EQ(task.runs(), 1);
+}
+
+// Verifies timers on an injected clock: nothing runs before the clock
+// reaches the due time (however long real time passes: the due time is an
+// hour away on the fake clock), it runs once the clock moves there (Wake),
+// and a timer that falls due while its task runs makes it run once more
+// afterwards, never concurrently.
+TEST(StreamSchedulerTest, TimersFollowTheInjectedClock) {
+  testing::FakeClock clock;
+  StreamScheduler scheduler(2, clock);
+  clock.OnChange([&scheduler] { scheduler.Wake(); });
+  CountingTask task;
+  scheduler.RunAt(&task, clock.Now() + absl::Hours(1));
+  EXPECT_EQ(scheduler.timers(), 1u);
+  clock.Advance(absl::Minutes(59));
+  // The timer thread has been woken and must have gone back to sleep: a
+  // Post of another task proves the scheduler went round its loop.
+  CountingTask probe;
+  scheduler.Post(&probe);
+  probe.AwaitRuns(1);
+  EXPECT_EQ(task.runs(), 0);
+  EXPECT_EQ(scheduler.timers(), 1u);
+  clock.Advance(absl::Minutes(1));
+  task.AwaitRuns(1);
+  EXPECT_EQ(scheduler.timers(), 0u);
+
+  // Due while running: blocked in its run, the task's new timer fires; it
+  // runs again once, after the blocked run returns.
+  task.BlockNextRun();
+  scheduler.Post(&task);
+  task.AwaitBlocked();
+  scheduler.RunAt(&task, clock.Now() + absl::Seconds(1));
+  clock.Advance(absl::Seconds(1));
+  // The timer fires (it leaves the set) though the task is still running.
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (scheduler.timers() != 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(1));  // polling the timer thread
+  }
+  EXPECT_EQ(scheduler.timers(), 0u);
+  EXPECT_EQ(task.runs(), 1);
+  task.Release();
+  task.AwaitRuns(3);
+  EXPECT_EQ(task.runs(), 3);
+  scheduler.Forget(&task);
+  scheduler.Forget(&probe);
+}
+
+// Verifies destroying the scheduler with work still pending (a queued task,
+// a timer far in the future) joins its threads without running or touching
+// them afterwards.
+TEST(StreamSchedulerTest, DestructorWithPendingWork) {
+  testing::FakeClock clock;
+  CountingTask blocker;
+  CountingTask queued;
+  CountingTask timed;
+  {
+    StreamScheduler scheduler(1, clock);
+    blocker.BlockNextRun();
+    scheduler.Post(&blocker);
+    blocker.AwaitBlocked();
+    scheduler.Post(&queued);  // waits behind the blocked run
+    scheduler.RunAt(&timed, clock.Now() + absl::Hours(1));
+    blocker.Release();
+    blocker.AwaitRuns(1);
+  }
+  EXPECT_EQ(timed.runs(), 0);
+  EXPECT_LE(queued.runs(), 1);
 }
 
 // A task that forgets and destroys itself inside its own run, as a stream

@@ -2,15 +2,20 @@
 // real ring: start positions, filters, heartbeats, raw JSON, batching, the
 // gap contract, live delivery and shutdown.
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/base/proto_time.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "google/rpc/status.pb.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "tests/server/distribution/test_events.h"
 #include "tests/server/distribution/test_server.h"
@@ -432,7 +437,8 @@ TEST(SubscribeStreamTest, PositionBeyondHead) {
 }
 
 // Verifies Shutdown ends every stream with a last heartbeat carrying its
-// position, then UNAVAILABLE; and that later subscribers are refused.
+// position, then UNAVAILABLE (later subscribers are refused:
+// ShutdownContractWithAStalledStream).
 TEST(SubscribeStreamTest, ShutdownSendsLastHeartbeatThenUnavailable) {
   TestServer server;
   Stream idle(server.stub(), v1::SubscribeRequest());
@@ -458,6 +464,85 @@ TEST(SubscribeStreamTest, ShutdownSendsLastHeartbeatThenUnavailable) {
   server.server().Shutdown(absl::Seconds(1));  // idempotent
 }
 
+// grpc.health.v1.Health/Check's answer: 1 SERVING, 2 NOT_SERVING, or -1
+// with the status when the call failed.
+int HealthStatus(grpc::Channel& channel) {
+  grpc::GenericStub generic(channel.shared_from_this());
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  const grpc::Slice empty;
+  const grpc::ByteBuffer request(&empty, 1);
+  grpc::ByteBuffer response;
+  grpc::Status status;
+  absl::Notification done;
+  generic.UnaryCall(&context, "/grpc.health.v1.Health/Check",
+                    grpc::StubOptions(), &request, &response,
+                    [&](grpc::Status s) {
+                      status = std::move(s);
+                      done.Notify();
+                    });
+  done.WaitForNotification();
+  if (!status.ok()) return -1;
+  std::vector<grpc::Slice> slices;
+  if (!response.Dump(&slices).ok()) return -1;
+  std::string bytes;
+  for (const grpc::Slice& slice : slices) {
+    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  return bytes.size() == 2 && bytes[0] == '\x08' ? bytes[1] : -1;
+}
+
+// Verifies the shutdown contract while a stalled stream (its client reads
+// nothing; ~20 MB wait for it behind HTTP/2 flow control) holds Shutdown up
+// to its grace: health answers NOT_SERVING meanwhile, a new Subscribe is
+// UNAVAILABLE at once (not queued until the end), and the stalled stream is
+// ended by the server at the grace deadline, not by its own (far) client
+// deadline.
+TEST(SubscribeStreamTest, ShutdownContractWithAStalledStream) {
+  TestServer server({.max_events = 10'000, .max_bytes = 256 << 20});
+  ASSERT_EQ(HealthStatus(server.channel()), 1);
+  std::unique_ptr<v1::EventStream::Stub> stalled_stub =
+      v1::EventStream::NewStub(server.NewChannel(1));
+  Stream stalled(*stalled_stub, FromOrigin(v1::ORIGIN_OLDEST),
+                 absl::Seconds(240));
+  stalled.NextHeartbeat();
+  const std::string padding(4000, 'p');
+  for (int n = 1; n <= 5000; ++n) {
+    v1::Event event = MakeEvent(n);
+    event.mutable_customer()->set_description(padding);
+    AppendOrDie(server.store(), std::move(event));
+  }
+
+  absl::Notification stopped;
+  std::thread stopper([&] {
+    server.server().Shutdown(absl::Seconds(10));
+    stopped.Notify();
+  });
+  // Health turns NOT_SERVING while the stalled stream holds Shutdown up.
+  int health = 1;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (health == 1 && absl::Now() < deadline) {
+    health = HealthStatus(server.channel());
+  }
+  EXPECT_EQ(health, 2) << "health during shutdown";
+  EXPECT_FALSE(stopped.HasBeenNotified()) << "the stalled stream did not hold "
+                                             "Shutdown up: the test proves "
+                                             "nothing";
+  Stream late(server.stub(), v1::SubscribeRequest());
+  const grpc::Status late_status = late.ExpectEnd();
+  EXPECT_EQ(late_status.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << late_status.error_message();
+  EXPECT_FALSE(stopped.HasBeenNotified());
+
+  stopper.join();
+  while (stalled.Next()) {
+  }
+  const grpc::Status end = stalled.Finish();
+  EXPECT_NE(end.error_code(), grpc::StatusCode::OK);
+  EXPECT_NE(end.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
+      << "ended by its own deadline, not by the server's grace";
+}
+
 // Verifies a client that cancels its stream is cleaned up (the subscriber
 // count drops back to zero).
 TEST(SubscribeStreamTest, ClientCancelEndsStream) {
@@ -469,17 +554,12 @@ TEST(SubscribeStreamTest, ClientCancelEndsStream) {
     EXPECT_EQ(stream.Finish().error_code(), grpc::StatusCode::CANCELLED);
   }
   // OnDone runs after the client saw the end; poll GetStreamInfo until then.
-  for (int i = 0;; ++i) {
-    grpc::ClientContext context;
-    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-    v1::GetStreamInfoResponse info;
-    ASSERT_TRUE(server.stub()
-                    .GetStreamInfo(&context, v1::GetStreamInfoRequest(), &info)
-                    .ok());
-    if (info.subscriber_count() == 0) break;
-    ASSERT_LT(i, 10000) << "subscriber never unregistered";
-    std::this_thread::yield();
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (server.server_subscriber_count() != 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(1));  // polling the registry
   }
+  EXPECT_EQ(server.server_subscriber_count(), 0u)
+      << "subscriber never unregistered";
 }
 
 }  // namespace

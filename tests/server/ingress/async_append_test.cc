@@ -3,8 +3,11 @@
 // session's event loop must keep serving other connections meanwhile, and
 // the answer must go out once the completion arrives. Run under ASan/UBSan
 // by the sanitizer build (the cross-thread hand-off is what it checks).
+#include <unistd.h>
+
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -12,9 +15,11 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/journal/journal.h"
 #include "common/signature/crypto.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -217,6 +222,115 @@ TEST_F(AsyncAppendTest, ACompletionAfterTheClientLeftIsHarmless) {
   EXPECT_EQ(Post(again, Body("evt_4")).status, 200);
   server_->Stop();
 }
+
+// The real journal as the appender: its completions run on the journal's
+// writer thread (after the fdatasync, or after write(2) under kNone), and
+// each session must resume on its own loop from there. Several clients on
+// two loops post new events and re-sends at once; every answer is a 200
+// with a unique sequence (the re-sends are duplicates of the first), and
+// the ring holds exactly the new events. Under ASan/UBSan (make
+// test-sanitizers) this is the cross-thread completion path of issue 9.
+class JournalCompletionTest
+    : public ::testing::TestWithParam<journal::JournalOptions::Sync> {
+ protected:
+  void SetUp() override {
+    auto cert = TestCertificate::Create();
+    ASSERT_TRUE(cert.ok()) << cert.status();
+    cert_ = *std::move(cert);
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           absl::StrCat("async_append_journal_", ::getpid(), "_",
+                        static_cast<int>(GetParam()));
+    std::filesystem::remove_all(dir_);
+    journal::JournalOptions options;
+    options.dir = dir_.string();
+    options.sync = GetParam();
+    options.segment_bytes = 16 << 10;  // rotations happen under the load
+    options.ring = {.max_events = 10'000, .max_bytes = 64 << 20};
+    absl::StatusOr<std::unique_ptr<journal::Journal>> journal =
+        journal::Journal::Open(std::move(options), clock_, nullptr);
+    ASSERT_TRUE(journal.ok()) << journal.status();
+    journal_ = *std::move(journal);
+
+    SourceRegistry sources;
+    absl::StatusOr<WebhookSource> gettrx =
+        MakeGettrxSource({.secrets = {{"current", kSecret}}});
+    ASSERT_TRUE(gettrx.ok()) << gettrx.status();
+    ASSERT_TRUE(sources.Add(*std::move(gettrx)).ok());
+    IngressOptions ingress;
+    ingress.port = 0;
+    ingress.cert_file = cert_->cert_file();
+    ingress.key_file = cert_->key_file();
+    ingress.io_threads = 2;
+    absl::StatusOr<std::unique_ptr<IngressServer>> server =
+        IngressServer::Start(ingress, std::move(sources), *journal_, clock_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+  }
+  void TearDown() override {
+    if (server_ != nullptr) server_->Stop();
+    if (journal_ != nullptr) journal_->Close();
+    server_.reset();
+    journal_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  FakeClock clock_;
+  std::unique_ptr<TestCertificate> cert_;
+  std::filesystem::path dir_;
+  std::unique_ptr<journal::Journal> journal_;
+  std::unique_ptr<IngressServer> server_;
+};
+
+TEST_P(JournalCompletionTest, EverySessionResumesWithItsOwnAnswer) {
+  constexpr int kClients = 4;
+  constexpr int kEvents = 40;
+  std::mutex mu;
+  std::vector<std::string> failures;
+  absl::flat_hash_set<std::string> new_sequences;
+  int duplicates = 0;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      CurlClient client(cert_->cert_file(), server_->port());
+      for (int i = 0; i < kEvents; ++i) {
+        // Every client also re-sends client 0's ids: duplicates that race
+        // the first append (in flight in the journal, or already durable).
+        const std::string id = i % 4 == 3 ? absl::StrCat("evt_0_", i - 3)
+                                          : absl::StrCat("evt_", c, "_", i);
+        const std::string body = Body(id);
+        const HttpResult r = client.Post(
+            "/v1/webhooks/gettrx", body,
+            {"x-webhook-signature: " + EncodeHex(HmacSha256(kSecret, body))});
+        std::lock_guard lock(mu);
+        if (r.status != 200) {
+          failures.push_back(absl::StrCat(id, ": ", r.status, " ", r.body));
+        } else if (absl::StrContains(r.body, R"("duplicate":true)")) {
+          ++duplicates;
+        } else if (!new_sequences.insert(r.body).second) {
+          failures.push_back(absl::StrCat(id, ": answer seen twice ", r.body));
+        }
+      }
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  EXPECT_THAT(failures, ::testing::IsEmpty());
+  // Per client 30 ids of its own; its 10 re-sends name ids of client 0's
+  // (whichever send of such an id comes first is the new one).
+  constexpr int kDistinct = kClients * 30;
+  EXPECT_EQ(new_sequences.size(), static_cast<size_t>(kDistinct));
+  EXPECT_EQ(duplicates, kClients * kEvents - kDistinct);
+  EXPECT_EQ(journal_->ring().GetInfo().head_sequence,
+            static_cast<uint64_t>(kDistinct));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    BothSyncModes, JournalCompletionTest,
+    ::testing::Values(journal::JournalOptions::Sync::kFsync,
+                      journal::JournalOptions::Sync::kNone),
+    [](const auto& info) {
+      return info.param == journal::JournalOptions::Sync::kFsync ? "fsync"
+                                                                 : "none";
+    });
 
 }  // namespace
 }  // namespace hookstream::ingress
