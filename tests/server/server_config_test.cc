@@ -140,7 +140,7 @@ const Case kCases[] = {
      [](ServerConfig& c) { c.storage.journal_dir = "/tmp/x"; },
      "need --backend=journal"},
     {"backend", [](ServerConfig& c) { c.storage.backend = "tape"; },
-     "--backend: want memory or journal"},
+     "--backend: want memory, journal"},
 };
 
 class ValidateTest : public ::testing::TestWithParam<Case> {};
