@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/signature/crypto.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -178,6 +180,39 @@ TEST_F(CliTlsE2eTest, EveryCommandWithATokenOverTls) {
       EXPECT_TRUE(r.Lines().empty()) << r.out;
     }
   }
+}
+
+// Verifies `hookstream subscribers` over TLS with a token: a tail holding
+// the customers token is listed under that identity with its granted
+// filter, as a table and as JSON; the customers token itself, not granted
+// every type and account, gets PERMISSION_DENIED.
+TEST_F(CliTlsE2eTest, SubscribersListsTheLiveTailsByIdentity) {
+  ASSERT_NO_FATAL_FAILURE(StartServer(ServerFlags()));
+  absl::StatusOr<std::unique_ptr<testing::WatchedProcess>> tail =
+      testing::WatchedProcess::Start(
+          {HOOKSTREAM_CLI_BIN, "tail", "--target=" + server_->grpc_target(),
+           "--tls", "--cacert=" + server_->ca_file(),
+           absl::StrCat("--token=", kCustomersToken)},
+          {});
+  ASSERT_TRUE(tail.ok()) << tail.status();
+  ProcessResult r;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < deadline) {
+    r = Cli(Grpc("subscribers", kOpsToken, {"--format=json"}));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    if (r.out.find("\"customers\"") != std::string::npos) break;
+    absl::SleepFor(absl::Milliseconds(100));  // polling for the registration
+  }
+  EXPECT_THAT(r.out, HasSubstr("\"customers\"")) << (*tail)->Stderr();
+  EXPECT_THAT(r.out, HasSubstr("customer.*"));
+  r = Cli(Grpc("subscribers", kOpsToken));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("customers"));
+  EXPECT_THAT(r.out, HasSubstr("types=customer.*"));
+  EXPECT_THAT(r.out, HasSubstr("1 subscriber, head 0"));
+  r = Cli(Grpc("subscribers", kCustomersToken));
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_THAT(r.err, HasSubstr("PERMISSION_DENIED"));
 }
 
 // Verifies mutual TLS with a CA made here by openssl: tail, list and get
