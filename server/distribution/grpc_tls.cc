@@ -59,7 +59,9 @@ void RemoveCopiesOfDeadProcesses() {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(
            std::filesystem::temp_directory_path(), ec)) {
-    absl::string_view name = entry.path().filename().native();
+    // A copy: filename() is a temporary path.
+    const std::string filename = entry.path().filename().native();
+    absl::string_view name = filename;
     if (!absl::ConsumePrefix(&name, kDirPrefix)) continue;
     pid_t pid = 0;
     if (!absl::SimpleAtoi(name.substr(0, name.find('-')), &pid) || pid <= 0) {
