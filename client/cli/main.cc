@@ -12,6 +12,7 @@
 #include "client/cli/command_line.h"
 #include "client/cli/commands.h"
 #include "curl/curl.h"
+#include "grpc/grpc.h"
 
 int main(int argc, char** argv) {
   using namespace hookstream::cli;  // NOLINT: one function
@@ -37,7 +38,13 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   curl_global_init(CURL_GLOBAL_DEFAULT);
+  // gRPC's last shutdown otherwise finishes on a detached thread, racing the
+  // exit: a connection attempt still in flight (a failover replica that
+  // never answered) is then never freed. Holding a reference for the
+  // command and releasing it blocking waits for that teardown.
+  grpc_init();
   const int code = parsed->command->run(*parsed);
+  grpc_shutdown_blocking();
   curl_global_cleanup();
   return code;
 }
