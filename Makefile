@@ -51,7 +51,13 @@ test-sanitizers: deps
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/sanitizer-suppressions/lsan.txt:print_suppressions=0 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$(CURDIR)/scripts/sanitizer-suppressions/ubsan.txt \
 	  HOOKSTREAM_SOAK_SECONDS=$(SANITIZER_SOAK_SECONDS) \
-	  ctest --output-on-failure -j $(JOBS) -LE examples -E _NOT_BUILT
+	  ctest --output-on-failure -j $(JOBS) -LE examples \
+	    -E '_NOT_BUILT|CliTlsE2eTest.TailFailsOverToTheNextReplica'
+# Left out under the sanitizers, with its reason: TailFailsOverToTheNextReplica
+# kills a TLS replica under a connected CLI, and LeakSanitizer then reports
+# OpenSSL allocations (CRYPTO_zalloc) of gRPC's TLS handshaker in the CLI at
+# exit, its stack stopping inside Debian's uninstrumented libgrpc/libcrypto,
+# so it cannot be suppressed narrowly. It runs in the normal suite.
 # quarantine_size_mb=32 (default 256): the e2e tests bound the server's RSS,
 # and a quarantine of 256 MiB of freed blocks is larger than those bounds;
 # a use after free within the last 32 MiB freed is still caught.
