@@ -92,12 +92,11 @@ class E2eFixture : public ::testing::Test {
     // appended to) fails the test that caused it.
     const std::string log = ReadFile(dir_ + "/server.log");
     for (const char* marker :
-         {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
-          "WARNING: ThreadSanitizer"}) {
+         {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+          "runtime error:", "WARNING: ThreadSanitizer"}) {
       const size_t at = log.find(marker);
       if (at != std::string::npos) {
-        ADD_FAILURE() << "hookstream-server reported \"" << marker
-                      << "\":\n"
+        ADD_FAILURE() << "hookstream-server reported \"" << marker << "\":\n"
                       << log.substr(at > 200 ? at - 200 : 0, 6000);
       }
     }
