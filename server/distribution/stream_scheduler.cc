@@ -77,6 +77,11 @@ size_t StreamScheduler::timers() const {
   return timers_.size();
 }
 
+size_t StreamScheduler::idle_threads() const {
+  absl::MutexLock lock(&mu_);
+  return static_cast<size_t>(sleeping_);
+}
+
 void StreamScheduler::WorkerLoop(size_t worker) {
   absl::MutexLock lock(&mu_);
   for (;;) {

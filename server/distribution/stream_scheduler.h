@@ -101,6 +101,9 @@ class StreamScheduler {
   // Tasks with a time (for tests and metrics).
   size_t timers() const ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Threads asleep with no wake-up handed to them (for tests and metrics).
+  size_t idle_threads() const ABSL_LOCKS_EXCLUDED(mu_);
+
   // Re-reads the clock and runs what is due: for a clock that jumps.
   void Wake() ABSL_LOCKS_EXCLUDED(mu_);
 

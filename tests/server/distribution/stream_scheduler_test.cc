@@ -270,6 +270,15 @@ TEST(StreamSchedulerTest, ABacklogWakesAnotherThread) {
   blocker.BlockNextRun();
   scheduler.Post(&blocker);
   blocker.AwaitBlocked();
+  // The other thread must be asleep before the backlog is posted. Still awake
+  // (not started yet, or back from the blocker's wake-up), it would take the
+  // first task, find the queue empty, and sleep while the other
+  // kTasksPerAwakeThread wait, by design, for the (here forever) busy thread.
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (scheduler.idle_threads() != 1) {
+    ASSERT_LT(absl::Now(), deadline) << "the second thread never went to sleep";
+    absl::SleepFor(absl::Milliseconds(1));
+  }
   std::vector<std::unique_ptr<CountingTask>> backlog;
   for (size_t i = 0; i <= StreamScheduler::kTasksPerAwakeThread; ++i) {
     backlog.push_back(std::make_unique<CountingTask>());
