@@ -72,6 +72,30 @@ inline std::string Signature(absl::string_view body,
   return EncodeHex(HmacSha256(secret, body));
 }
 
+// Every event `stub`'s server holds, in order (ListEvents, paged). A failed
+// page fails the test and ends the list.
+inline std::vector<v1::Event> ListAllEvents(EventStream::Stub& stub,
+                                            bool include_raw_json = false) {
+  std::vector<v1::Event> all;
+  uint64_t after = 0;
+  for (;;) {
+    v1::ListEventsRequest request;
+    request.set_after_sequence(after);
+    request.set_page_size(1000);
+    request.set_include_raw_json(include_raw_json);
+    v1::ListEventsResponse page;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    const grpc::Status s = stub.ListEvents(&ctx, request, &page);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    if (!s.ok()) break;
+    for (v1::Event& e : *page.mutable_events()) all.push_back(std::move(e));
+    if (page.events().empty() || page.next_after_sequence() == after) break;
+    after = page.next_after_sequence();
+  }
+  return all;
+}
+
 class E2eFixture : public ::testing::Test {
  protected:
   void SetUp() override {

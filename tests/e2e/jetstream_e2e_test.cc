@@ -85,24 +85,7 @@ struct Replica {
 
   // Every held event, in order, raw JSON included.
   std::vector<v1::Event> ListAll() {
-    std::vector<v1::Event> all;
-    uint64_t after = 0;
-    for (;;) {
-      v1::ListEventsRequest request;
-      request.set_after_sequence(after);
-      request.set_page_size(1000);
-      request.set_include_raw_json(true);
-      v1::ListEventsResponse page;
-      grpc::ClientContext ctx;
-      ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-      const grpc::Status s = stub->ListEvents(&ctx, request, &page);
-      EXPECT_TRUE(s.ok()) << s.error_message();
-      if (!s.ok()) break;
-      for (const v1::Event& e : page.events()) all.push_back(e);
-      if (page.events().empty() || page.next_after_sequence() == after) break;
-      after = page.next_after_sequence();
-    }
-    return all;
+    return testing::ListAllEvents(*stub, /*include_raw_json=*/true);
   }
 };
 

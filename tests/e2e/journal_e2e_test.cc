@@ -223,27 +223,9 @@ class JournalE2eTest : public testing::E2eFixture {
     return flags;
   }
 
-  // Every held event, in order (ListEvents, paged).
+  // Every held event, in order.
   std::vector<StreamEvent> ListAll() {
-    std::vector<StreamEvent> all;
-    uint64_t after = 0;
-    for (;;) {
-      v1::ListEventsRequest request;
-      request.set_after_sequence(after);
-      request.set_page_size(1000);
-      v1::ListEventsResponse page;
-      grpc::ClientContext ctx;
-      ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
-      const grpc::Status s = stub_->ListEvents(&ctx, request, &page);
-      EXPECT_TRUE(s.ok()) << s.error_message();
-      if (!s.ok()) break;
-      for (const v1::Event& e : page.events()) {
-        all.push_back({e.sequence(), e.id(), e.type(), e.account()});
-      }
-      if (page.events().empty() || page.next_after_sequence() == after) break;
-      after = page.next_after_sequence();
-    }
-    return all;
+    return testing::ToStreamEvents(testing::ListAllEvents(*stub_));
   }
 
   // Checks the stream, the acknowledgements and the subscriber's log.

@@ -53,6 +53,16 @@ struct StreamEvent {
   std::string account;
 };
 
+inline std::vector<StreamEvent> ToStreamEvents(
+    const std::vector<v1::Event>& events) {
+  std::vector<StreamEvent> out;
+  out.reserve(events.size());
+  for (const v1::Event& e : events) {
+    out.push_back({e.sequence(), e.id(), e.type(), e.account()});
+  }
+  return out;
+}
+
 class DeliveryLog {
  public:
   // What the subscriber asked for (empty: everything). Type patterns as the
