@@ -176,6 +176,14 @@ void PrintError(absl::string_view command, const absl::Status& status) {
   Notice(command, absl::StrCat(StatusCodeName(status), ": ", status.message()));
 }
 
+bool NoArguments(absl::string_view command,
+                 const ParsedCommandLine& command_line) {
+  if (command_line.args.empty()) return true;
+  Notice(command,
+         absl::StrCat("unexpected argument '", command_line.args[0], "'"));
+  return false;
+}
+
 void Notice(absl::string_view command, absl::string_view message) {
   static absl::Mutex mu;
   const std::string line =

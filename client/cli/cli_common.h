@@ -20,6 +20,7 @@
 #include "absl/strings/string_view.h"
 #include "client/cli/command_line.h"
 #include "client/connection.h"
+#include "client/grpc_status.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "hookstream/v1/event_stream.grpc.pb.h"
@@ -68,6 +69,34 @@ absl::StatusOr<v1::EventFilter> FilterFromFlags(absl::string_view command);
 
 // Prints `hookstream <command>: <CODE>: <message>` on stderr.
 void PrintError(absl::string_view command, const absl::Status& status);
+
+// One unary call of `method` on `server` with a fresh MakeContext. On an
+// error prints it (PrintError) and returns nullopt: the command exits with
+// kExitFailure.
+//   std::optional<v1::GetStreamInfoResponse> info = CallOnce(
+//       "info", *server, &v1::EventStream::Stub::GetStreamInfo, request);
+template <typename Request, typename Response>
+std::optional<Response> CallOnce(
+    absl::string_view command, const ServerStub& server,
+    grpc::Status (v1::EventStream::Stub::*method)(grpc::ClientContext*,
+                                                  const Request&, Response*),
+    const Request& request) {
+  const std::unique_ptr<grpc::ClientContext> context =
+      MakeContext(server.connection);
+  Response response;
+  const absl::Status status = FromGrpcStatus(
+      ((*server.stub).*method)(context.get(), request, &response));
+  if (!status.ok()) {
+    PrintError(command, status);
+    return std::nullopt;
+  }
+  return response;
+}
+
+// For commands that take no positional argument: false (after a notice on
+// stderr; exit with kExitUsage) if there is one.
+bool NoArguments(absl::string_view command,
+                 const ParsedCommandLine& command_line);
 
 // Prints `hookstream <command>: <message>` on stderr, whole lines only, from
 // any thread.

@@ -10,7 +10,6 @@
 #include "client/cli/cli_common.h"
 #include "client/cli/commands.h"
 #include "client/cli/proto_json.h"
-#include "client/grpc_status.h"
 #include "hookstream/v1/event_stream.grpc.pb.h"
 
 ABSL_FLAG(uint64_t, seq, 0, "the event's sequence");
@@ -50,16 +49,10 @@ int RunGet(const ParsedCommandLine& command_line) {
   } else {
     request.set_event_id(id);
   }
-  std::unique_ptr<grpc::ClientContext> context =
-      MakeContext(server->connection);
-  v1::GetEventResponse response;
-  const absl::Status status =
-      FromGrpcStatus(server->stub->GetEvent(context.get(), request, &response));
-  if (!status.ok()) {
-    PrintError(kName, status);
-    return kExitFailure;
-  }
-  std::cout << ToJson(response.event(), {.indent = 2}) << std::endl;
+  const std::optional<v1::GetEventResponse> response =
+      CallOnce(kName, *server, &v1::EventStream::Stub::GetEvent, request);
+  if (!response.has_value()) return kExitFailure;
+  std::cout << ToJson(response->event(), {.indent = 2}) << std::endl;
   return kExitOk;
 }
 

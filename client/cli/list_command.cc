@@ -11,7 +11,6 @@
 #include "client/cli/cli_common.h"
 #include "client/cli/commands.h"
 #include "client/cli/event_format.h"
-#include "client/grpc_status.h"
 #include "hookstream/v1/event_stream.grpc.pb.h"
 
 ABSL_FLAG(uint64_t, after, 0,
@@ -53,15 +52,10 @@ int RunList(const ParsedCommandLine& command_line) {
         static_cast<uint32_t>(std::min<uint64_t>(limit - listed, 1000)));
     *request.mutable_filter() = *filter;
     request.set_include_raw_json(absl::GetFlag(FLAGS_raw));
-    v1::ListEventsResponse response;
-    std::unique_ptr<grpc::ClientContext> context =
-        MakeContext(server->connection);
-    const absl::Status status = FromGrpcStatus(
-        server->stub->ListEvents(context.get(), request, &response));
-    if (!status.ok()) {
-      PrintError(kName, status);
-      return kExitFailure;
-    }
+    std::optional<v1::ListEventsResponse> page =
+        CallOnce(kName, *server, &v1::EventStream::Stub::ListEvents, request);
+    if (!page.has_value()) return kExitFailure;
+    const v1::ListEventsResponse& response = *page;
     epoch = response.stream_epoch();
     for (const v1::Event& event : response.events()) {
       printer->PrintEvent(event, std::cout);

@@ -14,7 +14,6 @@
 #include "client/cli/cli_common.h"
 #include "client/cli/commands.h"
 #include "client/cli/proto_json.h"
-#include "client/grpc_status.h"
 #include "hookstream/v1/event_stream.grpc.pb.h"
 
 ABSL_DECLARE_FLAG(std::string, format);
@@ -56,11 +55,7 @@ void PrintTable(const v1::ListSubscribersResponse& response) {
 }
 
 int RunSubscribers(const ParsedCommandLine& command_line) {
-  if (!command_line.args.empty()) {
-    Notice(kName,
-           absl::StrCat("unexpected argument '", command_line.args[0], "'"));
-    return kExitUsage;
-  }
+  if (!NoArguments(kName, command_line)) return kExitUsage;
   const std::string format = absl::GetFlag(FLAGS_format);
   if (!format.empty() && format != "table" && format != "json") {
     Notice(kName, "--format: want table or json");
@@ -70,20 +65,15 @@ int RunSubscribers(const ParsedCommandLine& command_line) {
   std::optional<ServerStub> server =
       ConnectFromFlags(kName, command_line, exit_code);
   if (!server.has_value()) return exit_code;
-  std::unique_ptr<grpc::ClientContext> context =
-      MakeContext(server->connection);
-  v1::ListSubscribersResponse response;
-  const absl::Status status = FromGrpcStatus(server->stub->ListSubscribers(
-      context.get(), v1::ListSubscribersRequest(), &response));
-  if (!status.ok()) {
-    PrintError(kName, status);
-    return kExitFailure;
-  }
+  const std::optional<v1::ListSubscribersResponse> response =
+      CallOnce(kName, *server, &v1::EventStream::Stub::ListSubscribers,
+               v1::ListSubscribersRequest());
+  if (!response.has_value()) return kExitFailure;
   if (format == "json") {
-    std::cout << ToJson(response, {.indent = 2, .all_fields = true})
+    std::cout << ToJson(*response, {.indent = 2, .all_fields = true})
               << std::endl;
   } else {
-    PrintTable(response);
+    PrintTable(*response);
   }
   return kExitOk;
 }
