@@ -97,6 +97,20 @@ class Load {
     }
   }
 
+  // Waits until `n` distinct ids are acknowledged (across rounds); false
+  // after `timeout`.
+  static bool AwaitAcked(size_t n, absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    for (;;) {
+      {
+        std::lock_guard lock(mu);
+        if (acked.size() >= n) return true;
+      }
+      if (absl::Now() > deadline) return false;
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+  }
+
   // Acknowledged ids → sequences, and what went wrong, across rounds.
   static std::mutex mu;
   static std::map<std::string, uint64_t> acked;
@@ -374,10 +388,18 @@ TEST_F(JournalE2eTest, KillNineLoopLosesAndDoublesNothing) {
     if (HasFailure()) return;
     {
       LiveSubscriber live(server_->grpc_target(), epoch, position, log, log_mu);
+      size_t acked_before = 0;
+      {
+        std::lock_guard lock(Load::mu);
+        acked_before = Load::acked.size();
+      }
       Load load(server_->ca_file(), server_->ingress_port(), next_id,
                 /*senders=*/2);
-      // The random moment of the crash.
-      absl::SleepFor(absl::Milliseconds(100 + rng() % 400));
+      // The crash comes under load (after some acknowledgements, however
+      // slow the machine), at a random moment.
+      EXPECT_TRUE(Load::AwaitAcked(acked_before + 20, absl::Seconds(60)))
+          << "the load was not acknowledged";
+      absl::SleepFor(absl::Milliseconds(rng() % 400));
       server_->Kill();
       load.Stop();
       position = std::max(position, live.last());
