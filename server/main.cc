@@ -141,6 +141,9 @@ ABSL_FLAG(std::string, nats_tls_ca, "",
 ABSL_FLAG(absl::Duration, nats_publish_timeout,
           kDefaults.storage.nats_publish_timeout,
           "how long a webhook's publish is retried before the 503");
+ABSL_FLAG(absl::Duration, nats_stream_info_interval,
+          kDefaults.storage.nats_stream_info_interval,
+          "how often the JetStream stream's state is read for /metrics");
 ABSL_FLAG(size_t, max_body_bytes, kDefaults.ingress.max_body_bytes,
           "largest accepted webhook body");
 ABSL_FLAG(size_t, max_event_bytes, kDefaults.ingress.max_event_bytes,
@@ -248,6 +251,8 @@ ServerConfig ConfigFromFlags() {
   c.storage.nats_creds = absl::GetFlag(FLAGS_nats_creds);
   c.storage.nats_tls_ca = absl::GetFlag(FLAGS_nats_tls_ca);
   c.storage.nats_publish_timeout = absl::GetFlag(FLAGS_nats_publish_timeout);
+  c.storage.nats_stream_info_interval =
+      absl::GetFlag(FLAGS_nats_stream_info_interval);
   c.ingress.max_body_bytes = absl::GetFlag(FLAGS_max_body_bytes);
   c.ingress.max_header_bytes = absl::GetFlag(FLAGS_max_header_bytes);
   c.ingress.max_event_bytes = absl::GetFlag(FLAGS_max_event_bytes);

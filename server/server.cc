@@ -262,6 +262,7 @@ class ServerImpl final : public Server {
                                    .reader = storage_->reader(),
                                    .distribution = *distribution_,
                                    .journal = storage_->journal(),
+                                   .jetstream = storage_->jetstream(),
                                    .reload = &reload_,
                                    .ready = Readiness().ok(),
                                    .start_time = start_time_,

@@ -186,6 +186,10 @@ absl::Status ServerConfig::Validate() const {
       return absl::InvalidArgumentError(
           "--nats_publish_timeout must be positive");
     }
+    if (storage.nats_stream_info_interval < absl::Milliseconds(100)) {
+      return absl::InvalidArgumentError(
+          "--nats_stream_info_interval must be at least 100ms");
+    }
   } else if (storage.backend == "memory") {
     if (!storage.journal_dir.empty() || storage.journal_repair) {
       return absl::InvalidArgumentError(

@@ -92,6 +92,8 @@ struct ServerConfig {
     std::string nats_tls_ca;
     // How long a publish is retried (same message id) before the 503.
     absl::Duration nats_publish_timeout = absl::Seconds(10);
+    // How often the stream's state is read for /metrics (off request paths).
+    absl::Duration nats_stream_info_interval = absl::Seconds(10);
   };
   struct Grpc {
     // host:port; port 0 picks an ephemeral port (tests).

@@ -236,6 +236,79 @@ void WriteJournal(Exposition& out, const journal::Journal& journal) {
             D(j.disk_bytes.load()));
 }
 
+// The replica against the stream: applied vs the stream's last sequence, the
+// stream's state as the poller last read it (never read at scrape time: a
+// scrape must not wait on NATS), and the publisher's results.
+void WriteJetStream(Exposition& out, const jetstream::JetStreamBackend& js,
+                    absl::Time now) {
+  const uint64_t applied = js.applied_sequence();
+  out.Gauge("hookstream_jetstream_applied_sequence",
+            "The newest stream sequence this replica applied to its ring.",
+            D(applied));
+  out.Gauge("hookstream_jetstream_stream_last_sequence",
+            "The stream's last sequence as this replica knows it (the "
+            "newest of the last stream-info read, the follower's last "
+            "delivery and this replica's own acks).",
+            D(std::max(applied, js.known_stream_last_sequence())));
+  const jetstream::StreamMonitor& monitor = js.monitor();
+  const jetstream::StreamSnapshot s = monitor.Latest();
+  out.Gauge("hookstream_jetstream_stream_first_sequence",
+            "The stream's first stored sequence (last stream-info read).",
+            D(s.first_sequence));
+  out.Gauge("hookstream_jetstream_stream_messages",
+            "Messages the stream stores (last stream-info read).",
+            D(s.messages));
+  out.Gauge("hookstream_jetstream_stream_bytes",
+            "Bytes the stream stores (last stream-info read).", D(s.bytes));
+  out.Gauge("hookstream_jetstream_stream_oldest_message_age_seconds",
+            "Age of the oldest message the stream stores (0 when empty).",
+            s.first_time == absl::InfinitePast()
+                ? 0
+                : std::max(0.0, absl::ToDoubleSeconds(now - s.first_time)));
+  out.Gauge("hookstream_jetstream_dedup_window_seconds",
+            "The stream's duplicate window (Nats-Msg-Id).",
+            absl::ToDoubleSeconds(s.duplicate_window));
+  out.Gauge("hookstream_jetstream_history_shorter_than_dedup_window",
+            "1 when the stream dropped messages younger than its duplicate "
+            "window: after a full cluster restart a late retry of one would "
+            "be stored again.",
+            jetstream::HistoryShorterThanDedupWindow(s, now) ? 1 : 0);
+  out.Gauge(
+      "hookstream_jetstream_stream_info_age_seconds",
+      "Time since the last successful stream-info read (since the "
+      "start when none succeeded yet).",
+      std::max(0.0, absl::ToDoubleSeconds(
+                        now - (s.valid ? s.read_at : monitor.started_at()))));
+  out.Counter("hookstream_jetstream_stream_info_failures_total",
+              "Stream-info reads that failed (no leader, no answer).",
+              D(monitor.read_failures()));
+  const jetstream::PublisherStats& p = js.publisher_stats();
+  out.Family("hookstream_jetstream_publishes_total", MetricType::kCounter,
+             "Events published, by JetStream's answer (failed: no ack by "
+             "--nats_publish_timeout or refused; answered 503).");
+  out.Sample("hookstream_jetstream_publishes_total", {{"result", "acked"}},
+             D(p.published.load()));
+  out.Sample("hookstream_jetstream_publishes_total", {{"result", "duplicate"}},
+             D(p.duplicates.load()));
+  out.Sample("hookstream_jetstream_publishes_total", {{"result", "failed"}},
+             D(p.unavailable.load()));
+  out.Counter("hookstream_jetstream_publish_retries_total",
+              "Publishes sent again with the same Nats-Msg-Id (no ack in "
+              "time, no leader, no connection).",
+              D(p.retries.load()));
+  out.Counter("hookstream_jetstream_acks_not_applied_total",
+              "Acked publishes this replica had not applied by the "
+              "request's deadline (answered 503; the retry is a duplicate).",
+              D(p.unapplied.load()));
+  const jetstream::FollowerStats& f = js.follower_stats();
+  out.Counter("hookstream_jetstream_follower_applied_total",
+              "Stream messages this replica's follower applied.",
+              D(f.applied.load()));
+  out.Counter("hookstream_jetstream_follower_skipped_total",
+              "Stream messages skipped as not hookstream events.",
+              D(f.skipped.load()));
+}
+
 void WriteReload(Exposition& out, const ReloadRegistry& reload) {
   out.Family("hookstream_config_reloads_total", MetricType::kCounter,
              "SIGHUP reloads, by result (a failed one keeps the previous "
@@ -260,6 +333,7 @@ std::string RenderMetrics(const MetricsSources& s) {
   WriteSubscribers(out, s, info);
   s.distribution.grpc_metrics().Write(out);
   if (s.journal != nullptr) WriteJournal(out, *s.journal);
+  if (s.jetstream != nullptr) WriteJetStream(out, *s.jetstream, s.now);
   if (s.reload != nullptr) WriteReload(out, *s.reload);
   return out.Text();
 }

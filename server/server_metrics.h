@@ -20,6 +20,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "common/jetstream/jetstream_backend.h"
 #include "common/journal/journal.h"
 #include "common/store/event_reader.h"
 #include "server/distribution/distribution_server.h"
@@ -36,6 +37,8 @@ struct MetricsSources {
   const distribution::DistributionServer& distribution;
   // Null unless --backend=journal.
   const journal::Journal* journal = nullptr;
+  // Null unless --backend=jetstream.
+  const jetstream::JetStreamBackend* jetstream = nullptr;
   const ReloadRegistry* reload = nullptr;
   bool ready = false;
   absl::Time start_time;

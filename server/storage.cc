@@ -53,6 +53,7 @@ absl::StatusOr<std::unique_ptr<Storage>> Storage::Open(
              .max_msgs = config.storage.nats_max_msgs,
              .max_bytes = config.storage.nats_max_bytes,
              .publish_timeout = config.storage.nats_publish_timeout,
+             .stream_info_interval = config.storage.nats_stream_info_interval,
              .max_event_bytes = config.ingress.max_event_bytes,
              .ring = ring_options},
             clock);

@@ -192,6 +192,9 @@ absl::StatusOr<std::unique_ptr<JetStreamBackend>> JetStreamBackend::Open(
   }
   if (!started.ok()) return started;
   backend->reader_ = std::make_unique<Reader>(*backend, *backend->ring_);
+  backend->monitor_ = std::make_unique<StreamMonitor>(
+      backend->js_.get(), options.stream, options.stream_info_interval, clock);
+  backend->monitor_->Start();
 
   // After a full cluster restart JetStream rebuilds its duplicate map only
   // from the messages it still stores: a stream keeping less than the
@@ -221,6 +224,7 @@ uint64_t JetStreamBackend::known_stream_last_sequence() const {
   if (follower_ != nullptr) {
     last = std::max(last, follower_->stats().stream_last_sequence.load());
   }
+  if (monitor_ != nullptr) last = std::max(last, monitor_->last_sequence());
   return last;
 }
 
@@ -245,6 +249,7 @@ void JetStreamBackend::Close() {
   if (closed_) return;
   closed_ = true;
   if (publisher_ != nullptr) publisher_->Close();
+  if (monitor_ != nullptr) monitor_->Stop();
   if (follower_ != nullptr) follower_->Stop();
   if (connection_ != nullptr) natsConnection_Close(connection_.get());
 }

@@ -8,6 +8,9 @@
 // the replica's ring through the Follower (every replica applies the same
 // stream the same way, so a subscriber may resume on any of them).
 //
+// The stream's info for /metrics is read by a StreamMonitor every
+// --nats_stream_info_interval, never on a request's thread.
+//
 // Reads: the ring, wrapped so that a position the stream has but this
 // replica has not applied yet is waited for rather than refused
 // (IsWithinStream), and GetInfo names the backend and the stream's last
@@ -32,6 +35,7 @@
 #include "common/jetstream/jetstream_options.h"
 #include "common/jetstream/nats_handles.h"
 #include "common/jetstream/publisher.h"
+#include "common/jetstream/stream_monitor.h"
 #include "common/jetstream/stream_setup.h"
 #include "common/ring/event_ring.h"
 #include "common/store/event_reader.h"
@@ -68,6 +72,8 @@ class JetStreamBackend {
 
   const PublisherStats& publisher_stats() const { return publisher_->stats(); }
   const FollowerStats& follower_stats() const { return follower_->stats(); }
+  // The stream's state as the poller last read it (/metrics).
+  const StreamMonitor& monitor() const { return *monitor_; }
 
   // Completes or fails every pending append, stops following, closes the
   // connection. Idempotent.
@@ -79,13 +85,14 @@ class JetStreamBackend {
 
   JetStreamOptions options_;
   StreamState state_;
-  // Destroyed in reverse: reader, follower (its subscription), publisher,
-  // then the context and the connection.
+  // Destroyed in reverse: reader, monitor (its thread), follower (its
+  // subscription), publisher, then the context and the connection.
   ConnectionPtr connection_;
   JsPtr js_;
   std::unique_ptr<EventRing> ring_;
   std::unique_ptr<Publisher> publisher_;
   std::unique_ptr<Follower> follower_;
+  std::unique_ptr<StreamMonitor> monitor_;
   std::unique_ptr<EventReader> reader_;
   std::atomic<uint64_t> refreshed_last_{0};
   bool closed_ = false;

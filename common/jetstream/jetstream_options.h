@@ -50,6 +50,10 @@ struct JetStreamOptions {
   absl::Duration attempt_timeout = absl::Seconds(2);
   absl::Duration retry_pause = absl::Milliseconds(250);
 
+  // How often the stream's info (sequences, messages, bytes, the oldest
+  // message) is read for /metrics, off every request path.
+  absl::Duration stream_info_interval = absl::Seconds(10);
+
   // The largest event the ingress lets through (--max_event_bytes): the
   // servers' max_payload must hold it and its headers, or the start stops.
   size_t max_event_bytes = 0;

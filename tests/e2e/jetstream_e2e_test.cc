@@ -5,6 +5,7 @@
 // its address.
 #include <atomic>
 #include <cstdint>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -17,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "client/subscriber.h"
 #include "gmock/gmock.h"
@@ -28,6 +30,7 @@
 #include "tests/testing/delivery_validator.h"
 #include "tests/testing/https_client.h"
 #include "tests/testing/nats_server.h"
+#include "tests/testing/process_runner.h"
 #include "tests/testing/watched_process.h"
 
 namespace hookstream {
@@ -39,6 +42,7 @@ using testing::HttpResult;
 using testing::HttpsClient;
 using ::testing::IsEmpty;
 using testing::NatsServer;
+using ::testing::Not;
 using testing::Seed;
 using testing::ServerProcess;
 using testing::Signature;
@@ -61,6 +65,17 @@ uint64_t SequenceOf(const std::string& body) {
   return sequence;
 }
 
+// The sample `series` (name with its labels, exactly as written), or -1.
+double MetricValue(const std::string& text, const std::string& series) {
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (absl::ConsumePrefix(&line, series) && absl::ConsumePrefix(&line, " ")) {
+      double v = 0;
+      if (absl::SimpleAtod(line, &v)) return v;
+    }
+  }
+  return -1;
+}
+
 // One hookstream replica: the real binary in its own directory, with its
 // gRPC stub and an HTTPS client.
 struct Replica {
@@ -81,6 +96,14 @@ struct Replica {
     const grpc::Status s = stub->GetStreamInfo(&ctx, {}, &info);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return info;
+  }
+
+  // GET /metrics on the admin listener.
+  std::string Scrape() {
+    const HttpResult r =
+        testing::HttpRequest("GET", process->admin_url("/metrics"));
+    EXPECT_EQ(r.status, 200) << r.error;
+    return r.body;
   }
 
   // Every held event, in order, raw JSON included.
@@ -143,9 +166,130 @@ class JetStreamE2eTest : public testing::E2eFixture {
     return absl::OkStatus();
   }
 
+  // promtool's verdict on an exposition (its exit status checked).
+  std::string Promtool(const std::string& text) {
+    const std::string file = dir_ + "/scrape.txt";
+    std::ofstream(file, std::ios::trunc) << text;
+    const testing::ProcessResult r = testing::RunProcess(
+        {"/bin/sh", "-c",
+         absl::StrCat(HOOKSTREAM_PROMTOOL, " check metrics < ", file)});
+    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+    return r.out + r.err;
+  }
+
+  // Scrapes `replica` until `series` has `value` (the stream-info poller
+  // runs on its own schedule), bounded; returns the last scrape.
+  std::string ScrapeUntil(Replica& replica, const std::string& series,
+                          double value) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    std::string text = replica.Scrape();
+    while (MetricValue(text, series) != value && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(50));  // polling a poller
+      text = replica.Scrape();
+    }
+    return text;
+  }
+
   std::vector<std::unique_ptr<NatsServer>> nats_;
   std::vector<std::unique_ptr<Replica>> replicas_;
 };
+
+// Verifies the JetStream series on /metrics after webhooks (new ones and a
+// duplicate): the replica's applied sequence against the stream's, the
+// stream's state from the poller, the publishes by result, and that the
+// exposition passes promtool.
+TEST_F(JetStreamE2eTest, MetricsReportTheStreamAndThePublishes) {
+  ASSERT_NE(StartNats(), nullptr);
+  ASSERT_TRUE(StartReplica(0, {"--nats_stream_info_interval=200ms"}).ok());
+  Replica& a = *replicas_[0];
+  const std::string before = a.Scrape();
+  EXPECT_THAT(Promtool(before), Not(HasSubstr("problem")));
+  EXPECT_EQ(MetricValue(before, "hookstream_jetstream_applied_sequence"), 0);
+
+  const std::string seed = Seed("customer.created.json");
+  for (uint64_t n = 1; n <= 3; ++n) {
+    ASSERT_EQ(a.Post(UniqueEvent(seed, n)).status, 200);
+  }
+  const HttpResult dup = a.Post(UniqueEvent(seed, 2));
+  ASSERT_EQ(dup.status, 200);
+  EXPECT_THAT(dup.body, HasSubstr("\"duplicate\":true"));
+
+  const std::string after =
+      ScrapeUntil(a, "hookstream_jetstream_stream_messages", 3);
+  EXPECT_THAT(Promtool(after), Not(HasSubstr("problem")));
+  EXPECT_EQ(MetricValue(after, "hookstream_jetstream_stream_messages"), 3);
+  EXPECT_EQ(MetricValue(after, "hookstream_jetstream_applied_sequence"), 3);
+  EXPECT_EQ(MetricValue(after, "hookstream_jetstream_stream_last_sequence"), 3);
+  EXPECT_EQ(MetricValue(after, "hookstream_jetstream_stream_first_sequence"),
+            1);
+  EXPECT_GT(MetricValue(after, "hookstream_jetstream_stream_bytes"), 3 * 100);
+  EXPECT_GE(
+      MetricValue(after,
+                  "hookstream_jetstream_stream_oldest_message_age_seconds"),
+      0);
+  EXPECT_GE(MetricValue(after, "hookstream_jetstream_stream_info_age_seconds"),
+            0);
+  EXPECT_EQ(MetricValue(after, "hookstream_jetstream_dedup_window_seconds"),
+            72 * 3600);
+  EXPECT_EQ(
+      MetricValue(after,
+                  "hookstream_jetstream_history_shorter_than_dedup_window"),
+      0);
+  EXPECT_EQ(
+      MetricValue(after,
+                  "hookstream_jetstream_publishes_total{result=\"acked\"}"),
+      3);
+  EXPECT_EQ(
+      MetricValue(after,
+                  "hookstream_jetstream_publishes_total{result=\"duplicate\"}"),
+      1);
+  EXPECT_EQ(
+      MetricValue(after,
+                  "hookstream_jetstream_publishes_total{result=\"failed\"}"),
+      0);
+  EXPECT_EQ(MetricValue(after, "hookstream_jetstream_publish_retries_total"),
+            0);
+  EXPECT_EQ(MetricValue(after, "hookstream_jetstream_follower_applied_total"),
+            3);
+
+  // A second replica applies the same stream: it reports the same
+  // sequences and publishes nothing itself.
+  ASSERT_TRUE(StartReplica(1, {"--nats_stream_info_interval=200ms"}).ok());
+  const std::string b =
+      ScrapeUntil(*replicas_[1], "hookstream_jetstream_applied_sequence", 3);
+  EXPECT_EQ(MetricValue(b, "hookstream_jetstream_applied_sequence"), 3);
+  EXPECT_EQ(MetricValue(b, "hookstream_jetstream_stream_last_sequence"), 3);
+  EXPECT_EQ(
+      MetricValue(b, "hookstream_jetstream_publishes_total{result=\"acked\"}"),
+      0);
+}
+
+// Verifies the warning issue 10 asks for: a stream that dropped messages
+// (--nats_max_msgs) younger than its duplicate window reports
+// history_shorter_than_dedup_window 1 and says so in the log.
+TEST_F(JetStreamE2eTest, MetricsWarnWhenTheStreamKeepsLessThanTheDedupWindow) {
+  ASSERT_NE(StartNats(), nullptr);
+  ASSERT_TRUE(StartReplica(
+                  0, {"--nats_stream_info_interval=200ms", "--nats_max_msgs=2"})
+                  .ok());
+  Replica& a = *replicas_[0];
+  const std::string seed = Seed("customer.created.json");
+  for (uint64_t n = 1; n <= 3; ++n) {
+    ASSERT_EQ(a.Post(UniqueEvent(seed, n)).status, 200);
+  }
+  const std::string text = ScrapeUntil(
+      a, "hookstream_jetstream_history_shorter_than_dedup_window", 1);
+  EXPECT_EQ(MetricValue(
+                text, "hookstream_jetstream_history_shorter_than_dedup_window"),
+            1);
+  EXPECT_EQ(MetricValue(text, "hookstream_jetstream_stream_first_sequence"), 2);
+  EXPECT_EQ(MetricValue(text, "hookstream_jetstream_stream_messages"), 2);
+  EXPECT_THAT(Promtool(text), Not(HasSubstr("problem")));
+  // The poller logged the warning before it published the snapshot.
+  EXPECT_THAT(
+      testing::ReadFile(a.process->log_file()),
+      HasSubstr("jetstream stream keeps less than its duplicate window"));
+}
 
 // Verifies the start-up refusal of a nats-server whose max_payload (its
 // default 1 MB) cannot hold hookstream's largest event, naming the setting.
