@@ -40,12 +40,16 @@ StreamSnapshot StreamMonitor::Latest() const {
 
 void StreamMonitor::Run() {
   std::unique_lock lock(mu_);
-  while (!stopping_) {
+  for (;;) {
+    // The first read one interval after the start, not at once: the start
+    // has just read the stream (its state is logged), and a cluster whose
+    // replicas start together is still settling the stream's creation.
+    cv_.wait_for(lock, absl::ToChronoNanoseconds(interval_),
+                 [this] { return stopping_; });
+    if (stopping_) return;
     lock.unlock();
     ReadOnce();
     lock.lock();
-    cv_.wait_for(lock, absl::ToChronoNanoseconds(interval_),
-                 [this] { return stopping_; });
   }
 }
 
