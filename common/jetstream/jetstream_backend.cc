@@ -59,6 +59,10 @@ class JetStreamBackend::Reader final : public EventReader {
     // moments of the publish): ask the stream rather than refuse.
     return sequence <= backend_.RefreshStreamLastSequence();
   }
+  uint64_t LogLastSequence() const override {
+    return std::max(ring_.GetInfo().head_sequence,
+                    backend_.RefreshStreamLastSequence());
+  }
   const std::string& stream_epoch() const override {
     return ring_.stream_epoch();
   }

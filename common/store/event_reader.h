@@ -155,6 +155,12 @@ class EventReader {
   virtual bool IsWithinStream(uint64_t sequence) const {
     return sequence <= GetInfo().head_sequence;
   }
+  // The shared log's last sequence as of this call, when the backend
+  // follows one (JetStream: asks the stream, a short request, so it may
+  // block: never call it on a request thread; server/distribution/
+  // catch_up.h does it on its own); else the head. An id this replica does
+  // not hold may still be in the log up to there.
+  virtual uint64_t LogLastSequence() const { return GetInfo().head_sequence; }
   virtual const std::string& stream_epoch() const = 0;
 };
 

@@ -16,6 +16,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "server/distribution/call_auth.h"
+#include "server/distribution/catch_up.h"
 #include "server/distribution/event_stream_service.h"
 #include "server/distribution/stream_scheduler.h"
 #include "server/distribution/subscriber_registry.h"
@@ -41,11 +42,13 @@ absl::StatusOr<std::unique_ptr<DistributionServer>> DistributionServer::Start(
     return absl::InvalidArgumentError(
         "authentication needs TLS (a token in clear text is no secret)");
   }
+  auto catch_up = std::make_unique<CatchUp>(reader);
   auto service = std::make_unique<EventStreamService>(
       reader, clock, *registry, *scheduler, options.access,
-      options.filter_limits);
-  std::unique_ptr<DistributionServer> server(new DistributionServer(
-      std::move(registry), std::move(scheduler), std::move(service)));
+      options.filter_limits, catch_up.get());
+  std::unique_ptr<DistributionServer> server(
+      new DistributionServer(std::move(registry), std::move(scheduler),
+                             std::move(catch_up), std::move(service)));
 
   // Links the health service's descriptor in, so reflection can describe
   // grpc.health.v1.Health (the default service is built without one).
@@ -101,9 +104,11 @@ absl::StatusOr<std::unique_ptr<DistributionServer>> DistributionServer::Start(
 DistributionServer::DistributionServer(
     std::unique_ptr<SubscriberRegistry> registry,
     std::unique_ptr<StreamScheduler> scheduler,
+    std::unique_ptr<CatchUp> catch_up,
     std::unique_ptr<EventStreamService> service)
     : registry_(std::move(registry)),
       scheduler_(std::move(scheduler)),
+      catch_up_(std::move(catch_up)),
       service_(std::move(service)) {}
 
 DistributionServer::~DistributionServer() { Shutdown(absl::ZeroDuration()); }
@@ -127,6 +132,9 @@ void DistributionServer::Shutdown(absl::Duration grace) {
   if (server_ == nullptr) return;
   const absl::Time deadline = absl::Now() + grace;
   registry_->Shutdown();
+  // Calls waiting for this replica to catch up answer now, from what it
+  // holds (gRPC's shutdown waits for every call to finish).
+  catch_up_->Stop();
   if (grpc::HealthCheckServiceInterface* health =
           server_->GetHealthCheckService()) {
     health->Shutdown();  // health checks now answer NOT_SERVING

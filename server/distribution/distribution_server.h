@@ -37,6 +37,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server.h"
 #include "server/auth/access_control.h"
+#include "server/distribution/catch_up.h"
 #include "server/distribution/event_filter.h"
 #include "server/distribution/grpc_metrics.h"
 #include "server/distribution/subscriber_registry.h"
@@ -119,6 +120,7 @@ class DistributionServer {
  private:
   DistributionServer(std::unique_ptr<SubscriberRegistry> registry,
                      std::unique_ptr<StreamScheduler> scheduler,
+                     std::unique_ptr<CatchUp> catch_up,
                      std::unique_ptr<EventStreamService> service);
 
   std::unique_ptr<SubscriberRegistry> registry_;
@@ -126,6 +128,7 @@ class DistributionServer {
   std::unique_ptr<GrpcMetrics> grpc_metrics_ = std::make_unique<GrpcMetrics>();
   // Declared before service_ and server_: destroyed after every stream ended.
   std::unique_ptr<StreamScheduler> scheduler_;
+  std::unique_ptr<CatchUp> catch_up_;
   std::unique_ptr<EventStreamService> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

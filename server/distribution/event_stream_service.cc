@@ -1,6 +1,7 @@
 #include "server/distribution/event_stream_service.h"
 
 #include <algorithm>
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -8,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/proto_time.h"
+#include "common/base/status_macros.h"
 #include "server/distribution/event_filter.h"
 #include "server/distribution/gap_status.h"
 #include "server/distribution/subscribe_reactor.h"
@@ -30,7 +32,31 @@ std::string QuotedId(absl::string_view id) {
                       " bytes)");
 }
 
+// The event `event_id` names, as GetEvent answers it.
+absl::Status AnswerById(const EventReader& reader, absl::string_view event_id,
+                        const CallAuthorizer& authorizer,
+                        v1::GetEventResponse* response) {
+  const StoredEventPtr event = reader.GetById(event_id);
+  if (event == nullptr) {
+    // Quoting the whole id would let a long one push the status past
+    // gRPC's metadata limit (RESOURCE_EXHAUSTED instead of NOT_FOUND).
+    return absl::NotFoundError(
+        absl::StrCat("event ", QuotedId(event_id), " is not held"));
+  }
+  RETURN_IF_ERROR(authorizer.AuthorizeEvent(event->type, event->account));
+  *response->mutable_event() = event->ToEvent(/*include_raw_json=*/true);
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::Time DeadlineOf(const grpc::ServerContextBase& context) {
+  const std::chrono::system_clock::time_point deadline = context.deadline();
+  if (deadline == std::chrono::system_clock::time_point::max()) {
+    return absl::InfiniteFuture();
+  }
+  return absl::FromChrono(deadline);
+}
 
 std::string SanitizeSubscriberName(absl::string_view name) {
   std::string out;
@@ -46,13 +72,15 @@ EventStreamService::EventStreamService(EventReader& reader, const Clock& clock,
                                        SubscriberRegistry& registry,
                                        StreamScheduler& scheduler,
                                        const auth::AccessControl* access,
-                                       FilterLimits filter_limits)
+                                       FilterLimits filter_limits,
+                                       CatchUp* catch_up)
     : reader_(reader),
       clock_(clock),
       registry_(registry),
       scheduler_(scheduler),
       access_(access),
-      filter_limits_(filter_limits) {}
+      filter_limits_(filter_limits),
+      catch_up_(catch_up) {}
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* EventStreamService::Subscribe(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
@@ -67,7 +95,8 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* EventStreamService::Subscribe(
   }
   // Owned by gRPC until its OnDone deletes it.
   return new SubscribeReactor(reader_, clock_, registry_, scheduler_, *request,
-                              authorizer, filter_limits_, std::move(caller));
+                              authorizer, filter_limits_, std::move(caller),
+                              catch_up_, DeadlineOf(*context));
 }
 
 grpc::ServerUnaryReactor* EventStreamService::GetEvent(
@@ -89,15 +118,22 @@ grpc::ServerUnaryReactor* EventStreamService::GetEvent(
       }
       break;
     case v1::GetEventRequest::kEventId:
-      event = reader_.GetById(request->event_id());
-      if (event == nullptr) {
-        // Quoting the whole id would let a long one push the status past
-        // gRPC's metadata limit (RESOURCE_EXHAUSTED instead of NOT_FOUND).
-        return FinishWith(context, absl::NotFoundError(absl::StrCat(
-                                       "event ", QuotedId(request->event_id()),
-                                       " is not held")));
+      if (reader_.GetById(request->event_id()) == nullptr &&
+          catch_up_ != nullptr) {
+        // A lagging replica may not have applied it yet: answer once it
+        // has applied what the log had now (off this thread).
+        grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+        if (catch_up_->Await(
+                DeadlineOf(*context), [this, reactor, request, response,
+                                       authorizer](bool /*caught_up*/) {
+                  reactor->Finish(ToGrpcStatus(AnswerById(
+                      reader_, request->event_id(), authorizer, response)));
+                })) {
+          return reactor;
+        }
       }
-      break;
+      return FinishWith(context, AnswerById(reader_, request->event_id(),
+                                            authorizer, response));
     case v1::GetEventRequest::KEY_NOT_SET:
       return FinishWith(
           context, absl::InvalidArgumentError("set `sequence` or `event_id`"));

@@ -41,6 +41,7 @@
 #include "common/store/event_reader.h"
 #include "hookstream/v1/event_stream.grpc.pb.h"
 #include "server/auth/access_control.h"
+#include "server/distribution/catch_up.h"
 #include "server/distribution/event_filter.h"
 #include "server/distribution/stream_scheduler.h"
 #include "server/distribution/subscriber_registry.h"
@@ -69,6 +70,8 @@ v1::ListSubscribersResponse ListSubscribersNow(
     absl::Time now);
 // At most kMaxSubscriberNameBytes of [A-Za-z0-9._/:-]; others become '_'.
 std::string SanitizeSubscriberName(absl::string_view name);
+// A call's deadline (InfiniteFuture when it has none).
+absl::Time DeadlineOf(const grpc::ServerContextBase& context);
 
 class EventStreamService final
     : public v1::EventStream::WithRawCallbackMethod_Subscribe<
@@ -76,11 +79,15 @@ class EventStreamService final
  public:
   // `access` null: no authentication (every call is the anonymous identity
   // with every type and account); otherwise every method applies the
-  // caller's grant (call_auth.h).
+  // caller's grant (call_auth.h). `catch_up` (may be null): an event id
+  // this replica does not hold (GetEvent, Subscribe after_event_id) is
+  // answered once it has applied the log up to its last sequence as of the
+  // call, within the call's deadline and kMaxCatchUpWait.
   EventStreamService(EventReader& reader, const Clock& clock,
                      SubscriberRegistry& registry, StreamScheduler& scheduler,
                      const auth::AccessControl* access = nullptr,
-                     FilterLimits filter_limits = {});
+                     FilterLimits filter_limits = {},
+                     CatchUp* catch_up = nullptr);
 
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(
       grpc::CallbackServerContext* context,
@@ -112,6 +119,8 @@ class EventStreamService final
   StreamScheduler& scheduler_;
   const auth::AccessControl* const access_;
   const FilterLimits filter_limits_;
+  // Null: an unknown id is NOT_FOUND at once (no log to catch up with).
+  CatchUp* const catch_up_;
 };
 
 }  // namespace hookstream::distribution

@@ -69,11 +69,14 @@ SubscribeReactor::SubscribeReactor(EventReader& reader, const Clock& clock,
                                    StreamScheduler& scheduler,
                                    const grpc::ByteBuffer& request,
                                    const CallAuthorizer& authorizer,
-                                   const FilterLimits& limits, Caller caller)
+                                   const FilterLimits& limits, Caller caller,
+                                   CatchUp* catch_up, absl::Time deadline)
     : reader_(reader),
       clock_(clock),
       registry_(registry),
       scheduler_(scheduler),
+      catch_up_(catch_up),
+      deadline_(deadline),
       caller_(std::move(caller)),
       connected_at_(clock.Now()) {
   // Outside `mu_`: the registry's Shutdown locks it, then ours.
@@ -85,12 +88,27 @@ SubscribeReactor::SubscribeReactor(EventReader& reader, const Clock& clock,
                                           : ToGrpcStatus(registered);
     if (!status.ok()) {
       EndWith(std::move(status));
-    } else {
+    } else if (deferred_ == nullptr) {
       ScheduleHeartbeatCheck(clock_.Now() + heartbeat_interval_);
     }
     step = Decide();
   }
   Perform(std::move(step));
+}
+
+void SubscribeReactor::OnCaughtUp() {
+  absl::MutexLock lock(&mu_);
+  if (finish_claimed_ || deferred_ == nullptr) return;
+  grpc::Status status =
+      ResolveStart(std::move(*std::exchange(deferred_, nullptr)),
+                   /*may_wait=*/false);
+  if (!status.ok()) {
+    EndWith(std::move(status));
+  } else {
+    ScheduleHeartbeatCheck(clock_.Now() + heartbeat_interval_);
+  }
+  // Decide on a scheduler thread: this one serves every waiting call.
+  scheduler_.Post(this);
 }
 
 grpc::Status SubscribeReactor::Start(const grpc::ByteBuffer& request_bytes,
@@ -112,19 +130,33 @@ grpc::Status SubscribeReactor::Start(const grpc::ByteBuffer& request_bytes,
   if (!filter.ok()) return ToGrpcStatus(filter.status());
   absl::StatusOr<absl::Duration> interval = HeartbeatInterval(request);
   if (!interval.ok()) return ToGrpcStatus(interval.status());
-  absl::StatusOr<StartPosition> start = ResolveStartPosition(request, reader_);
-  if (!start.ok()) return ToGrpcStatus(start.status());
-
   filter_ = *std::move(filter);
   heartbeat_interval_ = *interval;
   include_raw_json_ = request.include_raw_json();
   gap_policy_ = request.gap_policy();
+  // The effective filter (after the grant): what is really delivered.
+  filter_proto_ = *std::move(granted);
+  return ResolveStart(std::move(request), /*may_wait=*/true);
+}
+
+grpc::Status SubscribeReactor::ResolveStart(v1::SubscribeRequest request,
+                                            bool may_wait) {
+  absl::StatusOr<StartPosition> start = ResolveStartPosition(request, reader_);
+  if (may_wait && catch_up_ != nullptr && absl::IsNotFound(start.status()) &&
+      request.start_case() == v1::SubscribeRequest::kAfterEventId) {
+    // A lagging replica may not have applied the id yet.
+    catch_up_token_ =
+        catch_up_->Await(deadline_, [this](bool) { OnCaughtUp(); });
+    if (catch_up_token_.has_value()) {
+      deferred_ = std::make_unique<v1::SubscribeRequest>(std::move(request));
+      return grpc::Status::OK;
+    }
+  }
+  if (!start.ok()) return ToGrpcStatus(start.status());
   cursor_ = start->after_sequence;
   if (start->gap) {
     pending_gap_ = std::make_unique<v1::Gap>(*std::move(start->gap));
   }
-  // The effective filter (after the grant): what is really delivered.
-  filter_proto_ = *std::move(granted);
   start_ = DescribeStart(request);
   started_ = true;
   registry_.stats().streams_started.fetch_add(1, std::memory_order_relaxed);
@@ -143,8 +175,15 @@ SubscribeReactor::Step SubscribeReactor::Decide() {
     finish_claimed_ = true;
     Step step{.kind = Step::Kind::kFinish};
     step.cancel_wait = std::exchange(wait_token_, std::nullopt);
+    step.cancel_catch_up = std::exchange(catch_up_token_, std::nullopt);
     step.status = *end_status_;
     return step;
+  }
+  if (deferred_ != nullptr) {  // waiting for the replica to catch up
+    if (!shutdown_requested_) return {};
+    EndWith(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                         "server is shutting down; resume on another replica"));
+    return Decide();
   }
   if (shutdown_requested_) {
     EndWith(grpc::Status(grpc::StatusCode::UNAVAILABLE,
@@ -288,6 +327,7 @@ void SubscribeReactor::Perform(Step step) {
       return;
     case Step::Kind::kFinish:
       if (step.cancel_wait) reader_.CancelWait(*step.cancel_wait);
+      if (step.cancel_catch_up) catch_up_->Cancel(*step.cancel_catch_up);
       // Waits for a RunScheduled in progress on another thread; from inside
       // RunScheduled itself it does not wait.
       scheduler_.Forget(this);

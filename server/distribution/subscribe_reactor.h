@@ -8,6 +8,10 @@
 //   1. Validates the request and resolves its start (start_position.h); a bad
 //      request or a start that fails the gap contract ends the stream at once
 //      with that status (and rich details for a Gap), before any message.
+//      An after_event_id this replica does not know (NOT_FOUND) is resolved
+//      again once it has caught up with the shared log (catch_up.h, within
+//      the call's deadline and kMaxCatchUpWait): the stream sends nothing
+//      until then, and ends NOT_FOUND if the id is still unknown.
 //   2. Sends a Heartbeat first (epoch, position, head, oldest, server time),
 //      then the start's Gap if the policy resumed from the oldest.
 //   3. Reads the ring after its cursor with its filter, up to 64 events per
@@ -61,6 +65,7 @@
 #include "grpcpp/support/status.h"
 #include "hookstream/v1/event_stream.pb.h"
 #include "server/distribution/call_auth.h"
+#include "server/distribution/catch_up.h"
 #include "server/distribution/event_filter.h"
 #include "server/distribution/stream_scheduler.h"
 #include "server/distribution/subscriber_registry.h"
@@ -92,7 +97,8 @@ class SubscribeReactor final
                    SubscriberRegistry& registry, StreamScheduler& scheduler,
                    const grpc::ByteBuffer& request,
                    const CallAuthorizer& authorizer, const FilterLimits& limits,
-                   Caller caller = {});
+                   Caller caller = {}, CatchUp* catch_up = nullptr,
+                   absl::Time deadline = absl::InfiniteFuture());
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
@@ -111,16 +117,24 @@ class SubscribeReactor final
     Kind kind = Kind::kNone;
     // kFinish: the ring wait to cancel, and the status to end with.
     std::optional<EventReader::WaitToken> cancel_wait = std::nullopt;
+    std::optional<CatchUp::Token> cancel_catch_up = std::nullopt;
     grpc::Status status = grpc::Status();
   };
 
   ~SubscribeReactor() override = default;
 
-  // Resolves the request; returns a non-OK status to end with.
+  // Resolves the request; returns a non-OK status to end with. OK with
+  // `deferred_` set: the start waits for the replica to catch up.
   grpc::Status Start(const grpc::ByteBuffer& request,
                      const CallAuthorizer& authorizer,
                      const FilterLimits& limits)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Resolves the start position; `may_wait`: an unknown after_event_id
+  // defers it (CatchUp) instead of ending the stream.
+  grpc::Status ResolveStart(v1::SubscribeRequest request, bool may_wait)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The catch-up finished (on CatchUp's thread).
+  void OnCaughtUp() ABSL_LOCKS_EXCLUDED(mu_);
 
   Step Decide() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   Step WriteHeartbeat() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -143,6 +157,8 @@ class SubscribeReactor final
   const Clock& clock_;
   SubscriberRegistry& registry_;
   StreamScheduler& scheduler_;
+  CatchUp* const catch_up_;
+  const absl::Time deadline_;
 
   const Caller caller_;
   const absl::Time connected_at_;
@@ -183,6 +199,13 @@ class SubscribeReactor final
   // is in flight, the wait is cancelled and the scheduler forgot the stream.
   std::unique_ptr<grpc::Status> end_status_ ABSL_GUARDED_BY(mu_);
   bool finish_claimed_ ABSL_GUARDED_BY(mu_) = false;
+
+  // A start waiting for the replica to catch up (rare: on the heap): the
+  // request to resolve again. Its CatchUp registration stays in
+  // `catch_up_token_` until the finish cancels it (Cancel, never under
+  // `mu_`: it waits for a running OnCaughtUp, which takes `mu_`).
+  std::unique_ptr<v1::SubscribeRequest> deferred_ ABSL_GUARDED_BY(mu_);
+  std::optional<CatchUp::Token> catch_up_token_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace hookstream::distribution

@@ -398,7 +398,10 @@ TEST_F(JetStreamE2eTest, TwoReplicasServeIdenticalEvents) {
 
 // Verifies that a subscriber resuming on a replica that has not applied
 // its position yet (a replica started after the events, still catching up
-// from the stream) is served from there, not refused with OUT_OF_RANGE.
+// from the stream) is served from there, not refused: by sequence
+// (OUT_OF_RANGE before) and by event id (GetEvent and Subscribe
+// after_event_id: NOT_FOUND before), the latter waiting until the replica
+// applied the stream's last sequence as of the call.
 TEST_F(JetStreamE2eTest, ResumingOnALaggingReplicaWaitsForThePosition) {
   ASSERT_NE(StartNats(), nullptr);
   ASSERT_TRUE(StartReplica(0, {}).ok());
@@ -417,12 +420,44 @@ TEST_F(JetStreamE2eTest, ResumingOnALaggingReplicaWaitsForThePosition) {
   }
   ASSERT_TRUE(StartReplica(1, {}).ok());
   Replica& b = *replicas_[1];
-  // At once: B is usually still applying the stream here; either way the
-  // position is the stream's and must be served.
+  // At once, all three (GetEvent by id, Subscribe by id, by sequence): B is
+  // usually still applying the stream here (its start does not wait for
+  // that); either way the ids and the position are the stream's and are
+  // served.
+  v1::GetEventResponse got_event;
+  grpc::Status get_status;
+  std::thread get_thread([&] {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+    v1::GetEventRequest get;
+    get.set_event_id(absl::StrCat("evt_e2e_", kEvents));
+    get_status = b.stub->GetEvent(&ctx, get, &got_event);
+  });
+  absl::Cleanup join_get = [&] { get_thread.join(); };
+  SubscribeRequest by_id;
+  by_id.set_after_event_id(absl::StrCat("evt_e2e_", kEvents - 1));
+  testing::Subscription by_id_sub(*b.stub, by_id);
   SubscribeRequest request;
   request.set_after_sequence(kEvents - 1);
   request.set_stream_epoch(a.process->stream_epoch());
   testing::Subscription sub(*b.stub, request);
+
+  std::move(join_get).Invoke();
+  ASSERT_TRUE(get_status.ok()) << get_status.error_message();
+  EXPECT_EQ(got_event.event().sequence(), kEvents);
+  const std::vector<v1::Event> after_id = by_id_sub.ReadEvents(1);
+  ASSERT_EQ(after_id.size(), 1u) << by_id_sub.Finish().error_message();
+  EXPECT_EQ(after_id[0].id(), absl::StrCat("evt_e2e_", kEvents));
+  by_id_sub.Cancel();
+  {
+    // An id the stream never had is still NOT_FOUND, once caught up.
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(20)));
+    v1::GetEventRequest get;
+    get.set_event_id("evt_never_posted");
+    EXPECT_EQ(b.stub->GetEvent(&ctx, get, &got_event).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
   const std::vector<v1::Event> got = sub.ReadEvents(1);
   ASSERT_EQ(got.size(), 1u) << sub.Finish().error_message();
   EXPECT_EQ(got[0].sequence(), kEvents);
