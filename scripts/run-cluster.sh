@@ -4,6 +4,7 @@
 #   NATS     nats://127.0.0.1:4222, :4223, :4224 (cluster routes :6222-:6224)
 #   replica A  ingress https://127.0.0.1:8443  gRPC 127.0.0.1:50051
 #   replica B  ingress https://127.0.0.1:8444  gRPC 127.0.0.1:50052
+#   (admin listeners, /metrics: 127.0.0.1:9090 and :9092)
 # Everything lives under $CLUSTER_DIR (default var/cluster); Ctrl-C stops
 # it all. Post to either replica, subscribe on either:
 #   build/client/hookstream tail --target=127.0.0.1:50051 --from=oldest
@@ -13,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
 dir=${CLUSTER_DIR:-var/cluster}
-case $dir in /*) ;; *) dir=$PWD/$dir ;; esac  # absolute: nats.conf names it
+case $dir in /*) ;; *) dir=$PWD/$dir ;; esac  # absolute: the store dirs
 mkdir -p "$dir"
 ./scripts/dev-setup.sh "$dir/dev" >/dev/null
 
@@ -24,21 +25,15 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-routes="nats://127.0.0.1:6222,nats://127.0.0.1:6223,nats://127.0.0.1:6224"
+# The nodes run deploy/nats/nats.conf, as deploy/compose.jetstream.yaml
+# does; what differs per node is in the environment.
+routes="[nats://127.0.0.1:6222, nats://127.0.0.1:6223, nats://127.0.0.1:6224]"
 for i in 1 2 3; do
   mkdir -p "$dir/n$i"
-  cat > "$dir/n$i/nats.conf" <<CONF
-server_name: n$i
-listen: 127.0.0.1:$((4221 + i))
-max_payload: 8MB
-jetstream { store_dir: "$dir/n$i/store" }
-cluster {
-  name: hookstream
-  listen: 127.0.0.1:$((6221 + i))
-  routes: [ ${routes//,/, } ]
-}
-CONF
-  nats-server -c "$dir/n$i/nats.conf" 2> "$dir/n$i/nats.log" &
+  NATS_SERVER_NAME=n$i NATS_LISTEN=127.0.0.1:$((4221 + i)) \
+    NATS_STORE_DIR="$dir/n$i/store" \
+    NATS_CLUSTER_LISTEN=127.0.0.1:$((6221 + i)) NATS_ROUTES="$routes" \
+    nats-server -c deploy/nats/nats.conf 2> "$dir/n$i/nats.log" &
   pids+=($!)
 done
 urls="nats://127.0.0.1:4222,nats://127.0.0.1:4223,nats://127.0.0.1:4224"
@@ -50,21 +45,22 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
-start_replica() {  # name ingress_port grpc_port
+start_replica() {  # name ingress_port grpc_port admin_port
   "$build/server/hookstream-server" \
     --backend=jetstream --nats_url="$urls" --nats_replicas=3 \
     --ingress_address=127.0.0.1:$2 --grpc_address=127.0.0.1:$3 \
+    --admin_address=127.0.0.1:$4 \
     --tls_cert="$dir/dev/tls.crt" --tls_key="$dir/dev/tls.key" \
     --signing_secret_file="$dir/dev/signing-secret" \
     2> "$dir/replica-$1.log" &
   pids+=($!)
 }
-start_replica A 8443 50051
-start_replica B 8444 50052
+start_replica A 8443 50051 9090
+start_replica B 8444 50052 9092
 cat <<TXT
 NATS cluster (R3): $urls   logs $dir/n*/nats.log
-replica A: https://127.0.0.1:8443  gRPC 127.0.0.1:50051  log $dir/replica-A.log
-replica B: https://127.0.0.1:8444  gRPC 127.0.0.1:50052  log $dir/replica-B.log
+replica A: https://127.0.0.1:8443  gRPC 127.0.0.1:50051  metrics http://127.0.0.1:9090/metrics  log $dir/replica-A.log
+replica B: https://127.0.0.1:8444  gRPC 127.0.0.1:50052  metrics http://127.0.0.1:9092/metrics  log $dir/replica-B.log
 secret: $dir/dev/signing-secret   certificate: $dir/dev/tls.crt
 Ctrl-C stops everything.
 TXT
