@@ -17,6 +17,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/signature/crypto.h"
@@ -25,6 +26,7 @@
 #include "hookstream/v1/event_stream.grpc.pb.h"
 #include "tests/e2e/server_process.h"
 #include "tests/testing/https_client.h"
+#include "tests/testing/process_runner.h"
 
 namespace hookstream::testing {
 
@@ -39,6 +41,31 @@ inline std::string ReadFile(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// The sample `series` (name with its labels, exactly as written) of a
+// Prometheus exposition, or -1 when it is absent.
+inline double MetricValue(const std::string& text, const std::string& series) {
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (absl::ConsumePrefix(&line, series) && absl::ConsumePrefix(&line, " ")) {
+      double v = 0;
+      if (absl::SimpleAtod(line, &v)) return v;
+    }
+  }
+  return -1;
+}
+
+// `promtool check metrics` on `text` (written to `dir`/scrape.txt), its exit
+// status checked; returns what it printed ("" when it has nothing to say).
+inline std::string PromtoolCheck(const std::string& promtool,
+                                 const std::string& dir,
+                                 const std::string& text) {
+  const std::string file = dir + "/scrape.txt";
+  std::ofstream(file, std::ios::trunc) << text;
+  const testing::ProcessResult r = testing::RunProcess(
+      {"/bin/sh", "-c", absl::StrCat(promtool, " check metrics < ", file)});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  return r.out + r.err;
 }
 
 inline std::string Seed(const std::string& name) {

@@ -41,8 +41,10 @@ using ::testing::HasSubstr;
 using testing::HttpResult;
 using testing::HttpsClient;
 using ::testing::IsEmpty;
+using testing::MetricValue;
 using testing::NatsServer;
 using ::testing::Not;
+using testing::PromtoolCheck;
 using testing::Seed;
 using testing::ServerProcess;
 using testing::Signature;
@@ -66,16 +68,6 @@ uint64_t SequenceOf(const std::string& body) {
 }
 
 // The sample `series` (name with its labels, exactly as written), or -1.
-double MetricValue(const std::string& text, const std::string& series) {
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    if (absl::ConsumePrefix(&line, series) && absl::ConsumePrefix(&line, " ")) {
-      double v = 0;
-      if (absl::SimpleAtod(line, &v)) return v;
-    }
-  }
-  return -1;
-}
-
 // One hookstream replica: the real binary in its own directory, with its
 // gRPC stub and an HTTPS client.
 struct Replica {
@@ -168,13 +160,7 @@ class JetStreamE2eTest : public testing::E2eFixture {
 
   // promtool's verdict on an exposition (its exit status checked).
   std::string Promtool(const std::string& text) {
-    const std::string file = dir_ + "/scrape.txt";
-    std::ofstream(file, std::ios::trunc) << text;
-    const testing::ProcessResult r = testing::RunProcess(
-        {"/bin/sh", "-c",
-         absl::StrCat(HOOKSTREAM_PROMTOOL, " check metrics < ", file)});
-    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-    return r.out + r.err;
+    return PromtoolCheck(HOOKSTREAM_PROMTOOL, dir_, text);
   }
 
   // Scrapes `replica` until `series` has `value` (the stream-info poller

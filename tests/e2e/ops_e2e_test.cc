@@ -41,7 +41,9 @@ namespace {
 using ::testing::HasSubstr;
 using testing::HttpRequest;
 using testing::HttpResult;
+using testing::MetricValue;
 using ::testing::Not;
+using testing::PromtoolCheck;
 using testing::ReadFile;
 using testing::Seed;
 using testing::Signature;
@@ -60,25 +62,7 @@ class OpsE2eTest : public testing::E2eFixture {
 
   // promtool's verdict on `text` ("" when it has nothing to say).
   std::string Promtool(const std::string& text) {
-    const std::string file = dir_ + "/scrape.txt";
-    std::ofstream(file, std::ios::trunc) << text;
-    const testing::ProcessResult r = testing::RunProcess(
-        {"/bin/sh", "-c",
-         absl::StrCat(HOOKSTREAM_PROMTOOL, " check metrics < ", file)});
-    EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-    return r.out + r.err;
-  }
-
-  // The sample `series` (name with its labels, exactly as written), or -1.
-  static double Value(const std::string& text, const std::string& series) {
-    for (absl::string_view line : absl::StrSplit(text, '\n')) {
-      if (absl::ConsumePrefix(&line, series) &&
-          absl::ConsumePrefix(&line, " ")) {
-        double v = 0;
-        if (absl::SimpleAtod(line, &v)) return v;
-      }
-    }
-    return -1;
+    return PromtoolCheck(HOOKSTREAM_PROMTOOL, dir_, text);
   }
 
   // Waits (bounded) for `needle` in the server's log.
@@ -111,8 +95,8 @@ TEST_F(OpsE2eTest, MetricsPassPromtoolAndCountersMove) {
   ASSERT_NO_FATAL_FAILURE(StartServer());
   const std::string before = Scrape();
   Promtool(before);
-  EXPECT_EQ(Value(before, "hookstream_events_appended_total"), 0);
-  EXPECT_EQ(Value(before, "hookstream_ready"), 1);
+  EXPECT_EQ(MetricValue(before, "hookstream_events_appended_total"), 0);
+  EXPECT_EQ(MetricValue(before, "hookstream_ready"), 1);
   EXPECT_THAT(before, HasSubstr("hookstream_build_info{version=\""));
 
   const std::string body = Seed("customer.created.json");
@@ -136,41 +120,45 @@ TEST_F(OpsE2eTest, MetricsPassPromtoolAndCountersMove) {
   const std::string after = Scrape();
   const std::string lint = Promtool(after);
   EXPECT_THAT(lint, Not(HasSubstr("problem")));
-  EXPECT_EQ(Value(after,
-                  "hookstream_webhooks_total{source=\"gettrx\","
-                  "status=\"200\",reason=\"accepted\"}"),
+  EXPECT_EQ(MetricValue(after,
+                        "hookstream_webhooks_total{source=\"gettrx\","
+                        "status=\"200\",reason=\"accepted\"}"),
             2);
-  EXPECT_EQ(Value(after,
-                  "hookstream_webhooks_total{source=\"gettrx\","
-                  "status=\"200\",reason=\"duplicate\"}"),
+  EXPECT_EQ(MetricValue(after,
+                        "hookstream_webhooks_total{source=\"gettrx\","
+                        "status=\"200\",reason=\"duplicate\"}"),
             1);
-  EXPECT_EQ(Value(after,
-                  "hookstream_webhooks_total{source=\"gettrx\","
-                  "status=\"401\",reason=\"bad_signature\"}"),
+  EXPECT_EQ(MetricValue(after,
+                        "hookstream_webhooks_total{source=\"gettrx\","
+                        "status=\"401\",reason=\"bad_signature\"}"),
             1);
-  EXPECT_EQ(Value(after, "hookstream_webhook_duplicates_total"), 1);
-  EXPECT_EQ(Value(after, "hookstream_events_appended_total"), 2);
-  EXPECT_EQ(Value(after, "hookstream_ring_events"), 2);
-  EXPECT_EQ(Value(after, "hookstream_ring_head_sequence"), 2);
-  EXPECT_EQ(Value(after,
-                  "hookstream_webhook_signature_matches_total{source="
-                  "\"gettrx\",secret=\"secret1\"}"),
+  EXPECT_EQ(MetricValue(after, "hookstream_webhook_duplicates_total"), 1);
+  EXPECT_EQ(MetricValue(after, "hookstream_events_appended_total"), 2);
+  EXPECT_EQ(MetricValue(after, "hookstream_ring_events"), 2);
+  EXPECT_EQ(MetricValue(after, "hookstream_ring_head_sequence"), 2);
+  EXPECT_EQ(MetricValue(after,
+                        "hookstream_webhook_signature_matches_total{source="
+                        "\"gettrx\",secret=\"secret1\"}"),
             3);
-  EXPECT_EQ(Value(after, "hookstream_ingress_request_duration_seconds_count"),
-            4);
-  EXPECT_EQ(Value(after, "hookstream_subscribers"), 1);
   EXPECT_EQ(
-      Value(after, "hookstream_subscriber_streams{subscriber=\"billing\"}"), 1);
+      MetricValue(after, "hookstream_ingress_request_duration_seconds_count"),
+      4);
+  EXPECT_EQ(MetricValue(after, "hookstream_subscribers"), 1);
+  EXPECT_EQ(MetricValue(
+                after, "hookstream_subscriber_streams{subscriber=\"billing\"}"),
+            1);
   EXPECT_EQ(
-      Value(after, "hookstream_subscriber_lag_events{subscriber=\"billing\"}"),
+      MetricValue(after,
+                  "hookstream_subscriber_lag_events{subscriber=\"billing\"}"),
       0);
-  EXPECT_EQ(Value(after, "hookstream_subscriber_events_sent_total"), 2);
-  EXPECT_EQ(
-      Value(after, "hookstream_subscriber_delivery_latency_seconds_count"), 2);
-  EXPECT_EQ(Value(after,
-                  "grpc_server_started_total{grpc_type=\"server_stream\","
-                  "grpc_service=\"hookstream.v1.EventStream\","
-                  "grpc_method=\"Subscribe\"}"),
+  EXPECT_EQ(MetricValue(after, "hookstream_subscriber_events_sent_total"), 2);
+  EXPECT_EQ(MetricValue(after,
+                        "hookstream_subscriber_delivery_latency_seconds_count"),
+            2);
+  EXPECT_EQ(MetricValue(after,
+                        "grpc_server_started_total{grpc_type=\"server_stream\","
+                        "grpc_service=\"hookstream.v1.EventStream\","
+                        "grpc_method=\"Subscribe\"}"),
             1);
   ctx.TryCancel();
   (void)reader->Finish();
@@ -180,13 +168,13 @@ TEST_F(OpsE2eTest, MetricsPassPromtoolAndCountersMove) {
   std::string last;
   while (absl::Now() < deadline) {
     last = Scrape();
-    if (Value(last, "hookstream_subscribers") == 0) break;
+    if (MetricValue(last, "hookstream_subscribers") == 0) break;
     absl::SleepFor(absl::Milliseconds(20));  // polling the server's state
   }
-  EXPECT_EQ(Value(last, "hookstream_subscribers"), 0) << last;
-  EXPECT_EQ(Value(last,
-                  "hookstream_subscriber_stream_ends_total{grpc_code="
-                  "\"CANCELLED\"}"),
+  EXPECT_EQ(MetricValue(last, "hookstream_subscribers"), 0) << last;
+  EXPECT_EQ(MetricValue(last,
+                        "hookstream_subscriber_stream_ends_total{grpc_code="
+                        "\"CANCELLED\"}"),
             1);
   Promtool(last);
 }
@@ -386,13 +374,15 @@ TEST_F(OpsE2eTest, SighupRotatesSecretAndCertificateUnderLoad) {
   subscriber.join();
 
   const std::string metrics = Scrape();
-  EXPECT_EQ(
-      Value(metrics, "hookstream_config_reloads_total{result=\"success\"}"), 1);
-  EXPECT_EQ(
-      Value(metrics, "hookstream_config_reloads_total{result=\"failure\"}"), 1);
-  EXPECT_EQ(Value(metrics,
-                  "hookstream_webhook_signature_matches_total{"
-                  "source=\"gettrx\",secret=\"new\"}"),
+  EXPECT_EQ(MetricValue(metrics,
+                        "hookstream_config_reloads_total{result=\"success\"}"),
+            1);
+  EXPECT_EQ(MetricValue(metrics,
+                        "hookstream_config_reloads_total{result=\"failure\"}"),
+            1);
+  EXPECT_EQ(MetricValue(metrics,
+                        "hookstream_webhook_signature_matches_total{"
+                        "source=\"gettrx\",secret=\"new\"}"),
             2);
 }
 
@@ -429,10 +419,10 @@ TEST_F(OpsE2eTest, SighupReloadsTheLogLevel) {
   const std::string success =
       "hookstream_config_reloads_total{result=\"success\"}";
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (Value(Scrape(), success) < 1 && absl::Now() < deadline) {
+  while (MetricValue(Scrape(), success) < 1 && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(20));  // polling the server's state
   }
-  ASSERT_EQ(Value(Scrape(), success), 1);
+  ASSERT_EQ(MetricValue(Scrape(), success), 1);
   reload_with("loud", "msg=\"reload failed\" part=log_level");
   EXPECT_THAT(ReadFile(server_->log_file()), HasSubstr("got \\\"loud\\\""));
   const std::string quiet = post();
@@ -442,8 +432,9 @@ TEST_F(OpsE2eTest, SighupReloadsTheLogLevel) {
   const std::string back = post();
   EXPECT_TRUE(LogHas("request_id=" + back));
   const std::string metrics = Scrape();
-  EXPECT_EQ(
-      Value(metrics, "hookstream_config_reloads_total{result=\"failure\"}"), 1);
+  EXPECT_EQ(MetricValue(metrics,
+                        "hookstream_config_reloads_total{result=\"failure\"}"),
+            1);
 }
 
 // Verifies the precedence flag > environment > config file > default on the
@@ -461,8 +452,10 @@ TEST_F(OpsE2eTest, ConfigFileEnvironmentAndFlags) {
   ::unsetenv("HOOKSTREAM_RING_MAX_BYTES");
   ::unsetenv("HOOKSTREAM_DEDUP_MAX_IDS");
   const std::string metrics = Scrape();
-  EXPECT_EQ(Value(metrics, "hookstream_ring_capacity_events"), 9);       // flag
-  EXPECT_EQ(Value(metrics, "hookstream_ring_capacity_bytes"), 2000000);  // env
+  EXPECT_EQ(MetricValue(metrics, "hookstream_ring_capacity_events"),
+            9);  // flag
+  EXPECT_EQ(MetricValue(metrics, "hookstream_ring_capacity_bytes"),
+            2000000);  // env
 
   const testing::ProcessResult bad =
       testing::RunProcess({HOOKSTREAM_SERVER_BIN, "--config=" + config}, 60,
@@ -505,7 +498,7 @@ TEST_F(OpsE2eTest, ReadyzSaysDrainingAfterSigterm) {
   EXPECT_EQ(ready.status, 503);
   EXPECT_EQ(ready.body, "draining\n");
   EXPECT_EQ(HttpRequest("GET", server_->admin_url("/healthz")).status, 200);
-  EXPECT_EQ(Value(Scrape(), "hookstream_ready"), 0);
+  EXPECT_EQ(MetricValue(Scrape(), "hookstream_ready"), 0);
 
   for (const std::string service : {"", "hookstream.v1.EventStream"}) {
     const testing::ProcessResult r =
@@ -681,10 +674,10 @@ TEST_F(OpsE2eTest, ConnectionFailureFloodIsOneLogLine) {
   const std::string failures =
       "hookstream_ingress_tls_handshake_failures_total";
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (Value(Scrape(), failures) < kFlood && absl::Now() < deadline) {
+  while (MetricValue(Scrape(), failures) < kFlood && absl::Now() < deadline) {
     absl::SleepFor(absl::Milliseconds(20));  // polling the server's state
   }
-  ASSERT_EQ(Value(Scrape(), failures), kFlood);
+  ASSERT_EQ(MetricValue(Scrape(), failures), kFlood);
   const std::string log = ReadFile(server_->log_file());
   size_t lines = 0;
   for (size_t at = log.find("msg=\"tls handshake failed\"");
