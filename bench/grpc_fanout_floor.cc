@@ -616,6 +616,7 @@ int RunLiveClient(int port, pid_t server_pid) {
   };
   const double client_cpu0 = ProcessCpuSeconds(0);
   const double server_cpu0 = ProcessCpuSeconds(server_pid);
+  const int64_t switches0 = ProcessContextSwitches(server_pid);
   v1::GetStreamInfoResponse info;
   bool ok = poll(&info);  // starts the pacing
   const absl::Time pacing_by =
@@ -632,6 +633,7 @@ int RunLiveClient(int port, pid_t server_pid) {
   }
   const double client_cpu = ProcessCpuSeconds(0) - client_cpu0;
   const double server_cpu = ProcessCpuSeconds(server_pid) - server_cpu0;
+  const int64_t switches = ProcessContextSwitches(server_pid) - switches0;
   if (ok) ok = poll(&info);  // the dropped writes, counted by now
   kill(server_pid, SIGKILL);
   waitpid(server_pid, nullptr, 0);
@@ -660,7 +662,9 @@ int RunLiveClient(int port, pid_t server_pid) {
       .Add("client_cpu_s", client_cpu)
       .Add("server_cpu_s", server_cpu)
       .Add("client_us_per_delivery", got ? client_cpu * 1e6 / got : 0.0)
-      .Add("server_us_per_delivery", got ? server_cpu * 1e6 / got : 0.0);
+      .Add("server_us_per_delivery", got ? server_cpu * 1e6 / got : 0.0)
+      .Add("server_switches_per_delivery",
+           got ? static_cast<double>(switches) / got : 0.0);
   std::cout << out.str() << std::endl;
   return ok && got == expected && out_of_order.load() == 0 ? 0 : 1;
 }

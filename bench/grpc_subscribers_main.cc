@@ -624,6 +624,7 @@ int Fanout(const std::string& target) {
   }
   const double client_cpu0 = ProcessCpuSeconds(0);
   const double server_cpu0 = pid > 0 ? ProcessCpuSeconds(pid) : 0;
+  const int64_t switches0 = pid > 0 ? ProcessContextSwitches(pid) : 0;
   auto posted = RunPaced(
       {.port = static_cast<uint16_t>(absl::GetFlag(FLAGS_ingress_port))},
       {.connections = absl::GetFlag(FLAGS_post_connections),
@@ -645,6 +646,8 @@ int Fanout(const std::string& target) {
   }
   const double client_cpu = ProcessCpuSeconds(0) - client_cpu0;
   const double server_cpu = pid > 0 ? ProcessCpuSeconds(pid) - server_cpu0 : -1;
+  const int64_t switches =
+      pid > 0 ? ProcessContextSwitches(pid) - switches0 : 0;
   if (streams) streams->CancelAndJoin();
   std::vector<int64_t> samples;
   for (auto& l : latencies) samples.insert(samples.end(), l.begin(), l.end());
@@ -676,7 +679,10 @@ int Fanout(const std::string& target) {
                                      ? server_cpu * 1e6 / posted->ok_2xx
                                      : 0.0)
       .Add("server_us_per_delivery",
-           got && server_cpu >= 0 ? server_cpu * 1e6 / got : 0.0);
+           got && server_cpu >= 0 ? server_cpu * 1e6 / got : 0.0)
+      .Add("server_switches", switches)
+      .Add("server_switches_per_delivery",
+           got ? static_cast<double>(switches) / got : 0.0);
   std::cout << out.str() << std::endl;
   return got == expected && out_of_order.load() == 0 && posted->non_2xx == 0
              ? 0

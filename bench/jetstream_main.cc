@@ -315,6 +315,8 @@ int Live(const std::string& url, v1::Event event) {
   const int server_pid = absl::GetFlag(FLAGS_server_pid);
   const double client_cpu0 = ProcessCpuSeconds(0);
   const double server_cpu0 = server_pid > 0 ? ProcessCpuSeconds(server_pid) : 0;
+  const int64_t switches0 =
+      server_pid > 0 ? ProcessContextSwitches(server_pid) : 0;
   const double rate = absl::GetFlag(FLAGS_rate);
   const uint64_t total = static_cast<uint64_t>(
       absl::ToDoubleSeconds(absl::GetFlag(FLAGS_duration)) * rate);
@@ -359,6 +361,8 @@ int Live(const std::string& url, v1::Event event) {
   const double client_cpu = ProcessCpuSeconds(0) - client_cpu0;
   const double server_cpu =
       server_pid > 0 ? ProcessCpuSeconds(server_pid) - server_cpu0 : -1;
+  const int64_t switches =
+      server_pid > 0 ? ProcessContextSwitches(server_pid) - switches0 : 0;
   std::vector<int64_t> samples;
   for (auto& c : consumers) {
     Unsubscribe(*c);
@@ -390,7 +394,10 @@ int Live(const std::string& url, v1::Event event) {
       .Add("client_cpu_s", client_cpu)
       .Add("server_cpu_s", server_cpu)
       .Add("server_us_per_delivery",
-           received && server_cpu >= 0 ? server_cpu * 1e6 / received : 0.0);
+           received && server_cpu >= 0 ? server_cpu * 1e6 / received : 0.0)
+      .Add("server_switches", switches)
+      .Add("server_switches_per_delivery",
+           received ? static_cast<double>(switches) / received : 0.0);
   std::cout << out.str() << std::endl;
   return received == expected ? 0 : 1;
 }

@@ -202,9 +202,12 @@ def main(path):
         def missed(rows):
             vals = [row.get("missed") for row in rows.values() if row.get("missed") is not None]
             return fmt(sum(vals)) if vals else "n/a"
-        p(f"| 11 Live fan-out, {label} | latency p50 / p99 (µs); missed deliveries (all runs) | "
-          f"nats {lat(js_rows)}, missed {missed(js_rows)}; floor {lat(floor_rows)}, missed {missed(floor_rows)} | "
-          f"{lat(hs_rows)}, missed {missed(hs_rows)} | | report | |")
+        def sw(rows):
+            return fmt(median([row.get("server_switches_per_delivery") for row in rows.values()]), 2)
+        p(f"| 11 Live fan-out, {label} | latency p50 / p99 (µs); missed deliveries (all runs); server context switches per delivery | "
+          f"nats {lat(js_rows)}, missed {missed(js_rows)}, {sw(js_rows)}; floor {lat(floor_rows)}, missed {missed(floor_rows)}, {sw(floor_rows)} | "
+          f"{lat(hs_rows)}, missed {missed(hs_rows)}, {sw(hs_rows)}; events per message "
+          f"{fmt(median([row.get('events_per_message') for row in hs_rows.values()]), 2)} | | report | |")
 
     if by[("memory", "hookstream")]:
         ratios = [row["rss_bytes"] / row["byte_count"] for row in by[("memory", "hookstream")].values()
