@@ -17,8 +17,10 @@
 // workload's floor: the same ~500-byte message hookstream sends, one event
 // per message). Each stream queues at most --max_queue messages behind its
 // write in flight; a stream further behind has the newest one dropped and
-// counted (`dropped_writes`), so a slow client shows as missed deliveries
-// rather than as server memory. The client times every delivery (server
+// counted (`dropped_writes`), and when the fire threads themselves are
+// --max_queue events behind the pace, the newest event is dropped for every
+// stream (`dropped_events`): a server that falls behind shows as missed
+// deliveries rather than as memory. The client times every delivery (server
 // send time in the event id → received) and reports missed deliveries.
 //
 // How the server starts the writes (--fire):
@@ -256,6 +258,7 @@ class FloorHub {
     uint64_t fired = 0;
     uint64_t late = 0;
     uint64_t dropped_writes = 0;
+    uint64_t dropped_events = 0;
     bool pacing_done = false;
   };
   Stats stats() {
@@ -264,6 +267,7 @@ class FloorHub {
             .fired = sequence_,
             .late = late_,
             .dropped_writes = dropped_writes_.load(),
+            .dropped_events = dropped_events_,
             .pacing_done = pacing_done_};
   }
 
@@ -281,6 +285,15 @@ class FloorHub {
     event = event_;
     event.set_sequence(++sequence_);
     event.set_id(TimestampedEventId(MonotonicNowNs()));
+    // The fire threads are behind by a whole queue's worth of events: drop
+    // this one for every stream (its sequence is skipped, so the client
+    // sees the gap) rather than let the server grow.
+    if (batches_.size() >= static_cast<size_t>(std::max(
+                               1, absl::GetFlag(FLAGS_max_queue)))) {
+      ++dropped_events_;
+      dropped_writes_.fetch_add(streams_.size());
+      return;
+    }
     auto batch = std::make_shared<Batch>();
     batch->message = ToByteBuffer(response);
     batch->streams = streams_;
@@ -359,6 +372,7 @@ class FloorHub {
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t planned_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t late_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t dropped_events_ ABSL_GUARDED_BY(mu_) = 0;
   bool pacing_done_ ABSL_GUARDED_BY(mu_) = false;
   std::atomic<uint64_t> dropped_writes_{0};
   std::thread pacer_;
@@ -394,7 +408,8 @@ class FloorService final
   // --mode=burst: the client's "send the next event". --mode=live: starts
   // the pacing, and answers with its progress in these fields: event_count
   // events planned, head_sequence events sent, dedup_count writes dropped,
-  // subscriber_count 1 once the pacing is over.
+  // oldest_sequence events dropped, byte_count late sends, subscriber_count 1
+  // once the pacing is over.
   grpc::ServerUnaryReactor* GetStreamInfo(
       grpc::CallbackServerContext* context, const v1::GetStreamInfoRequest*,
       v1::GetStreamInfoResponse* info) override {
@@ -407,6 +422,7 @@ class FloorService final
       info->set_dedup_count(stats.dropped_writes);
       info->set_byte_count(stats.late);
       info->set_subscriber_count(stats.pacing_done ? 1 : 0);
+      info->set_oldest_sequence(stats.dropped_events);
     } else {
       hub_.Fire();
     }
@@ -654,6 +670,7 @@ int RunLiveClient(int port, pid_t server_pid) {
       .Add("events_sent", static_cast<uint64_t>(info.head_sequence()))
       .Add("late_sends", static_cast<uint64_t>(info.byte_count()))
       .Add("dropped_writes", static_cast<uint64_t>(info.dedup_count()))
+      .Add("dropped_events", static_cast<uint64_t>(info.oldest_sequence()))
       .Add("expected", expected)
       .Add("delivered", got)
       .Add("missed", expected > got ? expected - got : uint64_t{0})

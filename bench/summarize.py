@@ -182,8 +182,16 @@ def main(path):
         r_fj, _ = run_ratio({r: (v[0],) for r, v in fl.items()},
                             {r: (v[1],) for r, v in js.items()}, 0)
         floor_p99 = median([row.get("latency_p99_us") for row in floor_rows.values()])
+        hs_p99 = median([row.get("latency_p99_us") for row in hs_rows.values()])
+        js_p99 = median([row.get("latency_p99_us") for row in js_rows.values()])
         if r_js is None:
             p(line + "n/a |")
+        elif max(hs_p99 or 0, js_p99 or 0) > 1e6:
+            # Seconds behind: the machine (servers and clients on the same
+            # cores) cannot carry this rate live, so the CPU per delivery is
+            # that of an overloaded, batching server, not of a live one.
+            p(line + f"**n/a: saturated** (p99 hookstream {fmt((hs_p99 or 0) / 1e3)} ms, "
+              f"nats {fmt((js_p99 or 0) / 1e3)} ms) |")
         elif r_js <= 0.5:
             p(line + "**met** |")
         elif floor_p99 is not None and floor_p99 > 1e6:
