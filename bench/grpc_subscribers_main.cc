@@ -16,6 +16,12 @@
 //                  (bench/loadgen/many_streams.h); server RSS before/after
 //                  (memory per idle subscription); then --events single
 //                  posts, each timed until all received it.
+//   --mode=fanout  --subscriptions streams over --channels channels (as in
+//                  --mode=many), at the head; then this process posts at
+//                  --rate for --duration through the ingress (as --mode=live):
+//                  deliveries, missed deliveries, latency POST sent → event
+//                  received, server CPU. --subscriptions=0 posts with nobody
+//                  attached: the server's ingest share of the same load.
 //   --mode=tail    K subscribers at the head for --duration (load for the
 //                  ingest workload); writes --ready_file once all are ready.
 //   --mode=info    GetStreamInfo (and the server's RSS) as one JSON line.
@@ -46,7 +52,8 @@
 #include "grpcpp/grpcpp.h"
 #include "hookstream/v1/event_stream.grpc.pb.h"
 
-ABSL_FLAG(std::string, mode, "replay", "replay, live, many or info");
+ABSL_FLAG(std::string, mode, "replay",
+          "replay, live, many, fanout, tail or info");
 ABSL_FLAG(std::string, target, "", "gRPC address, 127.0.0.1:PORT");
 ABSL_FLAG(int, subscribers, 10, "replay/live: subscribers, one channel each");
 ABSL_FLAG(uint64_t, expect, 200'000, "replay: events each subscriber reads");
@@ -60,8 +67,8 @@ ABSL_FLAG(std::string, secret_file, "", "live/many: signing secret");
 ABSL_FLAG(double, rate, 2000, "live: posts per second");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "live: posting time");
 ABSL_FLAG(int, post_connections, 8, "live: ingress connections");
-ABSL_FLAG(int, subscriptions, 10'000, "many: subscriptions");
-ABSL_FLAG(int, channels, 100, "many: channels they share");
+ABSL_FLAG(int, subscriptions, 10'000, "many/fanout: subscriptions");
+ABSL_FLAG(int, channels, 100, "many/fanout: channels they share");
 ABSL_FLAG(int, client_threads, 2,
           "many: client threads, each with its own completion queue");
 ABSL_FLAG(int, events, 50, "many: events posted one at a time");
@@ -556,6 +563,132 @@ int Many(const std::string& target) {
              : 1;
 }
 
+int Fanout(const std::string& target) {
+  const int n = std::max(0, absl::GetFlag(FLAGS_subscriptions));
+  const int c = std::max(1, absl::GetFlag(FLAGS_channels));
+  const int pid = absl::GetFlag(FLAGS_server_pid);
+  auto factory = MakeFactory();
+  if (!factory.ok()) {
+    std::cerr << "bench_grpc_subscribers: " << factory.status() << "\n";
+    return 2;
+  }
+  // Per stream, touched only by the client thread that reads the stream.
+  std::vector<uint8_t> ready(n, 0);
+  std::vector<uint64_t> last_sequence(n, 0);
+  std::vector<std::vector<int64_t>> latencies(n);
+  std::atomic<int> ready_count{0};
+  std::atomic<uint64_t> out_of_order{0}, delivered{0}, messages{0};
+  std::unique_ptr<ManyStreams> streams;
+  if (n > 0) {
+    streams = std::make_unique<ManyStreams>(
+        ManyStreams::Options{.target = target,
+                             .streams = n,
+                             .channels = c,
+                             .threads = absl::GetFlag(FLAGS_client_threads),
+                             .request = MakeRequest(v1::ORIGIN_LATEST)},
+        [&](int i, const v1::SubscribeResponse& response, int64_t now) {
+          if (response.has_heartbeat()) {
+            if (!ready[i]) {
+              ready[i] = 1;
+              ready_count.fetch_add(1);
+            }
+            return;
+          }
+          uint64_t events = 0;
+          for (const v1::Event& event : response.events().events()) {
+            if (last_sequence[i] != 0 &&
+                event.sequence() != last_sequence[i] + 1) {
+              out_of_order.fetch_add(1);
+            }
+            last_sequence[i] = event.sequence();
+            const int64_t sent = SendTimeFromEventId(event.id());
+            if (sent > 0) latencies[i].push_back(now - sent);
+            ++events;
+          }
+          delivered.fetch_add(events, std::memory_order_relaxed);
+          messages.fetch_add(1, std::memory_order_relaxed);
+        });
+    streams->Start();
+    const absl::Time ready_by = absl::Now() + absl::Seconds(120);
+    while (ready_count.load() < n && streams->ended() == 0 &&
+           absl::Now() < ready_by) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    if (ready_count.load() < n) {
+      streams->CancelAndJoin();
+      std::cerr << "bench_grpc_subscribers: subscriptions not ready: "
+                << ready_count.load() << " of " << n << "; "
+                << streams->StatusSummary() << "\n";
+      return 1;
+    }
+  }
+  const double client_cpu0 = ProcessCpuSeconds(0);
+  const double server_cpu0 = pid > 0 ? ProcessCpuSeconds(pid) : 0;
+  const int64_t switches0 = pid > 0 ? ProcessContextSwitches(pid) : 0;
+  auto posted = RunPaced(
+      {.port = static_cast<uint16_t>(absl::GetFlag(FLAGS_ingress_port))},
+      {.connections = absl::GetFlag(FLAGS_post_connections),
+       .rate_per_second = absl::GetFlag(FLAGS_rate),
+       .duration = absl::GetFlag(FLAGS_duration)},
+      [&](int64_t send_ns) {
+        return factory->Request(TimestampedEventId(send_ns));
+      });
+  if (!posted.ok()) {
+    std::cerr << "bench_grpc_subscribers: " << posted.status() << "\n";
+    if (streams) streams->CancelAndJoin();
+    return 1;
+  }
+  const uint64_t expected = posted->ok_2xx * static_cast<uint64_t>(n);
+  // Give the last events time to arrive (as --mode=live).
+  const absl::Time drain_until = absl::Now() + absl::Seconds(5);
+  while (delivered.load() < expected && absl::Now() < drain_until) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  const double client_cpu = ProcessCpuSeconds(0) - client_cpu0;
+  const double server_cpu = pid > 0 ? ProcessCpuSeconds(pid) - server_cpu0 : -1;
+  const int64_t switches =
+      pid > 0 ? ProcessContextSwitches(pid) - switches0 : 0;
+  if (streams) streams->CancelAndJoin();
+  std::vector<int64_t> samples;
+  for (auto& l : latencies) samples.insert(samples.end(), l.begin(), l.end());
+  const uint64_t got = delivered.load();
+  const Percentiles post = ComputePercentiles(std::move(posted->latencies_ns));
+  JsonLine out;
+  out.Add("label", absl::GetFlag(FLAGS_label))
+      .Add("subscriptions", n)
+      .Add("channels", c)
+      .Add("client_threads", absl::GetFlag(FLAGS_client_threads))
+      .Add("rate", absl::GetFlag(FLAGS_rate))
+      .Add("posted_ok", posted->ok_2xx)
+      .Add("posted_non_2xx", posted->non_2xx)
+      .Add("post_errors", posted->errors)
+      .Add("late_sends", posted->late)
+      .Add("achieved_rate",
+           posted->seconds > 0 ? posted->sent / posted->seconds : 0.0)
+      .Add("expected", expected)
+      .Add("delivered", got)
+      .Add("missed", expected > got ? expected - got : uint64_t{0})
+      .Add("events_per_message",
+           messages.load() ? double(got) / messages.load() : 0.0)
+      .Add("out_of_order", out_of_order.load())
+      .AddPercentilesUs("latency", ComputePercentiles(std::move(samples)))
+      .AddPercentilesUs("post_rtt", post)
+      .Add("client_cpu_s", client_cpu)
+      .Add("server_cpu_s", server_cpu)
+      .Add("server_us_per_post", posted->ok_2xx && server_cpu >= 0
+                                     ? server_cpu * 1e6 / posted->ok_2xx
+                                     : 0.0)
+      .Add("server_us_per_delivery",
+           got && server_cpu >= 0 ? server_cpu * 1e6 / got : 0.0)
+      .Add("server_switches", switches)
+      .Add("server_switches_per_delivery",
+           got ? static_cast<double>(switches) / got : 0.0);
+  std::cout << out.str() << std::endl;
+  return got == expected && out_of_order.load() == 0 && posted->non_2xx == 0
+             ? 0
+             : 1;
+}
+
 int Tail(const std::string& target) {
   const int k = absl::GetFlag(FLAGS_subscribers);
   std::vector<std::unique_ptr<v1::EventStream::Stub>> stubs;
@@ -633,6 +766,7 @@ int Main() {
   if (mode == "replay") return Replay(target);
   if (mode == "live") return Live(target);
   if (mode == "many") return Many(target);
+  if (mode == "fanout") return Fanout(target);
   if (mode == "tail") return Tail(target);
   if (mode == "info") return Info(target);
   std::cerr << "bench_grpc_subscribers: unknown --mode " << mode << "\n";

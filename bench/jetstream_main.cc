@@ -10,10 +10,16 @@
 //   --mode=replay  a memory-storage stream of --messages messages, then
 //                  --consumers ordered consumers (one connection each)
 //                  replaying from the first: aggregate deliveries/s.
-//   --mode=live    --consumers ordered consumers at the head; a publisher
+//   --mode=live    --consumers ordered consumers at the head (one
+//                  connection each, or all over --connections connections
+//                  delivered by a pool of --delivery_threads threads, as the
+//                  fan-out workload's shapes ask); a publisher
 //                  (js_PublishAsync: acks are collected, as a receiver
 //                  serving many requests at once would) at --rate stamps
 //                  its send time in the event id: latency publish → delivery.
+// --consumers=0 publishes with nobody attached: nats-server's publish share
+// of the same load. --include_raw_json=false sends the event without its
+// raw JSON (~500 bytes), what a hookstream subscriber gets by default.
 // Output: one JSON line on stdout.
 #include <nats/nats.h>
 
@@ -42,6 +48,13 @@ ABSL_FLAG(std::string, url, "", "nats://127.0.0.1:PORT");
 ABSL_FLAG(std::string, body_file, "", "template GETTRX body");
 ABSL_FLAG(uint64_t, messages, 200'000, "replay: messages in the stream");
 ABSL_FLAG(int, consumers, 10, "ordered consumers, one connection each");
+ABSL_FLAG(int, connections, 0,
+          "live: connections the consumers share (0: one each)");
+ABSL_FLAG(int, delivery_threads, 2,
+          "live with --connections: threads delivering all consumers' "
+          "messages (libnats' global delivery pool)");
+ABSL_FLAG(bool, include_raw_json, true,
+          "the payload carries Event.raw_json (the ~1.2 KB body)");
 ABSL_FLAG(double, rate, 2000, "live: messages per second");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "live: publish time");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(120),
@@ -101,10 +114,14 @@ void OnMessage(natsConnection*, natsSubscription*, natsMsg* msg,
     }                                                                       \
   } while (0)
 
-int Connect(const std::string& url, natsConnection** nc, jsCtx** js) {
+// `pooled`: the connection's subscriptions are delivered by libnats' shared
+// pool of threads rather than one thread each (thousands of consumers).
+int Connect(const std::string& url, natsConnection** nc, jsCtx** js,
+            bool pooled = false) {
   natsOptions* opts = nullptr;
   NATS_CHECK(natsOptions_Create(&opts));
   NATS_CHECK(natsOptions_SetURL(opts, url.c_str()));
+  if (pooled) NATS_CHECK(natsOptions_UseGlobalMessageDelivery(opts, true));
   const natsStatus s = natsConnection_Connect(nc, opts);
   natsOptions_Destroy(opts);
   NATS_CHECK(s);
@@ -139,18 +156,24 @@ int AddMemoryStream(jsCtx* js) {
   return 0;
 }
 
-int Subscribe(Consumer& c, const std::string& url, jsDeliverPolicy policy) {
-  if (int rc = Connect(url, &c.nc, &c.js)) return rc;
+// An ordered consumer on `js` (a connection the consumer does not own).
+int SubscribeOn(Consumer& c, jsCtx* js, jsDeliverPolicy policy) {
   jsSubOptions so;
   jsSubOptions_Init(&so);
   so.Ordered = true;
   so.Config.DeliverPolicy = policy;
   jsErrCode jerr = static_cast<jsErrCode>(0);
   NATS_CHECK(
-      js_Subscribe(&c.sub, c.js, kSubject, OnMessage, &c, nullptr, &so, &jerr));
+      js_Subscribe(&c.sub, js, kSubject, OnMessage, &c, nullptr, &so, &jerr));
   // No client-side drop: flow control bounds what is in flight.
   NATS_CHECK(natsSubscription_SetPendingLimits(c.sub, -1, -1));
   return 0;
+}
+
+// An ordered consumer on a connection of its own.
+int Subscribe(Consumer& c, const std::string& url, jsDeliverPolicy policy) {
+  if (int rc = Connect(url, &c.nc, &c.js)) return rc;
+  return SubscribeOn(c, c.js, policy);
 }
 
 void Unsubscribe(Consumer& c) {
@@ -172,6 +195,7 @@ absl::StatusOr<v1::Event> PayloadEvent() {
   auto event = ConvertGettrxEvent(*body, absl::Now());
   if (!event.ok()) return event.status();
   event->set_stream_epoch("bench-epoch-0000000000");
+  if (!absl::GetFlag(FLAGS_include_raw_json)) event->clear_raw_json();
   return event;
 }
 
@@ -265,16 +289,34 @@ int Live(const std::string& url, v1::Event event) {
   jsCtx* js = nullptr;
   if (int rc = Connect(url, &nc, &js)) return rc;
   if (int rc = AddMemoryStream(js)) return rc;
+  // Shared connections (--connections), consumer i on connection i % C.
+  const int shared = std::min(k, std::max(0, absl::GetFlag(FLAGS_connections)));
+  if (shared > 0) {
+    NATS_CHECK(nats_SetMessageDeliveryPoolSize(
+        std::max(1, absl::GetFlag(FLAGS_delivery_threads))));
+  }
+  std::vector<std::pair<natsConnection*, jsCtx*>> connections(shared);
+  for (auto& [cnc, cjs] : connections) {
+    if (int rc = Connect(url, &cnc, &cjs, /*pooled=*/true)) return rc;
+  }
   std::vector<std::unique_ptr<Consumer>> consumers;
+  const int64_t subscribe_start = MonotonicNowNs();
   for (int i = 0; i < k; ++i) {
     consumers.push_back(std::make_unique<Consumer>());
     consumers.back()->record_latency = true;
-    if (int rc = Subscribe(*consumers.back(), url, js_DeliverNew)) return rc;
+    const int rc =
+        shared > 0 ? SubscribeOn(*consumers.back(),
+                                 connections[i % shared].second, js_DeliverNew)
+                   : Subscribe(*consumers.back(), url, js_DeliverNew);
+    if (rc) return rc;
   }
+  const double subscribe_seconds = (MonotonicNowNs() - subscribe_start) / 1e9;
 
   const int server_pid = absl::GetFlag(FLAGS_server_pid);
   const double client_cpu0 = ProcessCpuSeconds(0);
   const double server_cpu0 = server_pid > 0 ? ProcessCpuSeconds(server_pid) : 0;
+  const int64_t switches0 =
+      server_pid > 0 ? ProcessContextSwitches(server_pid) : 0;
   const double rate = absl::GetFlag(FLAGS_rate);
   const uint64_t total = static_cast<uint64_t>(
       absl::ToDoubleSeconds(absl::GetFlag(FLAGS_duration)) * rate);
@@ -319,6 +361,8 @@ int Live(const std::string& url, v1::Event event) {
   const double client_cpu = ProcessCpuSeconds(0) - client_cpu0;
   const double server_cpu =
       server_pid > 0 ? ProcessCpuSeconds(server_pid) - server_cpu0 : -1;
+  const int64_t switches =
+      server_pid > 0 ? ProcessContextSwitches(server_pid) - switches0 : 0;
   std::vector<int64_t> samples;
   for (auto& c : consumers) {
     Unsubscribe(*c);
@@ -326,24 +370,36 @@ int Live(const std::string& url, v1::Event event) {
     samples.insert(samples.end(), c->latencies_ns.begin(),
                    c->latencies_ns.end());
   }
+  for (auto& [cnc, cjs] : connections) Close(cnc, cjs);
   Close(nc, js);
   const uint64_t received = samples.size();
+  const uint64_t expected = published * k;
   JsonLine out;
   out.Add("label", absl::GetFlag(FLAGS_label))
       .Add("consumers", k)
+      .Add("connections", shared > 0 ? shared : k)
+      .Add("include_raw_json", absl::GetFlag(FLAGS_include_raw_json) ? 1 : 0)
+      .Add("payload_bytes", static_cast<uint64_t>(event.ByteSizeLong()))
+      .Add("subscribe_seconds", subscribe_seconds)
       .Add("rate", rate)
       .Add("published", published)
       .Add("publish_failures", failed)
       .Add("late_sends", late)
       .Add("received", received)
-      .Add("expected", published * k)
+      .Add("expected", expected)
+      .Add("missed", expected > received ? expected - received : uint64_t{0})
       .AddPercentilesUs("latency", ComputePercentiles(std::move(samples)))
       .Add("achieved_rate",
            publish_seconds > 0 ? published / publish_seconds : 0.0)
       .Add("client_cpu_s", client_cpu)
-      .Add("server_cpu_s", server_cpu);
+      .Add("server_cpu_s", server_cpu)
+      .Add("server_us_per_delivery",
+           received && server_cpu >= 0 ? server_cpu * 1e6 / received : 0.0)
+      .Add("server_switches", switches)
+      .Add("server_switches_per_delivery",
+           received ? static_cast<double>(switches) / received : 0.0);
   std::cout << out.str() << std::endl;
-  return received == published * k ? 0 : 1;
+  return received == expected ? 0 : 1;
 }
 
 int Main() {

@@ -12,7 +12,7 @@
 #                     BENCH_LIVE_RUNS to set it; memory BENCH_MEMORY_RUNS, 1)
 #   BENCH_WORKLOADS   subset, e.g. "ingest replay" (default: all of
 #                     ingest replay live many memory journal restart
-#                     conversion; jetstream only when named)
+#                     conversion; jetstream and fanout only when named)
 #   BENCH_QUICK=1     small counts and short durations, to try the harness
 #   BENCH_OUT         results directory (default $BENCH_BUILD_DIR/bench-results)
 #   BENCH_SERVER_BIN  another hookstream-server binary (default: the build's)
@@ -23,6 +23,9 @@
 #                     (default: under /tmp; put it on the disk to measure)
 #   BENCH_INGEST_CONNECTIONS  keep-alive connections of the ingest loads
 #                     (default 32)
+#   BENCH_FANOUT_SHAPES  the fanout workload's shapes, RATE:SUBSCRIBERS:CONNECTIONS
+#                     (default "2000:10:10 200:1000:100 20:10000:100")
+#   BENCH_FANOUT_SECONDS  posting time per shape and side (default 10)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -46,6 +49,8 @@ live_subscribers=10
 many_subscriptions=10000
 many_channels=100
 many_events=50
+fanout_shapes=${BENCH_FANOUT_SHAPES:-2000:10:10 200:1000:100 20:10000:100}
+fanout_seconds=${BENCH_FANOUT_SECONDS:-10}
 memory_events=1000000
 memory_runs=${BENCH_MEMORY_RUNS:-1}
 restart_events=1000000
@@ -60,6 +65,7 @@ if [ "$quick" = 1 ]; then
   many_subscriptions=1000
   many_channels=10
   many_events=10
+  fanout_seconds=${BENCH_FANOUT_SECONDS:-3}
   memory_events=50000
   restart_events=50000
 fi
@@ -383,6 +389,66 @@ workload_many() {
       --include_raw_json=false \
       --events=$many_events --server_pid="$hs_pid" --label=hookstream || true)"
     stop_hookstream
+  done
+}
+
+# Live fan-out at each shape RATE:SUBSCRIBERS:CONNECTIONS, three servers
+# in the same run: the gRPC floor (bench_grpc_fanout_floor --mode=live: a
+# trivial server writing one pre-serialized event per message), hookstream
+# (posts through the HTTPS ingress, subscribers over shared channels) and
+# JetStream (ordered consumers over shared connections). Like with like:
+# every side carries the ~500-byte event without raw_json. The ingest share
+# is measured apart: hookstream with the same posts and no subscriber,
+# nats-server with the same publishes and no consumer; summarize.py
+# subtracts it.
+workload_fanout() {
+  local r shape rate subs conns side
+  for r in $(seq 1 "$runs"); do
+    for shape in $fanout_shapes; do
+      IFS=: read -r rate subs conns <<<"$shape"
+      side="${rate}x${subs}x${conns}"
+      if [ -x "$fanout_floor" ]; then
+        record fanout "floor:$side" "$r" "$("$fanout_floor" --mode=live \
+          --streams="$subs" --channels="$conns" --rate="$rate" \
+          --duration=${fanout_seconds}s --body_file="$body" \
+          --label=floor || true)"
+      fi
+      if [ -x "$jetstream" ] && start_nats; then
+        record fanout "jetstream_publish:$side" "$r" "$("$jetstream" \
+          --mode=live --url="nats://127.0.0.1:$nats_port" --body_file="$body" \
+          --include_raw_json=false --consumers=0 --rate="$rate" \
+          --duration=${fanout_seconds}s --server_pid="$nats_pid" \
+          --label=jetstream_publish || true)"
+        stop_nats
+      fi
+      if [ -x "$jetstream" ] && start_nats; then
+        record fanout "jetstream:$side" "$r" "$("$jetstream" --mode=live \
+          --url="nats://127.0.0.1:$nats_port" --body_file="$body" \
+          --include_raw_json=false --consumers="$subs" --connections="$conns" \
+          --rate="$rate" --duration=${fanout_seconds}s \
+          --server_pid="$nats_pid" --timeout=300s \
+          --label=jetstream || true)"
+        stop_nats
+      fi
+      have_server || continue
+      start_hookstream "${big_ring[@]}" || continue
+      record fanout "hookstream_ingest:$side" "$r" "$("$grpc_subs" \
+        --mode=fanout --target="127.0.0.1:$hs_grpc" \
+        --ingress_port="$hs_ingress" --body_file="$body" \
+        --secret_file="$secret" --subscriptions=0 --rate="$rate" \
+        --duration=${fanout_seconds}s --server_pid="$hs_pid" \
+        --label=hookstream_ingest || true)"
+      stop_hookstream
+      start_hookstream "${big_ring[@]}" || continue
+      record fanout "hookstream:$side" "$r" "$("$grpc_subs" --mode=fanout \
+        --target="127.0.0.1:$hs_grpc" --ingress_port="$hs_ingress" \
+        --body_file="$body" --secret_file="$secret" \
+        --subscriptions="$subs" --channels="$conns" \
+        --include_raw_json=false --rate="$rate" \
+        --duration=${fanout_seconds}s --server_pid="$hs_pid" \
+        --label=hookstream || true)"
+      stop_hookstream
+    done
   done
 }
 

@@ -129,6 +129,94 @@ def main(path):
           f"gRPC floor {fmt(med('many', 'floor', 'server_bytes_per_idle_stream'))} | {fmt(mem)} | | ≤ 16,384 | "
           f"{verdict(None if mem is None else mem <= 16384)} |")
 
+    fanout_shapes = sorted({side.split(":", 1)[1] for (w, side) in by
+                            if w == "fanout" and ":" in side},
+                           key=lambda x: -int(x.split("x")[0]))
+    for shape in fanout_shapes:
+        rate, subs, conns = shape.split("x")
+        def side_rows(name):
+            return {run: row for run, row in by[("fanout", f"{name}:{shape}")].items()
+                    if "error" not in row}
+        floor_rows = side_rows("floor")
+        hs_rows = side_rows("hookstream")
+        hs_ing = side_rows("hookstream_ingest")
+        js_rows = side_rows("jetstream")
+        js_pub = side_rows("jetstream_publish")
+        def per_delivery(rows, ingest_rows, key="delivered"):
+            """run -> (total us/delivery, net of the ingest share, ingest share)"""
+            out = {}
+            for run, row in rows.items():
+                got = row.get(key) or 0
+                cpu = row.get("server_cpu_s")
+                if not got or cpu is None or cpu < 0:
+                    continue
+                ing = ingest_rows.get(run, {}).get("server_cpu_s")
+                net = None if ing is None else (cpu - ing) * 1e6 / got
+                out[run] = (cpu * 1e6 / got, net,
+                            None if ing is None else ing * 1e6 / got)
+            return out
+        hs = per_delivery(hs_rows, hs_ing)
+        js = per_delivery(js_rows, js_pub, key="received")
+        fl = per_delivery(floor_rows, {})
+        def med_of(d, i):
+            return median([v[i] for v in d.values()])
+        def cell(d):
+            if not d:
+                return "n/a"
+            return (f"{fmt(med_of(d, 0), 1)} (fan-out {fmt(med_of(d, 1), 1)}, "
+                    f"ingest {fmt(med_of(d, 2), 1)})")
+        def run_ratio(num, den, i):
+            per = [num[r][i] / den[r][i] for r in num
+                   if r in den and num[r][i] is not None and den[r][i]]
+            return median(per), per
+        label = f"{int(rate):,}/s × {int(subs):,} subs / {int(conns):,} conns"
+        line = (f"| 11 Live fan-out, {label} | server CPU per delivery (µs): total (fan-out only, ingest share) | "
+          f"nats-server {cell(js)}; gRPC floor {fmt(med_of(fl, 0) if fl else None, 1)} | {cell(hs)} | "
+          f"fan-out vs nats {ratio_text(*run_ratio(hs, js, 1))}; total vs nats {ratio_text(*run_ratio(hs, js, 0))}; "
+          f"fan-out vs floor {ratio_text(*run_ratio({r: (v[1],) for r, v in hs.items()}, {r: (v[0],) for r, v in fl.items()}, 0))}; "
+          f"floor vs nats fan-out {ratio_text(*run_ratio({r: (v[0],) for r, v in fl.items()}, {r: (v[1],) for r, v in js.items()}, 0))} | "
+          f"≤ 0.5× nats (or ≤ 1.1× floor when floor > 0.5× nats) | ")
+        r_js, _ = run_ratio(hs, js, 1)
+        r_fl, _ = run_ratio({r: (v[1],) for r, v in hs.items()},
+                            {r: (v[0],) for r, v in fl.items()}, 0)
+        r_fj, _ = run_ratio({r: (v[0],) for r, v in fl.items()},
+                            {r: (v[1],) for r, v in js.items()}, 0)
+        floor_p99 = median([row.get("latency_p99_us") for row in floor_rows.values()])
+        hs_p99 = median([row.get("latency_p99_us") for row in hs_rows.values()])
+        js_p99 = median([row.get("latency_p99_us") for row in js_rows.values()])
+        if r_js is None:
+            p(line + "n/a |")
+        elif max(hs_p99 or 0, js_p99 or 0) > 1e6:
+            # Seconds behind: the machine (servers and clients on the same
+            # cores) cannot carry this rate live, so the CPU per delivery is
+            # that of an overloaded, batching server, not of a live one.
+            p(line + f"**n/a: saturated** (p99 hookstream {fmt((hs_p99 or 0) / 1e3)} ms, "
+              f"nats {fmt((js_p99 or 0) / 1e3)} ms) |")
+        elif r_js <= 0.5:
+            p(line + "**met** |")
+        elif floor_p99 is not None and floor_p99 > 1e6:
+            # A floor that falls behind (queues, seconds of latency) writes
+            # each event alone where hookstream batches: not a floor.
+            p(line + f"**missed** (floor saturated: p99 {fmt(floor_p99 / 1e3)} ms) |")
+        elif r_fj is not None and r_fj > 0.5 and r_fl is not None:
+            p(line + f"{verdict(r_fl <= 1.1)} (floor above 0.5× nats: ≤ 1.1× floor) |")
+        else:
+            p(line + "**missed** |")
+        def lat(rows):
+            if not rows:
+                return "n/a"
+            return " / ".join(fmt(median([row.get(f"latency_{q}_us") for row in rows.values()]))
+                              for q in ("p50", "p99"))
+        def missed(rows):
+            vals = [row.get("missed") for row in rows.values() if row.get("missed") is not None]
+            return fmt(sum(vals)) if vals else "n/a"
+        def sw(rows):
+            return fmt(median([row.get("server_switches_per_delivery") for row in rows.values()]), 2)
+        p(f"| 11 Live fan-out, {label} | latency p50 / p99 (µs); missed deliveries (all runs); server context switches per delivery | "
+          f"nats {lat(js_rows)}, missed {missed(js_rows)}, {sw(js_rows)}; floor {lat(floor_rows)}, missed {missed(floor_rows)}, {sw(floor_rows)} | "
+          f"{lat(hs_rows)}, missed {missed(hs_rows)}, {sw(hs_rows)}; events per message "
+          f"{fmt(median([row.get('events_per_message') for row in hs_rows.values()]), 2)} | | report | |")
+
     if by[("memory", "hookstream")]:
         ratios = [row["rss_bytes"] / row["byte_count"] for row in by[("memory", "hookstream")].values()
                   if row.get("byte_count") and row.get("rss_bytes", -1) > 0]

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -118,6 +119,27 @@ double ProcessCpuSeconds(int pid) {
     return -1;
   }
   return static_cast<double>(utime + stime) / sysconf(_SC_CLK_TCK);
+}
+
+int64_t ProcessContextSwitches(int pid) {
+  const std::string dir = pid == 0 ? std::string("/proc/self/task")
+                                   : absl::StrCat("/proc/", pid, "/task");
+  std::error_code error;
+  int64_t total = 0;
+  for (const auto& task : std::filesystem::directory_iterator(dir, error)) {
+    std::ifstream in(task.path() / "status");
+    std::string line;
+    while (std::getline(in, line)) {
+      absl::string_view rest(line);
+      if (!absl::ConsumePrefix(&rest, "voluntary_ctxt_switches:") &&
+          !absl::ConsumePrefix(&rest, "nonvoluntary_ctxt_switches:")) {
+        continue;
+      }
+      int64_t n = 0;
+      if (absl::SimpleAtoi(absl::StripAsciiWhitespace(rest), &n)) total += n;
+    }
+  }
+  return error ? -1 : total;
 }
 
 }  // namespace hookstream::bench

@@ -64,4 +64,11 @@ int64_t ProcessRssBytes(int pid);
 // seconds; pid 0 is this process. -1 when it cannot be read.
 double ProcessCpuSeconds(int pid);
 
+// Context switches (voluntary + involuntary) of the threads process `pid`
+// has now, summed; pid 0 is this process; -1 when it cannot be read. A
+// thread that exited no longer counts: take differences over a window in
+// which the server keeps its threads. Each switch is a sleep and a wake-up:
+// what a live fan-out pays per message.
+int64_t ProcessContextSwitches(int pid);
+
 }  // namespace hookstream::bench
