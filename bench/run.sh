@@ -513,6 +513,32 @@ workload_jetstream() {
       stop_hookstream
     fi
     stop_nats
+    # Live latency through JetStream (issue 10: p50 <= 1 ms): the load of
+    # workload 3 (POST -> subscriber at live_rate x live_subscribers) against
+    # hookstream on a fresh nats-server, beside JetStream's own direct
+    # publish -> ordered consumer on another fresh one (workload 3's peer).
+    rm -rf "$work/nats"
+    if start_nats; then
+      record jetstream live_peer "$r" "$("$jetstream" --mode=live \
+        --url="nats://127.0.0.1:$nats_port" --body_file="$body" \
+        --consumers=$live_subscribers --rate=$live_rate \
+        --duration=${live_seconds}s --server_pid="$nats_pid" \
+        --label=jetstream || true)"
+      stop_nats
+    fi
+    rm -rf "$work/nats"
+    start_nats || continue
+    if start_hookstream "${big_ring[@]}" --backend=jetstream \
+        --nats_url="nats://127.0.0.1:$nats_port" --max_event_bytes=1000000; then
+      record jetstream live_r1 "$r" "$("$grpc_subs" --mode=live \
+        --target="127.0.0.1:$hs_grpc" --ingress_port="$hs_ingress" \
+        --body_file="$body" --secret_file="$secret" \
+        --subscribers=$live_subscribers --rate=$live_rate --post_connections=32 \
+        --duration=${live_seconds}s --server_pid="$hs_pid" \
+        --label=hookstream_jetstream || true)"
+      stop_hookstream
+    fi
+    stop_nats
   done
 }
 

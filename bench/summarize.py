@@ -261,6 +261,17 @@ def main(path):
         for side in ("memory", "r1"):
             lat = " / ".join(fmt(med("jetstream", side, f"latency_{q}_us")) for q in ("p50", "p99", "p999"))
             p(f"| 10 JetStream ingest, {side} | p50 / p99 / p999 of the 200 (µs) | | {lat} | | report | |")
+    if by[("jetstream", "live_r1")]:
+        hp50 = med("jetstream", "live_r1", "latency_p50_us")
+        p(f"| 10 Live latency through JetStream R1, 2,000/s, 10 subs | p50 (µs), POST → subscriber | "
+          f"JetStream direct {fmt(med('jetstream', 'live_peer', 'latency_p50_us'))} | {fmt(hp50)} | | ≤ 1 ms | "
+          f"{verdict(None if hp50 is None else hp50 <= 1000)} |")
+        r, per = ratio("jetstream", "live_r1", "latency_p99_us", "live_peer", "latency_p99_us")
+        p(f"| 10 Live latency through JetStream R1 | p99 (µs); received / expected (median run) | "
+          f"JetStream direct {fmt(med('jetstream', 'live_peer', 'latency_p99_us'))} | "
+          f"{fmt(med('jetstream', 'live_r1', 'latency_p99_us'))}; "
+          f"{fmt(med('jetstream', 'live_r1', 'received'))} / {fmt(med('jetstream', 'live_r1', 'expected'))} | "
+          f"{ratio_text(r, per)} | report | |")
     if by[("restart", "warm_seconds")]:
         fill = next(iter(by[("restart", "fill")].values()), {})
         for cache in ("warm", "cold"):
