@@ -22,6 +22,7 @@
 #include "common/base/flag_help.h"
 #include "common/base/flag_sources.h"
 #include "common/base/log.h"
+#include "server/accept_guard.h"
 #include "server/server.h"
 #include "server/server_config.h"
 
@@ -382,6 +383,13 @@ int Run(int argc, char** argv) {
   if (absl::Status s = config.Validate(); !s.ok()) {
     std::cerr << "hookstream-server: " << s.message() << "\n";
     return 2;
+  }
+  // Before gRPC listens: the reserve must be opened while descriptors are
+  // free (accept_guard.h).
+  if (!ArmAcceptGuard()) {
+    std::cerr << "hookstream-server: cannot open /dev/null for the accept "
+                 "guard's reserve descriptor\n";
+    return 1;
   }
   absl::StatusOr<std::unique_ptr<Server>> server =
       Server::Start(config, RealClock(), [] { kill(getpid(), SIGUSR2); });
