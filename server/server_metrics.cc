@@ -95,6 +95,10 @@ void WriteIngress(Exposition& out, const ingress::IngressMetrics& metrics) {
   out.Counter("hookstream_ingress_tls_handshake_failures_total",
               "Ingress TLS handshakes that failed.",
               D(snap.tls_handshake_failures));
+  out.Counter("hookstream_ingress_write_timeouts_total",
+              "Ingress connections closed because an answer was not written "
+              "within --write_timeout (the client stopped reading).",
+              D(snap.write_timeouts));
   out.Gauge("hookstream_ingress_open_connections",
             "Ingress connections open now.", D(snap.connections_active));
   out.Family("hookstream_ingress_request_duration_seconds",
