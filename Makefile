@@ -52,12 +52,16 @@ test-sanitizers: deps
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$(CURDIR)/scripts/sanitizer-suppressions/ubsan.txt \
 	  HOOKSTREAM_SOAK_SECONDS=$(SANITIZER_SOAK_SECONDS) \
 	  ctest --output-on-failure -j $(JOBS) -LE examples \
-	    -E '_NOT_BUILT|CliTlsE2eTest.TailFailsOverToTheNextReplica'
-# Left out under the sanitizers, with its reason: TailFailsOverToTheNextReplica
-# kills a TLS replica under a connected CLI, and LeakSanitizer then reports
-# OpenSSL allocations (CRYPTO_zalloc) of gRPC's TLS handshaker in the CLI at
-# exit, its stack stopping inside Debian's uninstrumented libgrpc/libcrypto,
-# so it cannot be suppressed narrowly. It runs in the normal suite.
+	    -E '_NOT_BUILT|AcceptGuardTest|GrpcListenerAcceptsAgainAfterFdExhaustion'
+# Left out under the sanitizers, with their reason: the accept guard's tests
+# fill a process's descriptor table on purpose (the unit test its own, the
+# e2e test the server's). UBSan's vptr check then misfires: on a type-cache
+# miss it probes the object's memory through pipe2(), which fails with
+# EMFILE, and it reports "object has invalid vptr <memory cannot be
+# printed>" for valid objects (strace shows the failed pipe2 before each
+# report). A `vptr`/`vptr_check` suppression given to those processes did
+# not take effect (the runtime never opened the file). They run in the
+# normal suite.
 # quarantine_size_mb=32 (default 256): the e2e tests bound the server's RSS,
 # and a quarantine of 256 MiB of freed blocks is larger than those bounds;
 # a use after free within the last 32 MiB freed is still caught.

@@ -1,12 +1,13 @@
 // -----------------------------------------------------------------------------
 // File: fd_limit.h
 // -----------------------------------------------------------------------------
-// The file-descriptor budget, checked once at start. gRPC 1.51's listener
-// stops accepting for good after one accept4 fails with EMFILE (the ingress
-// recovers, gRPC does not), so the process must never run out: the soft
-// RLIMIT_NOFILE is raised to the hard limit, and the start is refused when
-// the ingress connection cap plus a reserve for gRPC connections, the
-// journal and the rest does not fit in it.
+// The file-descriptor budget, checked once at start: the soft RLIMIT_NOFILE
+// is raised to the hard limit, and the start is refused when the ingress
+// connection cap plus a reserve for gRPC connections, the journal and the
+// rest does not fit in it. Headroom, not the only defence: gRPC 1.51's
+// listener would stop accepting for good after one accept4 failed with
+// EMFILE, and accept_guard.h sheds connections instead when a flood of raw
+// gRPC connections (which no cap of gRPC 1.51 bounds) still exhausts it.
 //
 // Example:
 //   ASSIGN_OR_RETURN(uint64_t limit,

@@ -22,6 +22,7 @@
 #include "common/base/flag_help.h"
 #include "common/base/flag_sources.h"
 #include "common/base/log.h"
+#include "server/accept_guard.h"
 #include "server/server.h"
 #include "server/server_config.h"
 
@@ -178,6 +179,9 @@ ABSL_FLAG(absl::Duration, header_timeout, kDefaults.ingress.header_timeout,
           "time allowed to send a request's headers");
 ABSL_FLAG(absl::Duration, body_timeout, kDefaults.ingress.body_timeout,
           "time allowed to send a request's body");
+ABSL_FLAG(absl::Duration, write_timeout, kDefaults.ingress.write_timeout,
+          "time allowed to write one answer; a client that stops reading is "
+          "closed after it");
 ABSL_FLAG(int, io_threads, kDefaults.ingress.io_threads, "ingress I/O threads");
 ABSL_FLAG(int, grpc_stream_threads, kDefaults.grpc.stream_threads,
           "threads shared by all Subscribe streams (reads, writes, "
@@ -268,6 +272,7 @@ ServerConfig ConfigFromFlags() {
   c.ingress.idle_timeout = absl::GetFlag(FLAGS_idle_timeout);
   c.ingress.header_timeout = absl::GetFlag(FLAGS_header_timeout);
   c.ingress.body_timeout = absl::GetFlag(FLAGS_body_timeout);
+  c.ingress.write_timeout = absl::GetFlag(FLAGS_write_timeout);
   c.ingress.io_threads = absl::GetFlag(FLAGS_io_threads);
   c.grpc.stream_threads = absl::GetFlag(FLAGS_grpc_stream_threads);
   c.ready_file = absl::GetFlag(FLAGS_ready_file);
@@ -382,6 +387,13 @@ int Run(int argc, char** argv) {
   if (absl::Status s = config.Validate(); !s.ok()) {
     std::cerr << "hookstream-server: " << s.message() << "\n";
     return 2;
+  }
+  // Before gRPC listens: the reserve must be opened while descriptors are
+  // free (accept_guard.h).
+  if (!ArmAcceptGuard()) {
+    std::cerr << "hookstream-server: cannot open /dev/null for the accept "
+                 "guard's reserve descriptor\n";
+    return 1;
   }
   absl::StatusOr<std::unique_ptr<Server>> server =
       Server::Start(config, RealClock(), [] { kill(getpid(), SIGUSR2); });

@@ -461,6 +461,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
            .idle_timeout = config.ingress.idle_timeout,
            .header_timeout = config.ingress.header_timeout,
            .body_timeout = config.ingress.body_timeout,
+           .write_timeout = config.ingress.write_timeout,
            .io_threads = config.ingress.io_threads},
           std::move(sources), (*storage)->appender(), clock);
   if (!ingress.ok()) return Prefixed("https ingress", ingress.status());

@@ -43,6 +43,8 @@ struct ServerConfig {
     absl::Duration idle_timeout = absl::Seconds(60);
     absl::Duration header_timeout = absl::Seconds(10);
     absl::Duration body_timeout = absl::Seconds(30);
+    // Writing one answer; a client that stops reading is closed after it.
+    absl::Duration write_timeout = absl::Seconds(30);
     int io_threads = 2;
   };
   struct Signing {

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/build_info.h"
 #include "common/metrics/exposition.h"
+#include "server/accept_guard.h"
 #include "server/distribution/event_stream_service.h"
 #include "server/distribution/grpc_codes.h"
 #include "server/ingress/outcomes.h"
@@ -37,6 +38,11 @@ void WriteProcess(Exposition& out, const MetricsSources& s) {
   out.Gauge("hookstream_start_time_seconds",
             "When this process started serving (Unix time).",
             Seconds(s.start_time));
+  out.Family("hookstream_accept_shed_total", MetricType::kCounter,
+             "Connections accepted and reset at once because the process "
+             "had no free file descriptor (EMFILE/ENFILE), by listener.");
+  out.Sample("hookstream_accept_shed_total", {{"listener", "grpc"}},
+             D(AcceptShedTotal()));
   out.Gauge("hookstream_ready",
             "1 while /readyz answers 200 (listeners up, backend ready, not "
             "draining), else 0.",
@@ -89,6 +95,10 @@ void WriteIngress(Exposition& out, const ingress::IngressMetrics& metrics) {
   out.Counter("hookstream_ingress_tls_handshake_failures_total",
               "Ingress TLS handshakes that failed.",
               D(snap.tls_handshake_failures));
+  out.Counter("hookstream_ingress_write_timeouts_total",
+              "Ingress connections closed because an answer was not written "
+              "within --write_timeout (the client stopped reading).",
+              D(snap.write_timeouts));
   out.Gauge("hookstream_ingress_open_connections",
             "Ingress connections open now.", D(snap.connections_active));
   out.Family("hookstream_ingress_request_duration_seconds",

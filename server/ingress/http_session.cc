@@ -225,7 +225,7 @@ std::optional<WebhookResponse> HttpSession::RateLimit() const {
 void HttpSession::DoContinue() {
   phase_ = Phase::kWrite;
   continue_.emplace(http::status::continue_, 11);
-  ArmDeadline(Phase::kWrite, options_.body_timeout);
+  ArmDeadline(Phase::kWrite, options_.write_timeout);
   http::async_write(stream_, *continue_,
                     beast::bind_front_handler(&HttpSession::OnContinueWritten,
                                               shared_from_this()));
@@ -339,7 +339,7 @@ void HttpSession::Respond(WebhookResponse response) {
   res.keep_alive(!close);
   res.prepare_payload();
   phase_ = Phase::kWrite;
-  ArmDeadline(Phase::kWrite, options_.body_timeout);
+  ArmDeadline(Phase::kWrite, options_.write_timeout);
   http::async_write(stream_, res,
                     beast::bind_front_handler(&HttpSession::OnWrite,
                                               shared_from_this(), close));
@@ -424,8 +424,21 @@ void HttpSession::OnDeadline(uint64_t generation, ErrorCode ec) {
       break;
     case Phase::kAwaitDurable:
       break;  // no deadline is armed while the backend keeps the event
-    case Phase::kHandshake:
     case Phase::kWrite:
+      // The client stopped reading (its receive window is full): closing
+      // fails the pending write, whose handler ends the session. Nothing
+      // waits on it meanwhile: the write is asynchronous.
+      metrics_.CountWriteTimeout();
+      if (uint64_t suppressed = 0;
+          metrics_.write_timeout_log().Allow(clock_.Now(), &suppressed)) {
+        LogRecord(LogLevel::kWarning, "ingress write timed out")
+            .Add("peer", slot_.peer().to_string())
+            .Add("timeout", absl::FormatDuration(options_.write_timeout))
+            .Add("suppressed", suppressed);
+      }
+      stream_.lowest_layer().close(ignored);
+      break;
+    case Phase::kHandshake:
     case Phase::kLinger:
       stream_.lowest_layer().close(ignored);
       break;

@@ -22,7 +22,9 @@
 //                              keeps the event; its completion is moved
 //                              back to this loop (the loop serves other
 //                              connections meanwhile, never waits)
-//   write the answer           one write in flight, always
+//   write the answer           one write in flight, always; write_timeout
+//                              → closed (a client that stopped reading),
+//                              counted and logged
 // Answers that leave unread bytes (413, 408, 431, 411, ...) close the
 // connection: the session half-closes and drains briefly so that the client
 // reads the answer instead of a TCP reset.
@@ -103,6 +105,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     absl::Duration idle_timeout = absl::Seconds(60);
     absl::Duration header_timeout = absl::Seconds(10);
     absl::Duration body_timeout = absl::Seconds(30);
+    // Writing one answer (or a 100 Continue): a client that stopped reading
+    // and let its receive window fill is closed after it, counted and
+    // logged, so it holds neither a connection slot nor buffers forever.
+    absl::Duration write_timeout = absl::Seconds(30);
     // The wait for the next request after an error answer on a connection
     // that has not yet sent a validly signed request: such a connection
     // holds a slot of max_connections, so it gets seconds, not idle_timeout.

@@ -45,6 +45,7 @@ class IngressMetrics {
     uint64_t connections_accepted = 0;
     uint64_t connections_refused = 0;  // over the connection cap
     uint64_t tls_handshake_failures = 0;
+    uint64_t write_timeouts = 0;
     uint64_t connections_active = 0;
 
     // (source, outcome) → requests; source "" when none matched the path.
@@ -78,6 +79,10 @@ class IngressMetrics {
   void CountConnectionAccepted() { Inc(connections_accepted_); }
   void CountConnectionRefused() { Inc(connections_refused_); }
   void CountTlsHandshakeFailure() { Inc(tls_handshake_failures_); }
+  // An answer not written within --write_timeout (the client stopped
+  // reading); sessions log it through write_timeout_log().
+  void CountWriteTimeout() { Inc(write_timeouts_); }
+  LogLimiter& write_timeout_log() { return write_timeout_log_; }
   // Sessions log a failed handshake through this: one line per 10 s with
   // how many it stands for (a scanner must not fill the disk).
   LogLimiter& handshake_failure_log() { return handshake_failure_log_; }
@@ -105,6 +110,7 @@ class IngressMetrics {
     s.connections_accepted = Get(connections_accepted_);
     s.connections_refused = Get(connections_refused_);
     s.tls_handshake_failures = Get(tls_handshake_failures_);
+    s.write_timeouts = Get(write_timeouts_);
     s.connections_active = Get(connections_active_);
     return s;
   }
@@ -128,6 +134,8 @@ class IngressMetrics {
   std::atomic<uint64_t> connections_refused_{0};
   std::atomic<uint64_t> tls_handshake_failures_{0};
   LogLimiter handshake_failure_log_{absl::Seconds(10)};
+  std::atomic<uint64_t> write_timeouts_{0};
+  LogLimiter write_timeout_log_{absl::Seconds(10)};
   std::atomic<uint64_t> connections_active_{0};
 };
 

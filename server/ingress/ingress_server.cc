@@ -34,6 +34,7 @@ struct IngressServer::Impl {
             .idle_timeout = options.idle_timeout,
             .header_timeout = options.header_timeout,
             .body_timeout = options.body_timeout,
+            .write_timeout = options.write_timeout,
             .untrusted_idle_timeout = options.untrusted_idle_timeout},
         clock(clock),
         handler({.max_body_bytes = options.max_body_bytes,
@@ -82,7 +83,8 @@ absl::Status ValidateIngressOptions(const IngressOptions& o) {
   if (o.max_connections == 0) return bad("max_connections must be > 0");
   if (o.idle_timeout <= absl::ZeroDuration() ||
       o.header_timeout <= absl::ZeroDuration() ||
-      o.body_timeout <= absl::ZeroDuration()) {
+      o.body_timeout <= absl::ZeroDuration() ||
+      o.write_timeout <= absl::ZeroDuration()) {
     return bad("timeouts must be > 0");
   }
   if (o.untrusted_idle_timeout <= absl::ZeroDuration()) {

@@ -69,6 +69,7 @@ struct IngressOptions {
   absl::Duration idle_timeout = absl::Seconds(60);
   absl::Duration header_timeout = absl::Seconds(10);
   absl::Duration body_timeout = absl::Seconds(30);
+  absl::Duration write_timeout = absl::Seconds(30);
   int io_threads = 2;
 };
 

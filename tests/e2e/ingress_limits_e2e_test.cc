@@ -1,8 +1,19 @@
 // The ingress rows of issue 11's attack table against the real binary, over
 // real TLS: each failed before the limit it tests existed.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -22,6 +33,7 @@ using testing::HttpsClient;
 using testing::RssBytes;
 using testing::Seed;
 using testing::Signature;
+using testing::UniqueEvent;
 
 class IngressLimitsE2eTest : public testing::E2eFixture {
  protected:
@@ -127,6 +139,125 @@ TEST_F(IngressLimitsE2eTest, MegabyteIdsAllowedStayWithinTheDedupByteBound) {
       absl::StrCat("evt_", kEvents - 1, "_", std::string(1'000'000, 'x')));
   const HttpResult again = PostSigned(last);
   EXPECT_THAT(again.body, HasSubstr(R"("duplicate":true)"));
+}
+
+// A raw TLS client over a socket with a tiny receive buffer: it writes
+// (blocking, bounded by SO_SNDTIMEO) and never reads.
+class NonReadingTlsClient {
+ public:
+  NonReadingTlsClient(uint16_t port, const std::string& ca_file) {
+    SSL_CTX_load_verify_locations(ctx_.get(), ca_file.c_str(), nullptr);
+    SSL_CTX_set_verify(ctx_.get(), SSL_VERIFY_PEER, nullptr);
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    // Before connect: the window the client advertises is fixed by it.
+    const int rcvbuf = 1024;
+    setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+    // Bounds each blocked write, so a server that never closes fails the
+    // test instead of hanging it.
+    const timeval send_timeout{.tv_sec = 60, .tv_usec = 0};
+    setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &send_timeout,
+               sizeof(send_timeout));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      return;
+    }
+    ssl_.reset(SSL_new(ctx_.get()));
+    SSL_set_fd(ssl_.get(), fd_);
+    connected_ = SSL_connect(ssl_.get()) == 1;
+  }
+  ~NonReadingTlsClient() {
+    ssl_.reset();  // before the socket it uses
+    if (fd_ >= 0) close(fd_);
+  }
+  NonReadingTlsClient(const NonReadingTlsClient&) = delete;
+  NonReadingTlsClient& operator=(const NonReadingTlsClient&) = delete;
+
+  bool connected() const { return connected_; }
+
+  // Writes `data` whole; false (with errno kept) when the connection fails.
+  bool Write(const std::string& data) {
+    size_t done = 0;
+    while (done < data.size()) {
+      const int n = SSL_write(ssl_.get(), data.data() + done,
+                              static_cast<int>(data.size() - done));
+      if (n <= 0) return false;
+      done += static_cast<size_t>(n);
+    }
+    return true;
+  }
+
+ private:
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx_{
+      SSL_CTX_new(TLS_client_method()), &SSL_CTX_free};
+  std::unique_ptr<SSL, decltype(&SSL_free)> ssl_{nullptr, &SSL_free};
+  int fd_ = -1;
+  bool connected_ = false;
+};
+
+// Verifies --write_timeout: a client that pipelines signed webhooks and
+// never reads its answers fills its receive window and the server's send
+// buffer; the server closes it after the timeout, logs it once and counts
+// it, and meanwhile serves a normal client on the same (single) I/O thread.
+TEST_F(IngressLimitsE2eTest,
+       AClientThatNeverReadsIsClosedAfterTheWriteTimeout) {
+  ASSERT_NO_FATAL_FAILURE(
+      StartServer({"--write_timeout=1s", "--io_threads=1"}));
+  // A write to the connection the server closed must fail, not kill us.
+  signal(SIGPIPE, SIG_IGN);
+  NonReadingTlsClient stuck(server_->ingress_port(), server_->ca_file());
+  ASSERT_TRUE(stuck.connected());
+  // The same signed event each time: duplicates are answered 200 and kept
+  // alive, so each answer waits in the server's send buffer.
+  const std::string body = Seed("customer.created.json");
+  const std::string request = absl::StrCat(
+      "POST /v1/webhooks/gettrx HTTP/1.1\r\nHost: localhost\r\n"
+      "Content-Type: application/json\r\nx-webhook-signature: ",
+      Signature(body), "\r\nContent-Length: ", body.size(), "\r\n\r\n", body);
+  std::string batch;
+  for (int i = 0; i < 32; ++i) batch += request;
+
+  std::atomic<bool> writer_done{false};
+  int writer_errno = 0;
+  size_t batches_written = 0;
+  std::thread writer([&] {
+    // Bounded: 100,000 requests is far more than the buffers hold.
+    while (batches_written < 100000 / 32 && stuck.Write(batch)) {
+      ++batches_written;
+    }
+    writer_errno = errno;
+    writer_done = true;
+  });
+
+  auto write_timeouts = [this] {
+    return testing::MetricValue(
+        testing::HttpRequest("GET", server_->admin_url("/metrics")).body,
+        "hookstream_ingress_write_timeouts_total");
+  };
+  // Normal webhooks keep being served while the stuck connection waits.
+  uint64_t served = 0;
+  const absl::Time deadline = absl::Now() + absl::Seconds(90);
+  while (write_timeouts() < 1 && absl::Now() < deadline) {
+    const HttpResult r = PostSigned(UniqueEvent(body, served));
+    ASSERT_EQ(r.code, CURLE_OK) << r.error;
+    ASSERT_EQ(r.status, 200) << r.body;
+    ++served;
+  }
+  EXPECT_EQ(write_timeouts(), 1);
+  writer.join();
+  EXPECT_TRUE(writer_done);
+  // It ended because the server closed the connection, not because our
+  // own bounds ran out.
+  EXPECT_LT(batches_written, 100000u / 32);
+  EXPECT_NE(writer_errno, EAGAIN) << "the writer's SO_SNDTIMEO expired";
+  EXPECT_GT(served, 0u);
+  const std::string log = testing::ReadFile(server_->log_file());
+  EXPECT_THAT(log, HasSubstr("ingress write timed out"));
+  EXPECT_THAT(log, HasSubstr("timeout=1s"));
+  // And the server is still fine for others.
+  EXPECT_EQ(PostSigned(UniqueEvent(body, served + 1)).status, 200);
 }
 
 }  // namespace
