@@ -1,16 +1,21 @@
 #include "server/accept_guard.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <string>
 
 #include "absl/time/clock.h"
 #include "common/base/log.h"
+#include "server/connection_table.h"
 
 namespace hookstream {
 namespace {
@@ -20,6 +25,11 @@ std::atomic<bool> armed{false};
 // racing open after a shed.
 std::atomic<int> reserve{-1};
 std::atomic<uint64_t> shed_total{0};
+std::atomic<uint64_t> shed_connection_cap{0};
+std::atomic<uint64_t> shed_peer_cap{0};
+// Set once by ArmAcceptGuard when a cap is configured, never freed: accept4
+// may still run on gRPC's threads while the process exits.
+std::atomic<ConnectionTable*> table{nullptr};
 
 int OpenReserve() { return open("/dev/null", O_RDONLY | O_CLOEXEC); }
 
@@ -51,6 +61,59 @@ void LogShed(int error) {
   }
 }
 
+// Closes an accepted connection so that the peer gets a reset now, not a
+// FIN it may not notice (linger 0).
+void Reset(int fd) {
+  const linger reset{.l_onoff = 1, .l_linger = 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+  close(fd);
+}
+
+// The peer's address without its port ("unix" for a Unix socket).
+std::string PeerOf(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof(addr);
+  if (getpeername(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    return "";
+  }
+  char text[INET6_ADDRSTRLEN] = {};
+  if (addr.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, text,
+              sizeof(text));
+  } else if (addr.ss_family == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr,
+              text, sizeof(text));
+  } else {
+    return "unix";
+  }
+  return text;
+}
+
+// Whether a connection just accepted fits the caps; resets, counts and logs
+// it when it does not.
+bool AdmitOrReset(int fd) {
+  ConnectionTable* const t = table.load(std::memory_order_acquire);
+  if (t == nullptr) return true;
+  struct stat st {};
+  if (fstat(fd, &st) != 0) return true;  // cannot track it: let gRPC decide
+  const std::string peer = PeerOf(fd);
+  const ConnectionTable::Verdict verdict =
+      t->Admit(fd, static_cast<uint64_t>(st.st_ino), peer, absl::Now());
+  if (verdict == ConnectionTable::Verdict::kAdmitted) return true;
+  Reset(fd);
+  const bool peer_cap = verdict == ConnectionTable::Verdict::kOverPeer;
+  (peer_cap ? shed_peer_cap : shed_connection_cap)
+      .fetch_add(1, std::memory_order_relaxed);
+  static LogLimiter* const limiter = new LogLimiter(absl::Seconds(10));
+  if (uint64_t suppressed = 0; limiter->Allow(absl::Now(), &suppressed)) {
+    LogRecord(LogLevel::kWarning, "grpc connection refused")
+        .Add("reason", peer_cap ? "peer_cap" : "connection_cap")
+        .Add("peer", peer)
+        .Add("suppressed", suppressed);
+  }
+  return false;
+}
+
 // Accepts one pending connection in the reserve's place and resets it.
 // Returns the errno for gRPC: EINTR (call again) after a shed, EAGAIN
 // (re-arm) when there was nothing to shed or no reserve to shed with.
@@ -63,12 +126,7 @@ int Shed(int sockfd, int error) {
   close(spare);
   const int fd = RealAccept4(sockfd, nullptr, nullptr, SOCK_CLOEXEC);
   const int accept_errno = errno;
-  if (fd >= 0) {
-    // Linger 0: the peer gets a reset now, not a FIN it may not notice.
-    const linger reset{.l_onoff = 1, .l_linger = 0};
-    setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
-    close(fd);
-  }
+  if (fd >= 0) Reset(fd);
   RestoreReserve();
   if (fd < 0) return accept_errno == EINTR ? EINTR : EAGAIN;
   shed_total.fetch_add(1, std::memory_order_relaxed);
@@ -78,10 +136,23 @@ int Shed(int sockfd, int error) {
 
 }  // namespace
 
-bool ArmAcceptGuard() {
+bool ArmAcceptGuard(AcceptLimits limits) {
+  if (limits.max_connections > 0 || limits.max_connections_per_peer > 0) {
+    // Never freed (see `table`).
+    table.store(
+        new ConnectionTable({.max_total = limits.max_connections,
+                             .max_per_peer = limits.max_connections_per_peer}),
+        std::memory_order_release);
+  }
   RestoreReserve();
   armed.store(true, std::memory_order_release);
   return reserve.load(std::memory_order_acquire) >= 0;
+}
+
+AcceptShedCounts AcceptShed() {
+  return {.no_descriptor = shed_total.load(std::memory_order_relaxed),
+          .connection_cap = shed_connection_cap.load(std::memory_order_relaxed),
+          .peer_cap = shed_peer_cap.load(std::memory_order_relaxed)};
 }
 
 uint64_t AcceptShedTotal() {
@@ -95,7 +166,16 @@ uint64_t AcceptShedTotal() {
 extern "C" int accept4(int sockfd, sockaddr* addr, socklen_t* addrlen,
                        int flags) {
   const int fd = hookstream::RealAccept4(sockfd, addr, addrlen, flags);
-  if (fd >= 0 || (errno != EMFILE && errno != ENFILE) ||
+  if (fd >= 0) {
+    if (!hookstream::armed.load(std::memory_order_acquire) ||
+        hookstream::AdmitOrReset(fd)) {
+      return fd;
+    }
+    // Refused and reset: EINTR tells gRPC to call again at once.
+    errno = EINTR;
+    return -1;
+  }
+  if ((errno != EMFILE && errno != ENFILE) ||
       !hookstream::armed.load(std::memory_order_acquire)) {
     return fd;
   }

@@ -10,7 +10,8 @@
 
 namespace hookstream {
 
-absl::StatusOr<uint64_t> EnsureFdLimit(size_t ingress_connections) {
+absl::StatusOr<uint64_t> EnsureFdLimit(size_t ingress_connections,
+                                       size_t grpc_connections) {
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
     return absl::InternalError(
@@ -24,13 +25,14 @@ absl::StatusOr<uint64_t> EnsureFdLimit(size_t ingress_connections) {
     }
   }
   const uint64_t soft = limit.rlim_cur;
-  const uint64_t needed = uint64_t{ingress_connections} + kFdReserve;
+  const uint64_t needed =
+      uint64_t{ingress_connections} + grpc_connections + kFdReserve;
   if (soft < needed) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the file-descriptor limit (RLIMIT_NOFILE, hard ", limit.rlim_max,
-        ") is below --max_connections=", ingress_connections, " plus ",
-        kFdReserve,
-        " kept for gRPC and files; lower --max_connections or raise the "
+        ") is below --max_connections=", ingress_connections,
+        " plus --grpc_max_connections=", grpc_connections, " plus ", kFdReserve,
+        " kept for listeners and files; lower the caps or raise the "
         "limit (ulimit -n, LimitNOFILE=)"));
   }
   LogRecord(LogLevel::kInfo, "file descriptors")

@@ -62,6 +62,13 @@ ABSL_FLAG(std::string, grpc_access_file, "",
           "serves unauthenticated, which only loopback allows");
 ABSL_FLAG(size_t, grpc_max_streams, kDefaults.grpc.max_streams,
           "most live Subscribe streams in total (more: RESOURCE_EXHAUSTED)");
+ABSL_FLAG(size_t, grpc_max_connections, kDefaults.grpc.max_connections,
+          "most gRPC connections open at once (more are reset at accept; "
+          "0 = no cap)");
+ABSL_FLAG(size_t, grpc_max_connections_per_peer,
+          kDefaults.grpc.max_connections_per_peer,
+          "most gRPC connections open at once from one address (more are "
+          "reset at accept; 0 = only --grpc_max_connections)");
 ABSL_FLAG(int, grpc_max_streams_per_connection,
           kDefaults.grpc.max_streams_per_connection,
           "most concurrent calls on one HTTP/2 connection");
@@ -222,6 +229,9 @@ ServerConfig ConfigFromFlags() {
   c.grpc.client_ca_file = absl::GetFlag(FLAGS_grpc_client_ca);
   c.grpc.access_file = absl::GetFlag(FLAGS_grpc_access_file);
   c.grpc.max_streams = absl::GetFlag(FLAGS_grpc_max_streams);
+  c.grpc.max_connections = absl::GetFlag(FLAGS_grpc_max_connections);
+  c.grpc.max_connections_per_peer =
+      absl::GetFlag(FLAGS_grpc_max_connections_per_peer);
   c.grpc.max_streams_per_connection =
       absl::GetFlag(FLAGS_grpc_max_streams_per_connection);
   c.grpc.max_request_bytes = absl::GetFlag(FLAGS_grpc_max_request_bytes);
@@ -390,7 +400,9 @@ int Run(int argc, char** argv) {
   }
   // Before gRPC listens: the reserve must be opened while descriptors are
   // free (accept_guard.h).
-  if (!ArmAcceptGuard()) {
+  if (!ArmAcceptGuard(
+          {.max_connections = config.grpc.max_connections,
+           .max_connections_per_peer = config.grpc.max_connections_per_peer})) {
     std::cerr << "hookstream-server: cannot open /dev/null for the accept "
                  "guard's reserve descriptor\n";
     return 1;

@@ -112,6 +112,10 @@ struct ServerConfig {
     std::string access_file;
     // Limits (docs/security.md; DistributionOptions says what each does).
     size_t max_streams = 20'000;
+    // Connections (accept_guard.h: gRPC 1.51 has no cap of its own); 0 =
+    // none. The total also counts against RLIMIT_NOFILE (fd_limit.h).
+    size_t max_connections = 4'096;
+    size_t max_connections_per_peer = 256;
     int max_streams_per_connection = 1'000;
     int max_request_bytes = 64 << 10;
     size_t max_filter_types = 256;

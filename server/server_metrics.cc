@@ -39,10 +39,19 @@ void WriteProcess(Exposition& out, const MetricsSources& s) {
             "When this process started serving (Unix time).",
             Seconds(s.start_time));
   out.Family("hookstream_accept_shed_total", MetricType::kCounter,
-             "Connections accepted and reset at once because the process "
-             "had no free file descriptor (EMFILE/ENFILE), by listener.");
-  out.Sample("hookstream_accept_shed_total", {{"listener", "grpc"}},
-             D(AcceptShedTotal()));
+             "Connections accepted and reset at once, by listener and reason: "
+             "no_descriptor (the process had no free file descriptor, "
+             "EMFILE/ENFILE), connection_cap (--grpc_max_connections), "
+             "peer_cap (--grpc_max_connections_per_peer).");
+  const AcceptShedCounts shed = AcceptShed();
+  out.Sample("hookstream_accept_shed_total",
+             {{"listener", "grpc"}, {"reason", "no_descriptor"}},
+             D(shed.no_descriptor));
+  out.Sample("hookstream_accept_shed_total",
+             {{"listener", "grpc"}, {"reason", "connection_cap"}},
+             D(shed.connection_cap));
+  out.Sample("hookstream_accept_shed_total",
+             {{"listener", "grpc"}, {"reason", "peer_cap"}}, D(shed.peer_cap));
   out.Gauge("hookstream_ready",
             "1 while /readyz answers 200 (listeners up, backend ready, not "
             "draining), else 0.",

@@ -896,11 +896,21 @@ TEST_F(SecurityE2eTest, RaisedMaxEventNeedsARaisedClientLimit) {
 }
 
 // Opens `n` idle TCP connections to `port` (never speaking).
-std::vector<int> IdleConnections(uint16_t port, int n) {
+// `n` idle TCP connections to `port` on loopback, from `source` (any
+// 127.0.0.0/8 address is this host's loopback: a peer of its own).
+std::vector<int> IdleConnections(uint16_t port, int n,
+                                 const char* source = "127.0.0.1") {
   std::vector<int> fds;
   for (int i = 0; i < n; ++i) {
     const int fd = socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) break;
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    inet_pton(AF_INET, source, &from.sin_addr);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof(from)) != 0) {
+      close(fd);
+      break;
+    }
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
@@ -923,8 +933,12 @@ TEST_F(SecurityE2eTest, IdleConnectionFloodDoesNotKillTheGrpcListener) {
   rlimit mine{};
   ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &mine), 0);
   if (mine.rlim_cur < 4096) GTEST_SKIP() << "the test itself needs 4,096 fds";
-  ASSERT_NO_FATAL_FAILURE(StartServer({"--max_connections=1000"},
-                                      {"prlimit", "--nofile=1024:4096", "--"}));
+  // No gRPC caps here (1,000 + 2,000 + the 1,024 reserve fit in 4,096):
+  // this test is about the descriptor limit.
+  ASSERT_NO_FATAL_FAILURE(
+      StartServer({"--max_connections=1000", "--grpc_max_connections=2000",
+                   "--grpc_max_connections_per_peer=0"},
+                  {"prlimit", "--nofile=1024:4096", "--"}));
   // The probe's flood, to either port (both at once here).
   std::vector<int> flood = IdleConnections(server_->grpc_port(), 1100);
   EXPECT_EQ(flood.size(), 1100u);
@@ -962,7 +976,8 @@ TEST_F(SecurityE2eTest, IdleConnectionFloodDoesNotKillTheGrpcListener) {
        "--signing_secret_file=" + dir_ + "/signing-secret"},
       30);
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_THAT(r.err, HasSubstr("lower --max_connections"));
+  EXPECT_THAT(r.err, HasSubstr("--grpc_max_connections=4096"));
+  EXPECT_THAT(r.err, HasSubstr("lower the caps"));
 }
 
 // Verifies the gRPC listener survives running out of descriptors (issue 11's
@@ -977,9 +992,10 @@ TEST_F(SecurityE2eTest, GrpcListenerAcceptsAgainAfterFdExhaustion) {
   if (mine.rlim_cur < 2048) GTEST_SKIP() << "the test itself needs 2,048 fds";
   // 8 + the 1,024 reserve fits in 1,100, so the server starts; the
   // handshake timeout is long so that gRPC itself frees nothing meanwhile.
-  ASSERT_NO_FATAL_FAILURE(
-      StartServer({"--max_connections=8", "--grpc_handshake_timeout=300s"},
-                  {"prlimit", "--nofile=1100:1100", "--"}));
+  ASSERT_NO_FATAL_FAILURE(StartServer(
+      {"--max_connections=8", "--grpc_handshake_timeout=300s",
+       "--grpc_max_connections=0", "--grpc_max_connections_per_peer=0"},
+      {"prlimit", "--nofile=1100:1100", "--"}));
   std::vector<int> flood = IdleConnections(server_->grpc_port(), 1300);
   ASSERT_EQ(flood.size(), 1300u);  // queued by the kernel, accepted or not
 
@@ -1027,16 +1043,113 @@ TEST_F(SecurityE2eTest, GrpcListenerAcceptsAgainAfterFdExhaustion) {
   const testing::HttpResult metrics =
       testing::HttpRequest("GET", server_->admin_url("/metrics"));
   ASSERT_EQ(metrics.status, 200);
-  double counted = -1;
-  for (absl::string_view line : absl::StrSplit(metrics.body, '\n')) {
-    if (absl::ConsumePrefix(
-            &line, "hookstream_accept_shed_total{listener=\"grpc\"} ")) {
-      ASSERT_TRUE(absl::SimpleAtod(line, &counted)) << line;
-    }
-  }
+  const double counted =
+      testing::MetricValue(metrics.body,
+                           "hookstream_accept_shed_total{listener=\"grpc\","
+                           "reason=\"no_descriptor\"}");
   EXPECT_GE(counted, static_cast<double>(shed)) << metrics.body;
   EXPECT_THAT(ReadFile(server_->log_file()),
               HasSubstr("connection shed: no file descriptor"));
+}
+
+// Waits until each of `fds` is readable and says which were reset (read()
+// <= 0) rather than accepted (an accepted one gets the server's HTTP/2
+// SETTINGS: read() > 0). Bounded: an fd with no outcome in 60 s counts as
+// neither.
+struct Outcomes {
+  size_t accepted = 0;
+  size_t reset = 0;
+};
+Outcomes AcceptedOrReset(const std::vector<int>& fds) {
+  std::vector<pollfd> polls;
+  for (int fd : fds) polls.push_back({.fd = fd, .events = POLLIN, .revents = 0});
+  Outcomes out;
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (out.accepted + out.reset < fds.size() && absl::Now() < deadline) {
+    if (poll(polls.data(), polls.size(), 1000) <= 0) continue;
+    for (pollfd& p : polls) {
+      if (p.fd < 0 || p.revents == 0) continue;
+      char buf[256];
+      ++(read(p.fd, buf, sizeof(buf)) > 0 ? out.accepted : out.reset);
+      p.fd = -1;
+    }
+  }
+  return out;
+}
+
+// Verifies the gRPC connection caps (issue 11: "3,000 raw TCP connections to
+// the gRPC port, no cap"; gRPC 1.51 has none, server/accept_guard.cc holds
+// them at accept): past --grpc_max_connections_per_peer from one address and
+// past --grpc_max_connections in total, connections are reset at once and
+// counted by reason; once the connections close, the places are free again.
+TEST_F(SecurityE2eTest, GrpcConnectionCapsResetWhatIsOver) {
+  ASSERT_NO_FATAL_FAILURE(StartServer(
+      {"--grpc_max_connections=5", "--grpc_max_connections_per_peer=3"}));
+  // Sequentially, so that each is accepted before the next arrives.
+  std::vector<int> a;
+  Outcomes from_a;
+  for (int i = 0; i < 5; ++i) {
+    std::vector<int> one =
+        IdleConnections(server_->grpc_port(), 1, "127.0.0.1");
+    ASSERT_EQ(one.size(), 1u);
+    const Outcomes o = AcceptedOrReset(one);
+    from_a.accepted += o.accepted;
+    from_a.reset += o.reset;
+    a.push_back(one[0]);
+  }
+  EXPECT_EQ(from_a.accepted, 3u);  // the peer's cap
+  EXPECT_EQ(from_a.reset, 2u);
+  std::vector<int> b;
+  Outcomes from_b;
+  for (int i = 0; i < 4; ++i) {
+    std::vector<int> one =
+        IdleConnections(server_->grpc_port(), 1, "127.0.0.2");
+    ASSERT_EQ(one.size(), 1u);
+    const Outcomes o = AcceptedOrReset(one);
+    from_b.accepted += o.accepted;
+    from_b.reset += o.reset;
+    b.push_back(one[0]);
+  }
+  EXPECT_EQ(from_b.accepted, 2u);  // 3 + 2 = the total cap
+  EXPECT_EQ(from_b.reset, 2u);
+
+  const std::string metrics =
+      testing::HttpRequest("GET", server_->admin_url("/metrics")).body;
+  EXPECT_EQ(
+      testing::MetricValue(metrics,
+                           "hookstream_accept_shed_total{listener=\"grpc\","
+                           "reason=\"peer_cap\"}"),
+      2);
+  EXPECT_EQ(
+      testing::MetricValue(metrics,
+                           "hookstream_accept_shed_total{listener=\"grpc\","
+                           "reason=\"connection_cap\"}"),
+      2);
+  const std::string log = ReadFile(server_->log_file());
+  EXPECT_THAT(log, HasSubstr("grpc connection refused"));
+  EXPECT_THAT(log, HasSubstr("reason=peer_cap"));
+
+  // Closed connections free their places (the server notices them closed
+  // when gRPC has closed its side: bounded retries, a fresh channel each).
+  for (int fd : a) close(fd);
+  for (int fd : b) close(fd);
+  // Four fresh connections in a row from the capped peer: more than its
+  // cap, so closed ones must have freed their places.
+  int served = 0;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (served < 4 && absl::Now() < deadline) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
+    v1::GetStreamInfoResponse info;
+    auto stub = v1::EventStream::NewStub(grpc::CreateCustomChannel(
+        server_->grpc_target(), grpc::InsecureChannelCredentials(), [] {
+          grpc::ChannelArguments args;
+          args.SetInt("grpc.use_local_subchannel_pool", 1);
+          return args;
+        }()));
+    if (stub->GetStreamInfo(&ctx, {}, &info).ok()) ++served;
+  }
+  EXPECT_EQ(served, 4) << ReadFile(server_->log_file());
 }
 
 }  // namespace
