@@ -1062,7 +1062,8 @@ struct Outcomes {
 };
 Outcomes AcceptedOrReset(const std::vector<int>& fds) {
   std::vector<pollfd> polls;
-  for (int fd : fds) polls.push_back({.fd = fd, .events = POLLIN, .revents = 0});
+  for (int fd : fds)
+    polls.push_back({.fd = fd, .events = POLLIN, .revents = 0});
   Outcomes out;
   const absl::Time deadline = absl::Now() + absl::Seconds(60);
   while (out.accepted + out.reset < fds.size() && absl::Now() < deadline) {
