@@ -12,10 +12,11 @@
 //   not yet durable, next sequence and log time → queue → the writer thread
 //   takes everything queued as one batch: one pwrite, one fdatasync (group
 //   commit: records that arrive during an fsync share the next one) → apply
-//   the batch to the ring (readers see it now) → run the completions. Under
-//   Sync::kNone, where durability is the write itself, the appending thread
-//   writes the batch when nobody else is writing (no hand-off either way);
-//   what arrives meanwhile goes to the writer thread.
+//   the batch to the ring (readers see it now) → free the segment for the
+//   next batch → run the completions. Under Sync::kNone, where durability
+//   is the write itself, the appending thread writes the batch when nobody
+//   else is writing (no hand-off either way); what arrives meanwhile goes
+//   to the writer thread.
 //   A retry of an event still in flight completes with `duplicate` once the
 //   first delivery is durable.
 //
@@ -225,7 +226,17 @@ class Journal final : public EventAppender {
 
   // The writer thread.
   void WriterLoop();
-  void WriteBatch(std::vector<Pending>& batch);
+  // A successful append's answer, run once the segment is free again.
+  struct Completion {
+    AppendCallback done;
+    AppendResult result;
+  };
+  // Writes `batch` and applies it to the ring; on success adds its answers
+  // (and those of the retries that waited for it) to `completions`, to be
+  // run by the caller after it cleared writing_. Failures answer at once.
+  void WriteBatch(std::vector<Pending>& batch,
+                  std::vector<Completion>& completions);
+  static void RunCompletions(std::vector<Completion>& completions);
   // Closes the active segment (synced) and starts one at `first_sequence`.
   absl::Status Rotate(uint64_t first_sequence);
   // Fails `batch` and everything queued with `status`; the sequences from
@@ -270,6 +281,10 @@ class Journal final : public EventAppender {
   // the appending thread): the segment, write_buffer_ and segment_offset_
   // belong to whoever set it. Guarded by mu_.
   bool writing_ = false;
+  // Appending threads (Sync::kNone) still running the completions of the
+  // batch they wrote; Close waits for none. Incremented under mu_ while
+  // !stop_writer_.
+  std::atomic<int> completing_{0};
   std::vector<Pending> pending_;                          // guarded by mu_
   absl::flat_hash_map<std::string, InFlight> in_flight_;  // guarded by mu_
   uint64_t next_sequence_ = 1;                            // guarded by mu_
