@@ -40,16 +40,12 @@ StreamSnapshot StreamMonitor::Latest() const {
 
 void StreamMonitor::Run() {
   std::unique_lock lock(mu_);
-  for (;;) {
-    // The first read one interval after the start, not at once: the start
-    // has just read the stream (its state is logged), and a cluster whose
-    // replicas start together is still settling the stream's creation.
-    cv_.wait_for(lock, absl::ToChronoNanoseconds(interval_),
-                 [this] { return stopping_; });
-    if (stopping_) return;
+  while (!stopping_) {
     lock.unlock();
     ReadOnce();
     lock.lock();
+    cv_.wait_for(lock, absl::ToChronoNanoseconds(interval_),
+                 [this] { return stopping_; });
   }
 }
 

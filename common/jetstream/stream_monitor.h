@@ -66,7 +66,7 @@ class StreamMonitor {
   StreamMonitor(const StreamMonitor&) = delete;
   StreamMonitor& operator=(const StreamMonitor&) = delete;
 
-  // Starts the poller; its first read is one interval later.
+  // Starts the poller; its first read is at once.
   void Start();
   // Ends the poller (a read in progress finishes first, bounded by the
   // context's wait). Idempotent.
