@@ -197,7 +197,8 @@ absl::StatusOr<std::unique_ptr<JetStreamBackend>> JetStreamBackend::Open(
   if (!started.ok()) return started;
   backend->reader_ = std::make_unique<Reader>(*backend, *backend->ring_);
   backend->monitor_ = std::make_unique<StreamMonitor>(
-      backend->js_.get(), options.stream, options.stream_info_interval, clock);
+      backend->js_.get(), options.stream, state->identity.epoch,
+      options.stream_info_interval, clock);
   backend->monitor_->Start();
 
   // After a full cluster restart JetStream rebuilds its duplicate map only

@@ -265,6 +265,7 @@ TEST_F(JetStreamE2eTest, MetricsReportTheStreamAndThePublishes) {
       MetricValue(after,
                   "hookstream_jetstream_history_shorter_than_dedup_window"),
       0);
+  EXPECT_EQ(MetricValue(after, "hookstream_jetstream_identity_differs"), 0);
   EXPECT_EQ(
       MetricValue(after,
                   "hookstream_jetstream_publishes_total{result=\"acked\"}"),

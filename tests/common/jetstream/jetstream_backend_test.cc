@@ -277,6 +277,55 @@ TEST_F(JetStreamBackendTest, AdoptsAnOlderStreamKeepingItsEpoch) {
   EXPECT_EQ(again->identity().epoch, derived.epoch);
 }
 
+// Replaces the stream's Description, the rest of its config as it is.
+void SetDescription(const std::string& url, const std::string& stream,
+                    const std::string& description) {
+  natsConnection* raw_nc = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&raw_nc, url.c_str()), NATS_OK);
+  ConnectionPtr nc(raw_nc);
+  jsCtx* raw_js = nullptr;
+  ASSERT_EQ(natsConnection_JetStream(&raw_js, nc.get(), nullptr), NATS_OK);
+  JsPtr js(raw_js);
+  jsStreamInfo* raw = nullptr;
+  ASSERT_EQ(js_GetStreamInfo(&raw, js.get(), stream.c_str(), nullptr, nullptr),
+            NATS_OK);
+  StreamInfoPtr info(raw);
+  jsStreamConfig config = *info->Config;
+  config.Description = description.c_str();
+  raw = nullptr;
+  ASSERT_EQ(js_UpdateStream(&raw, js.get(), &config, nullptr, nullptr),
+            NATS_OK);
+  StreamInfoPtr updated(raw);
+}
+
+// Verifies that the stream monitor tells when the stream's Description no
+// longer holds the epoch the replica serves (someone edited it, or a
+// concurrent create replaced it), and when it holds it again.
+TEST_F(JetStreamBackendTest, MonitorTellsWhenTheStoredIdentityDiffers) {
+  JetStreamOptions options = Options();
+  options.stream_info_interval = absl::Milliseconds(20);
+  std::unique_ptr<JetStreamBackend> backend = OpenOrDie(options);
+  ASSERT_NE(backend, nullptr);
+  // Polling a poller, bounded.
+  auto wait_until = [&](bool differs) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    StreamSnapshot s = backend->monitor().Latest();
+    while ((!s.valid || s.identity_differs != differs) &&
+           absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(10));
+      s = backend->monitor().Latest();
+    }
+    return s.valid && s.identity_differs == differs;
+  };
+  EXPECT_TRUE(wait_until(false));
+  const std::string ours = FormatStoredIdentity(backend->identity());
+  SetDescription(nats_->url(), "HOOKSTREAM",
+                 FormatStoredIdentity(NewStreamIdentity(absl::Now())));
+  EXPECT_TRUE(wait_until(true));
+  SetDescription(nats_->url(), "HOOKSTREAM", ours);
+  EXPECT_TRUE(wait_until(false));
+}
+
 // Verifies that a Description someone else wrote stops the start with one
 // line naming the setting, and is left as it was.
 TEST_F(JetStreamBackendTest, RefusesAStreamDescribedBySomeoneElse) {
