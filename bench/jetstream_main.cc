@@ -40,6 +40,7 @@
 #include "absl/time/time.h"
 #include "bench/loadgen/latency_stats.h"
 #include "bench/loadgen/signed_bodies.h"
+#include "bench/nats_support.h"
 #include "common/conversion/gettrx_converter.h"
 #include "hookstream/v1/event.pb.h"
 
@@ -69,9 +70,10 @@ constexpr char kSubject[] = "bench.events";
 
 // One ordered consumer's state; its callbacks run on its own thread.
 struct Consumer {
-  natsConnection* nc = nullptr;
-  jsCtx* js = nullptr;
-  natsSubscription* sub = nullptr;
+  // Its own connection (empty when it shares one); the subscription is
+  // ended first (Unsubscribe).
+  NatsClient client;
+  jetstream::SubscriptionPtr sub;
   uint64_t stop_after = 0;
   bool record_latency = false;
   std::atomic<uint64_t> count{0};
@@ -85,6 +87,7 @@ struct Consumer {
 
 void OnMessage(natsConnection*, natsSubscription*, natsMsg* msg,
                void* closure) {
+  const jetstream::MsgPtr owned(msg);
   auto* c = static_cast<Consumer*>(closure);
   const int64_t now = MonotonicNowNs();
   if (!c->event.ParseFromArray(natsMsg_GetData(msg),
@@ -101,47 +104,19 @@ void OnMessage(natsConnection*, natsSubscription*, natsMsg* msg,
   }
   const uint64_t n = c->count.fetch_add(1) + 1;
   if (c->stop_after != 0 && n == c->stop_after) c->finished_ns.store(now);
-  natsMsg_Destroy(msg);
 }
 
-#define NATS_CHECK(expr)                                                    \
-  do {                                                                      \
-    natsStatus s_ = (expr);                                                 \
-    if (s_ != NATS_OK) {                                                    \
-      std::cerr << "bench_jetstream: " #expr ": " << natsStatus_GetText(s_) \
-                << " " << nats_GetLastError(nullptr) << "\n";               \
-      return 1;                                                             \
-    }                                                                       \
-  } while (0)
-
-// `pooled`: the connection's subscriptions are delivered by libnats' shared
-// pool of threads rather than one thread each (thousands of consumers).
-int Connect(const std::string& url, natsConnection** nc, jsCtx** js,
-            bool pooled = false) {
-  natsOptions* opts = nullptr;
-  NATS_CHECK(natsOptions_Create(&opts));
-  NATS_CHECK(natsOptions_SetURL(opts, url.c_str()));
-  if (pooled) NATS_CHECK(natsOptions_UseGlobalMessageDelivery(opts, true));
-  const natsStatus s = natsConnection_Connect(nc, opts);
-  natsOptions_Destroy(opts);
-  NATS_CHECK(s);
+// The context every tool connection gets: acks collected asynchronously.
+absl::StatusOr<NatsClient> Connect(const std::string& url,
+                                   bool pooled = false) {
   jsOptions jo;
   jsOptions_Init(&jo);
   jo.PublishAsync.MaxPending = 4096;
   jo.Wait = 30'000;
-  NATS_CHECK(natsConnection_JetStream(js, *nc, &jo));
-  return 0;
+  return ConnectJetStream(url, jo, pooled);
 }
 
-void Close(natsConnection* nc, jsCtx* js) {
-  if (js) jsCtx_Destroy(js);
-  if (nc) {
-    natsConnection_Close(nc);
-    natsConnection_Destroy(nc);
-  }
-}
-
-int AddMemoryStream(jsCtx* js) {
+absl::Status AddMemoryStream(jsCtx* js) {
   jsStreamConfig cfg;
   jsStreamConfig_Init(&cfg);
   cfg.Name = "BENCH";
@@ -149,11 +124,7 @@ int AddMemoryStream(jsCtx* js) {
   cfg.Subjects = subjects;
   cfg.SubjectsLen = 1;
   cfg.Storage = js_MemoryStorage;
-  jsStreamInfo* si = nullptr;
-  jsErrCode jerr = static_cast<jsErrCode>(0);
-  NATS_CHECK(js_AddStream(&si, js, &cfg, nullptr, &jerr));
-  jsStreamInfo_Destroy(si);
-  return 0;
+  return AddStream(js, cfg);
 }
 
 // An ordered consumer on `js` (a connection the consumer does not own).
@@ -163,28 +134,31 @@ int SubscribeOn(Consumer& c, jsCtx* js, jsDeliverPolicy policy) {
   so.Ordered = true;
   so.Config.DeliverPolicy = policy;
   jsErrCode jerr = static_cast<jsErrCode>(0);
-  NATS_CHECK(
-      js_Subscribe(&c.sub, js, kSubject, OnMessage, &c, nullptr, &so, &jerr));
+  natsSubscription* raw = nullptr;
+  const natsStatus subscribed =
+      js_Subscribe(&raw, js, kSubject, OnMessage, &c, nullptr, &so, &jerr);
+  c.sub.reset(raw);
+  NATS_CHECK(subscribed);
   // No client-side drop: flow control bounds what is in flight.
-  NATS_CHECK(natsSubscription_SetPendingLimits(c.sub, -1, -1));
+  NATS_CHECK(natsSubscription_SetPendingLimits(c.sub.get(), -1, -1));
   return 0;
 }
 
 // An ordered consumer on a connection of its own.
 int Subscribe(Consumer& c, const std::string& url, jsDeliverPolicy policy) {
-  if (int rc = Connect(url, &c.nc, &c.js)) return rc;
-  return SubscribeOn(c, c.js, policy);
+  absl::StatusOr<NatsClient> client = Connect(url);
+  if (!client.ok()) return Fail(client.status());
+  c.client = *std::move(client);
+  return SubscribeOn(c, c.client.js.get(), policy);
 }
 
+// Ends the subscription, then its connection if it has one of its own.
 void Unsubscribe(Consumer& c) {
-  if (c.sub) {
-    natsSubscription_Unsubscribe(c.sub);
-    natsSubscription_Destroy(c.sub);
-    c.sub = nullptr;
+  if (c.sub != nullptr) {
+    natsSubscription_Unsubscribe(c.sub.get());
+    c.sub.reset();
   }
-  Close(c.nc, c.js);
-  c.nc = nullptr;
-  c.js = nullptr;
+  c.client.Reset();
 }
 
 // The payload: the converted customer.created event, serialized with its
@@ -202,10 +176,12 @@ absl::StatusOr<v1::Event> PayloadEvent() {
 int Replay(const std::string& url, v1::Event event) {
   const uint64_t n = absl::GetFlag(FLAGS_messages);
   const int k = absl::GetFlag(FLAGS_consumers);
-  natsConnection* nc = nullptr;
-  jsCtx* js = nullptr;
-  if (int rc = Connect(url, &nc, &js)) return rc;
-  if (int rc = AddMemoryStream(js)) return rc;
+  absl::StatusOr<NatsClient> client = Connect(url);
+  if (!client.ok()) return Fail(client.status());
+  jsCtx* js = client->js.get();
+  if (absl::Status added = AddMemoryStream(js); !added.ok()) {
+    return Fail(added);
+  }
 
   const uint32_t run = static_cast<uint32_t>(MonotonicNowNs());
   uint64_t payload_bytes = 0;
@@ -261,7 +237,7 @@ int Replay(const std::string& url, v1::Event event) {
       last_ns = std::max(last_ns, c->finished_ns.load());
     }
   }
-  Close(nc, js);
+  client->Reset();
   const double seconds = (last_ns - start_ns) / 1e9;
   JsonLine out;
   out.Add("label", absl::GetFlag(FLAGS_label))
@@ -285,19 +261,23 @@ int Replay(const std::string& url, v1::Event event) {
 
 int Live(const std::string& url, v1::Event event) {
   const int k = absl::GetFlag(FLAGS_consumers);
-  natsConnection* nc = nullptr;
-  jsCtx* js = nullptr;
-  if (int rc = Connect(url, &nc, &js)) return rc;
-  if (int rc = AddMemoryStream(js)) return rc;
+  absl::StatusOr<NatsClient> client = Connect(url);
+  if (!client.ok()) return Fail(client.status());
+  jsCtx* js = client->js.get();
+  if (absl::Status added = AddMemoryStream(js); !added.ok()) {
+    return Fail(added);
+  }
   // Shared connections (--connections), consumer i on connection i % C.
   const int shared = std::min(k, std::max(0, absl::GetFlag(FLAGS_connections)));
   if (shared > 0) {
     NATS_CHECK(nats_SetMessageDeliveryPoolSize(
         std::max(1, absl::GetFlag(FLAGS_delivery_threads))));
   }
-  std::vector<std::pair<natsConnection*, jsCtx*>> connections(shared);
-  for (auto& [cnc, cjs] : connections) {
-    if (int rc = Connect(url, &cnc, &cjs, /*pooled=*/true)) return rc;
+  std::vector<NatsClient> connections;
+  for (int i = 0; i < shared; ++i) {
+    absl::StatusOr<NatsClient> connected = Connect(url, /*pooled=*/true);
+    if (!connected.ok()) return Fail(connected.status());
+    connections.push_back(*std::move(connected));
   }
   std::vector<std::unique_ptr<Consumer>> consumers;
   const int64_t subscribe_start = MonotonicNowNs();
@@ -305,9 +285,10 @@ int Live(const std::string& url, v1::Event event) {
     consumers.push_back(std::make_unique<Consumer>());
     consumers.back()->record_latency = true;
     const int rc =
-        shared > 0 ? SubscribeOn(*consumers.back(),
-                                 connections[i % shared].second, js_DeliverNew)
-                   : Subscribe(*consumers.back(), url, js_DeliverNew);
+        shared > 0
+            ? SubscribeOn(*consumers.back(), connections[i % shared].js.get(),
+                          js_DeliverNew)
+            : Subscribe(*consumers.back(), url, js_DeliverNew);
     if (rc) return rc;
   }
   const double subscribe_seconds = (MonotonicNowNs() - subscribe_start) / 1e9;
@@ -370,8 +351,8 @@ int Live(const std::string& url, v1::Event event) {
     samples.insert(samples.end(), c->latencies_ns.begin(),
                    c->latencies_ns.end());
   }
-  for (auto& [cnc, cjs] : connections) Close(cnc, cjs);
-  Close(nc, js);
+  for (NatsClient& shared_client : connections) shared_client.Reset();
+  client->Reset();
   const uint64_t received = samples.size();
   const uint64_t expected = published * k;
   JsonLine out;

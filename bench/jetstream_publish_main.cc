@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <iostream>
 #include <string>
+#include <utility>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -31,6 +32,7 @@
 #include "absl/time/time.h"
 #include "bench/loadgen/latency_stats.h"
 #include "bench/loadgen/signed_bodies.h"
+#include "bench/nats_support.h"
 #include "common/conversion/gettrx_converter.h"
 #include "hookstream/v1/event.pb.h"
 
@@ -50,17 +52,6 @@ namespace {
 
 constexpr char kSubject[] = "benchpub.events.gettrx.customer.created";
 
-#define NATS_CHECK(expr)                                                       \
-  do {                                                                         \
-    natsStatus s_ = (expr);                                                    \
-    if (s_ != NATS_OK) {                                                       \
-      std::cerr << "bench_jetstream_publish: " #expr ": "                      \
-                << natsStatus_GetText(s_) << " " << nats_GetLastError(nullptr) \
-                << "\n";                                                       \
-      return 1;                                                                \
-    }                                                                          \
-  } while (0)
-
 struct Counts {
   std::atomic<uint64_t> delivered{0};
   std::atomic<uint64_t> acked{0};
@@ -71,19 +62,19 @@ struct Counts {
 // nats.c's jsPubAckHandler: the handler owns the published message.
 void OnAck(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae,
            void* closure) {
+  const jetstream::MsgPtr owned(msg);
   auto* counts = static_cast<Counts*>(closure);
   if (pa != nullptr && pae == nullptr) {
     ++(pa->Duplicate ? counts->duplicates : counts->acked);
   } else {
     ++counts->failed;
   }
-  natsMsg_Destroy(msg);
 }
 
 void OnMessage(natsConnection*, natsSubscription*, natsMsg* msg,
                void* closure) {
+  const jetstream::MsgPtr owned(msg);
   ++static_cast<Counts*>(closure)->delivered;
-  natsMsg_Destroy(msg);
 }
 
 int Run() {
@@ -101,13 +92,6 @@ int Run() {
   const std::string payload = event->SerializeAsString();
 
   Counts counts;
-  natsOptions* opts = nullptr;
-  NATS_CHECK(natsOptions_Create(&opts));
-  NATS_CHECK(natsOptions_SetURL(opts, absl::GetFlag(FLAGS_url).c_str()));
-  natsConnection* nc = nullptr;
-  const natsStatus connected = natsConnection_Connect(&nc, opts);
-  natsOptions_Destroy(opts);
-  NATS_CHECK(connected);
   jsOptions jo;
   jsOptions_Init(&jo);
   jo.Wait = 30'000;
@@ -117,8 +101,10 @@ int Run() {
   jo.PublishAsync.StallWait = 30'000;
   jo.PublishAsync.AckHandler = &OnAck;
   jo.PublishAsync.AckHandlerClosure = &counts;
-  jsCtx* js = nullptr;
-  NATS_CHECK(natsConnection_JetStream(&js, nc, &jo));
+  absl::StatusOr<NatsClient> client =
+      ConnectJetStream(absl::GetFlag(FLAGS_url), jo);
+  if (!client.ok()) return Fail(client.status());
+  jsCtx* js = client->js.get();
 
   const std::string stream = absl::GetFlag(FLAGS_stream);
   jsStreamConfig cfg;
@@ -131,28 +117,34 @@ int Run() {
   cfg.Replicas = 1;
   cfg.Duplicates = int64_t{72} * 3600 * 1'000'000'000;
   cfg.MaxAge = cfg.Duplicates;
-  jsStreamInfo* si = nullptr;
-  jsErrCode jerr = static_cast<jsErrCode>(0);
-  NATS_CHECK(js_AddStream(&si, js, &cfg, nullptr, &jerr));
-  jsStreamInfo_Destroy(si);
+  if (absl::Status added = AddStream(js, cfg); !added.ok()) {
+    return Fail(added);
+  }
 
-  // The follower: its own connection, like another replica's.
-  natsConnection* follower_nc = nullptr;
-  jsCtx* follower_js = nullptr;
-  natsSubscription* sub = nullptr;
+  // The follower: its own connection, like another replica's. Declared
+  // after the publishing client, so destroyed before it; its subscription
+  // before its connection.
+  NatsClient follower;
+  jetstream::SubscriptionPtr sub;
   if (absl::GetFlag(FLAGS_follow)) {
-    NATS_CHECK(natsConnection_ConnectTo(&follower_nc,
-                                        absl::GetFlag(FLAGS_url).c_str()));
     jsOptions fo;
     jsOptions_Init(&fo);
-    NATS_CHECK(natsConnection_JetStream(&follower_js, follower_nc, &fo));
+    absl::StatusOr<NatsClient> connected =
+        ConnectJetStream(absl::GetFlag(FLAGS_url), fo);
+    if (!connected.ok()) return Fail(connected.status());
+    follower = *std::move(connected);
     jsSubOptions so;
     jsSubOptions_Init(&so);
     so.Stream = stream.c_str();
     so.Ordered = true;
     so.Config.DeliverPolicy = js_DeliverAll;
-    NATS_CHECK(js_Subscribe(&sub, follower_js, "benchpub.events.>", &OnMessage,
-                            &counts, nullptr, &so, &jerr));
+    natsSubscription* raw_sub = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus subscribed =
+        js_Subscribe(&raw_sub, follower.js.get(), "benchpub.events.>",
+                     &OnMessage, &counts, nullptr, &so, &jerr);
+    sub.reset(raw_sub);
+    NATS_CHECK(subscribed);
   }
 
   const int server_pid = absl::GetFlag(FLAGS_server_pid);
@@ -171,10 +163,10 @@ int Run() {
     po.MsgId = id.c_str();
     po.ExpectStream = stream.c_str();
     const natsStatus s = js_PublishMsgAsync(js, &msg, &po);
-    if (s != NATS_OK) {
-      natsMsg_Destroy(msg);
-      ++counts.failed;
-    }
+    // Accepted, the library owns the message (and `msg` is null); refused,
+    // it is still ours.
+    const jetstream::MsgPtr unsent(msg);
+    if (s != NATS_OK) ++counts.failed;
   }
   jsPubOptions done;
   jsPubOptions_Init(&done);
@@ -206,19 +198,7 @@ int Run() {
             << ",\"server_cpu_s\":" << server_cpu
             << ",\"server_cpu_us_per_msg\":"
             << (server_pid > 0 ? server_cpu * per : -1) << "}\n";
-  if (sub != nullptr) {
-    natsSubscription_Unsubscribe(sub);
-    natsSubscription_Destroy(sub);
-  }
-  if (follower_js != nullptr) jsCtx_Destroy(follower_js);
-  if (follower_nc != nullptr) {
-    natsConnection_Close(follower_nc);
-    natsConnection_Destroy(follower_nc);
-  }
-  jsCtx_Destroy(js);
-  natsConnection_Close(nc);
-  natsConnection_Destroy(nc);
-  nats_Close();
+  if (sub != nullptr) natsSubscription_Unsubscribe(sub.get());
   return 0;
 }
 
@@ -227,5 +207,7 @@ int Run() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  return hookstream::bench::Run();
+  const int rc = hookstream::bench::Run();
+  nats_Close();  // after every handle Run held is destroyed
+  return rc;
 }

@@ -292,6 +292,10 @@ void WriteJetStream(Exposition& out, const jetstream::JetStreamBackend& js,
             "window: after a full cluster restart a late retry of one would "
             "be stored again.",
             jetstream::HistoryShorterThanDedupWindow(s, now) ? 1 : 0);
+  out.Gauge("hookstream_jetstream_identity_differs",
+            "1 when the stream's Description holds another epoch than this "
+            "replica serves: restart the replicas.",
+            s.identity_differs ? 1 : 0);
   out.Gauge(
       "hookstream_jetstream_stream_info_age_seconds",
       "Time since the last successful stream-info read (since the "

@@ -42,11 +42,13 @@ void PrintTable(const v1::ListSubscribersResponse& response) {
                                "FILTER / START");
   for (const v1::Subscriber& s : response.subscribers()) {
     const double lag_s = s.lag().seconds() + s.lag().nanos() / 1e9;
-    std::cout << absl::StrFormat("%-20s %-24s %10d %10d %8.1fs %10d  %s / %s\n",
-                                 s.name().empty() ? "-" : s.name(), s.peer(),
-                                 s.position(), s.lag_events(), lag_s,
-                                 s.events_sent(), FilterText(s.filter()),
-                                 s.start());
+    // A start waiting for the replica to catch up has no position yet.
+    const std::string position =
+        s.waiting() ? "waiting" : absl::StrCat(s.position());
+    std::cout << absl::StrFormat(
+        "%-20s %-24s %10s %10d %8.1fs %10d  %s / %s\n",
+        s.name().empty() ? "-" : s.name(), s.peer(), position, s.lag_events(),
+        lag_s, s.events_sent(), FilterText(s.filter()), s.start());
   }
   std::cout << response.subscribers_size() << " subscriber"
             << (response.subscribers_size() == 1 ? "" : "s") << ", head "

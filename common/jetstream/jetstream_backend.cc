@@ -162,12 +162,12 @@ absl::StatusOr<std::unique_ptr<JetStreamBackend>> JetStreamBackend::Open(
     JsPtr probe_js(raw_probe);
     if (s != NATS_OK) return NatsError("jetstream context", s);
     const absl::Time deadline = absl::Now() + options.start_timeout;
-    state = EnsureStream(probe_js.get(), options);
+    state = EnsureStream(probe_js.get(), options, clock.Now());
     while (absl::IsUnavailable(state.status()) && absl::Now() < deadline) {
       LogRecord(LogLevel::kInfo, "jetstream not ready, retrying")
           .Add("error", state.status().message());
       absl::SleepFor(options.retry_pause);
-      state = EnsureStream(probe_js.get(), options);
+      state = EnsureStream(probe_js.get(), options, clock.Now());
     }
   }
   if (!state.ok()) return state.status();
@@ -197,7 +197,8 @@ absl::StatusOr<std::unique_ptr<JetStreamBackend>> JetStreamBackend::Open(
   if (!started.ok()) return started;
   backend->reader_ = std::make_unique<Reader>(*backend, *backend->ring_);
   backend->monitor_ = std::make_unique<StreamMonitor>(
-      backend->js_.get(), options.stream, options.stream_info_interval, clock);
+      backend->js_.get(), options.stream, state->identity.epoch,
+      options.stream_info_interval, clock);
   backend->monitor_->Start();
 
   // After a full cluster restart JetStream rebuilds its duplicate map only
@@ -210,6 +211,7 @@ absl::StatusOr<std::unique_ptr<JetStreamBackend>> JetStreamBackend::Open(
             "jetstream stream")
       .Add("stream", options.stream)
       .Add("created", state->created)
+      .Add("identity_adopted", state->adopted)
       .Add("epoch", state->identity.epoch)
       .Add("first_sequence", state->first_sequence)
       .Add("last_sequence", state->last_sequence)

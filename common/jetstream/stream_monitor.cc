@@ -1,9 +1,12 @@
 #include "common/jetstream/stream_monitor.h"
 
+#include <string>
 #include <utility>
 
+#include "absl/status/statusor.h"
 #include "common/base/log.h"
 #include "common/jetstream/nats_handles.h"
+#include "common/jetstream/stored_identity.h"
 
 namespace hookstream::jetstream {
 
@@ -13,9 +16,13 @@ bool HistoryShorterThanDedupWindow(const StreamSnapshot& s, absl::Time now) {
          now - s.first_time < s.duplicate_window;
 }
 
-StreamMonitor::StreamMonitor(jsCtx* js, std::string stream,
+StreamMonitor::StreamMonitor(jsCtx* js, std::string stream, std::string epoch,
                              absl::Duration interval, const Clock& clock)
-    : js_(js), stream_(std::move(stream)), interval_(interval), clock_(clock) {}
+    : js_(js),
+      stream_(std::move(stream)),
+      epoch_(std::move(epoch)),
+      interval_(interval),
+      clock_(clock) {}
 
 StreamMonitor::~StreamMonitor() { Stop(); }
 
@@ -40,16 +47,12 @@ StreamSnapshot StreamMonitor::Latest() const {
 
 void StreamMonitor::Run() {
   std::unique_lock lock(mu_);
-  for (;;) {
-    // The first read one interval after the start, not at once: the start
-    // has just read the stream (its state is logged), and a cluster whose
-    // replicas start together is still settling the stream's creation.
-    cv_.wait_for(lock, absl::ToChronoNanoseconds(interval_),
-                 [this] { return stopping_; });
-    if (stopping_) return;
+  while (!stopping_) {
     lock.unlock();
     ReadOnce();
     lock.lock();
+    cv_.wait_for(lock, absl::ToChronoNanoseconds(interval_),
+                 [this] { return stopping_; });
   }
 }
 
@@ -79,8 +82,26 @@ void StreamMonitor::ReadOnce() {
   if (info->State.Msgs > 0) {
     next.first_time = absl::FromUnixNanos(info->State.FirstTime);
   }
+  std::string stored_epoch;
   if (info->Config != nullptr) {
     next.duplicate_window = absl::Nanoseconds(info->Config->Duplicates);
+    const char* description = info->Config->Description;
+    absl::StatusOr<StreamIdentity> stored =
+        ParseStoredIdentity(description == nullptr ? "" : description);
+    if (stored.ok()) stored_epoch = stored->epoch;
+    next.identity_differs = stored_epoch != epoch_;
+  }
+  if (next.identity_differs != warned_identity_) {
+    warned_identity_ = next.identity_differs;
+    LogRecord(next.identity_differs ? LogLevel::kError : LogLevel::kInfo,
+              next.identity_differs
+                  ? "jetstream stream stores another identity than this "
+                    "replica serves: restart the replicas (they read the "
+                    "stored one; docs/scale-out.md)"
+                  : "jetstream stream stores this replica's identity again")
+        .Add("stream", stream_)
+        .Add("epoch", epoch_)
+        .Add("stored_epoch", stored_epoch);
   }
   next.read_at = clock_.Now();
   const bool short_history = HistoryShorterThanDedupWindow(next, next.read_at);

@@ -12,8 +12,14 @@
 // the duplicate window can take a late retry as new. The first read that
 // finds it so logs a warning (and one more each time it changes).
 //
+// And that the identity stored in the stream (stored_identity.h) is still
+// the one this replica serves: if not (someone edited the Description, or,
+// in nats-server 2.9.10, two creates proposed at the same moment both
+// succeeded and the later one's Description replaced the one this replica
+// read), an error is logged once per change and the snapshot says so.
+//
 // Example:
-//   StreamMonitor monitor(js, "HOOKSTREAM", absl::Seconds(10), clock);
+//   StreamMonitor monitor(js, "HOOKSTREAM", epoch, absl::Seconds(10), clock);
 //   monitor.Start();
 //   StreamSnapshot s = monitor.Latest();   // any thread, never blocks on NATS
 //   monitor.Stop();                        // before the connection closes
@@ -48,6 +54,9 @@ struct StreamSnapshot {
   absl::Duration duplicate_window = absl::ZeroDuration();
   // When that read finished.
   absl::Time read_at = absl::InfinitePast();
+  // The stream's Description holds another epoch than the replica serves
+  // (or none): restart the replicas, which then read the stored one.
+  bool identity_differs = false;
 };
 
 // Whether `s` keeps less history than its duplicate window at `now`: it has
@@ -58,15 +67,16 @@ bool HistoryShorterThanDedupWindow(const StreamSnapshot& s, absl::Time now);
 
 class StreamMonitor {
  public:
-  // `js` and `clock` must outlive the monitor. `interval` > 0.
-  StreamMonitor(jsCtx* js, std::string stream, absl::Duration interval,
-                const Clock& clock);
+  // `js` and `clock` must outlive the monitor. `interval` > 0. `epoch`: the
+  // one this replica serves.
+  StreamMonitor(jsCtx* js, std::string stream, std::string epoch,
+                absl::Duration interval, const Clock& clock);
   ~StreamMonitor();
 
   StreamMonitor(const StreamMonitor&) = delete;
   StreamMonitor& operator=(const StreamMonitor&) = delete;
 
-  // Starts the poller; its first read is one interval later.
+  // Starts the poller; its first read is at once.
   void Start();
   // Ends the poller (a read in progress finishes first, bounded by the
   // context's wait). Idempotent.
@@ -86,6 +96,7 @@ class StreamMonitor {
 
   jsCtx* const js_;
   const std::string stream_;
+  const std::string epoch_;
   const absl::Duration interval_;
   const Clock& clock_;
   absl::Time started_at_ = absl::InfinitePast();
@@ -94,6 +105,7 @@ class StreamMonitor {
   std::atomic<uint64_t> last_sequence_{0};
   // Only the poller's thread reads and writes it.
   bool warned_short_history_ = false;
+  bool warned_identity_ = false;
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -1,12 +1,13 @@
 #include "common/jetstream/stream_setup.h"
 
 #include <algorithm>
-#include <vector>
+#include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "common/jetstream/nats_handles.h"
+#include "common/jetstream/stored_identity.h"
 
 namespace hookstream::jetstream {
 namespace {
@@ -21,10 +22,9 @@ std::string FormatDuration(int64_t ns) {
   return ns == 0 ? "unlimited" : absl::FormatDuration(absl::Nanoseconds(ns));
 }
 
-StreamState StateOf(const jsStreamInfo& info, bool created) {
+// The sequences and first message time of `info`; not its identity.
+StreamState StateOf(const jsStreamInfo& info) {
   StreamState state;
-  state.identity = IdentityOfStream(info.Config->Name, info.Created);
-  state.created = created;
   // An empty stream reports FirstSeq = LastSeq + 1 (or 0 when new).
   state.last_sequence = info.State.LastSeq;
   state.first_sequence = std::max<uint64_t>(info.State.FirstSeq, 1);
@@ -36,26 +36,40 @@ StreamState StateOf(const jsStreamInfo& info, bool created) {
   return state;
 }
 
-}  // namespace
-
-StreamIdentity IdentityOfStream(absl::string_view name, int64_t created_ns) {
-  uint64_t hash = 0xcbf29ce484222325ull;  // FNV-1a 64
-  auto mix = [&hash](absl::string_view bytes) {
-    for (unsigned char c : bytes) {
-      hash ^= c;
-      hash *= 0x100000001b3ull;
-    }
-  };
-  mix(name);
-  mix(":");
-  mix(absl::StrCat(created_ns));
-  const absl::Time created = absl::FromUnixNanos(created_ns);
-  return StreamIdentity{
-      .epoch = absl::StrCat(
-          absl::FormatTime("%Y%m%dT%H%M%SZ", created, absl::UTCTimeZone()), "-",
-          absl::StrFormat("%016x", hash)),
-      .start_time = created};
+absl::StatusOr<StreamInfoPtr> ReadStream(jsCtx* js, const std::string& name) {
+  jsErrCode code = static_cast<jsErrCode>(0);
+  jsStreamInfo* raw = nullptr;
+  const natsStatus s = js_GetStreamInfo(&raw, js, name.c_str(), nullptr, &code);
+  StreamInfoPtr info(raw);
+  if (s == NATS_NOT_FOUND || code == JSStreamNotFoundErr) {
+    return absl::NotFoundError(absl::StrCat("stream ", name, " not found"));
+  }
+  if (s != NATS_OK || info == nullptr || info->Config == nullptr) {
+    return NatsError(absl::StrCat("jetstream: stream info of ", name), s, code);
+  }
+  return info;
 }
+
+// Writes `identity` into the Description of `info`'s stream, the rest of
+// its config as it is.
+absl::Status WriteIdentity(jsCtx* js, const jsStreamInfo& info,
+                           const StreamIdentity& identity) {
+  const std::string description = FormatStoredIdentity(identity);
+  jsStreamConfig config = *info.Config;
+  config.Description = description.c_str();
+  jsStreamInfo* raw = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  const natsStatus s = js_UpdateStream(&raw, js, &config, nullptr, &code);
+  StreamInfoPtr updated(raw);
+  if (s != NATS_OK) {
+    return NatsError(
+        absl::StrCat("jetstream: writing the identity of ", config.Name), s,
+        code);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 std::string ContradictionOf(const jsStreamConfig& config,
                             const JetStreamOptions& options) {
@@ -97,62 +111,84 @@ std::string ContradictionOf(const jsStreamConfig& config,
 }
 
 absl::StatusOr<StreamState> EnsureStream(jsCtx* js,
-                                         const JetStreamOptions& options) {
-  jsErrCode code = static_cast<jsErrCode>(0);
-  jsStreamInfo* raw = nullptr;
-  natsStatus s =
-      js_GetStreamInfo(&raw, js, options.stream.c_str(), nullptr, &code);
-  StreamInfoPtr info(raw);
-  if (s == NATS_OK) {
-    if (std::string why = ContradictionOf(*info->Config, options);
-        !why.empty()) {
-      return absl::FailedPreconditionError(why);
+                                         const JetStreamOptions& options,
+                                         absl::Time now) {
+  absl::StatusOr<StreamInfoPtr> info = ReadStream(js, options.stream);
+  bool created = false;
+  if (absl::IsNotFound(info.status())) {
+    const StreamIdentity proposed = NewStreamIdentity(now);
+    const std::string description = FormatStoredIdentity(proposed);
+    jsStreamConfig config;
+    jsStreamConfig_Init(&config);
+    const char* subjects[] = {kStreamSubjects};
+    config.Name = options.stream.c_str();
+    config.Description = description.c_str();
+    config.Subjects = subjects;
+    config.SubjectsLen = 1;
+    config.Retention = js_LimitsPolicy;
+    config.Storage = js_FileStorage;
+    config.Replicas = std::max(options.replicas, 1);
+    config.Duplicates = Nanos(options.duplicate_window);
+    config.MaxAge = Nanos(MaxAgeOf(options));
+    config.MaxMsgs = options.max_msgs > 0 ? options.max_msgs : -1;
+    config.MaxBytes = options.max_bytes > 0 ? options.max_bytes : -1;
+    config.Discard = js_DiscardOld;
+    jsStreamInfo* raw = nullptr;
+    jsErrCode code = static_cast<jsErrCode>(0);
+    const natsStatus s = js_AddStream(&raw, js, &config, nullptr, &code);
+    StreamInfoPtr answer(raw);
+    // "Already in use": another replica created it first, with its own
+    // identity in the Description (so the configs differ).
+    if (s != NATS_OK && code != JSStreamNameExistErr) {
+      return NatsError(
+          absl::StrCat("jetstream: creating stream ", options.stream), s, code);
     }
-    return StateOf(*info, /*created=*/false);
+    created = s == NATS_OK;
+    // The identity comes from the stream as stored, never from what this
+    // replica proposed or from the create's answer.
+    info = ReadStream(js, options.stream);
+    if (absl::IsNotFound(info.status())) {
+      // Created (or being created) but not readable yet: the caller retries.
+      return absl::UnavailableError(info.status().message());
+    }
   }
-  if (s != NATS_NOT_FOUND && code != JSStreamNotFoundErr) {
-    return NatsError(absl::StrCat("jetstream: stream info of ", options.stream),
-                     s, code);
-  }
-
-  jsStreamConfig config;
-  jsStreamConfig_Init(&config);
-  const char* subjects[] = {kStreamSubjects};
-  config.Name = options.stream.c_str();
-  config.Subjects = subjects;
-  config.SubjectsLen = 1;
-  config.Retention = js_LimitsPolicy;
-  config.Storage = js_FileStorage;
-  config.Replicas = std::max(options.replicas, 1);
-  config.Duplicates = Nanos(options.duplicate_window);
-  config.MaxAge = Nanos(MaxAgeOf(options));
-  config.MaxMsgs = options.max_msgs > 0 ? options.max_msgs : -1;
-  config.MaxBytes = options.max_bytes > 0 ? options.max_bytes : -1;
-  config.Discard = js_DiscardOld;
-  raw = nullptr;
-  code = static_cast<jsErrCode>(0);
-  s = js_AddStream(&raw, js, &config, nullptr, &code);
-  info.reset(raw);
-  if (s != NATS_OK && code != JSStreamNameExistErr) {
-    return NatsError(
-        absl::StrCat("jetstream: creating stream ", options.stream), s, code);
-  }
-  const bool created = s == NATS_OK;
-  // The identity comes from the stream as stored, never from the create's
-  // answer: replicas starting together may both create it, and the second
-  // answer (in a cluster) carries its own request's time, not the stream's.
-  raw = nullptr;
-  code = static_cast<jsErrCode>(0);
-  s = js_GetStreamInfo(&raw, js, options.stream.c_str(), nullptr, &code);
-  info.reset(raw);
-  if (s != NATS_OK) {
-    return NatsError(absl::StrCat("jetstream: stream info of ", options.stream),
-                     s, code);
-  }
-  if (std::string why = ContradictionOf(*info->Config, options); !why.empty()) {
+  if (!info.ok()) return info.status();
+  if (std::string why = ContradictionOf(*(*info)->Config, options);
+      !why.empty()) {
     return absl::FailedPreconditionError(why);
   }
-  return StateOf(*info, created);
+  const char* stored = (*info)->Config->Description;
+  absl::StatusOr<StreamIdentity> identity =
+      ParseStoredIdentity(stored == nullptr ? "" : stored);
+  bool adopted = false;
+  if (absl::IsNotFound(identity.status())) {
+    // An older hookstream's stream: keep its epoch (subscribers' positions
+    // stay valid) and store it, so that from now on it is read, not
+    // derived. Its creation time settled long ago, so replicas adopting it
+    // together write the same text.
+    const StreamIdentity derived =
+        IdentityOfStream((*info)->Config->Name, (*info)->Created);
+    if (absl::Status written = WriteIdentity(js, **info, derived);
+        !written.ok()) {
+      return written;
+    }
+    adopted = true;
+    info = ReadStream(js, options.stream);
+    if (!info.ok()) return info.status();
+    stored = (*info)->Config->Description;
+    identity = ParseStoredIdentity(stored == nullptr ? "" : stored);
+  }
+  if (!identity.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "stream ", options.stream, ": ", identity.status().message(),
+        "; hookstream keeps its epoch there: clear it or use "
+        "another --nats_stream (setting: description)"));
+  }
+  StreamState state = StateOf(**info);
+  state.identity = *std::move(identity);
+  state.created = created;
+  state.adopted = adopted;
+  return state;
 }
 
 }  // namespace hookstream::jetstream

@@ -237,6 +237,11 @@ v1::Subscriber ToSubscriberProto(const SubscriberSnapshot& snapshot,
   *out.mutable_connected_time() = ToProtoTimestamp(snapshot.connected_at);
   out.set_position(snapshot.position);
   out.set_events_sent(snapshot.events_sent);
+  if (snapshot.waiting) {
+    // No position yet: head - 0 would claim the whole stream as its lag.
+    out.set_waiting(true);
+    return out;
+  }
   out.set_lag_events(head > snapshot.position ? head - snapshot.position : 0);
   absl::Duration lag = absl::ZeroDuration();
   if (head > snapshot.position) {

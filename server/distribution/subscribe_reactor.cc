@@ -148,6 +148,8 @@ grpc::Status SubscribeReactor::ResolveStart(v1::SubscribeRequest request,
     catch_up_token_ =
         catch_up_->Await(deadline_, [this](bool) { OnCaughtUp(); });
     if (catch_up_token_.has_value()) {
+      // Listed with the start it asked for, as waiting (Snapshot).
+      start_ = DescribeStart(request);
       deferred_ = std::make_unique<v1::SubscribeRequest>(std::move(request));
       return grpc::Status::OK;
     }
@@ -273,7 +275,8 @@ SubscriberSnapshot SubscribeReactor::Snapshot() const {
           .start = start_,
           .connected_at = connected_at_,
           .position = cursor_,
-          .events_sent = events_sent_};
+          .events_sent = events_sent_,
+          .waiting = deferred_ != nullptr};
 }
 
 SubscribeReactor::Step SubscribeReactor::WriteHeartbeat() {

@@ -53,6 +53,9 @@ struct SubscriberSnapshot {
   // Every event up to here was sent (or skipped by the filter).
   uint64_t position = 0;
   uint64_t events_sent = 0;
+  // The start (`after_event_id`) waits for this replica to apply the shared
+  // log (catch_up.h): there is no position yet.
+  bool waiting = false;
 };
 
 // What the registry needs from a stream.

@@ -14,7 +14,9 @@
 #include "absl/time/time.h"
 #include "common/base/clock.h"
 #include "common/base/proto_time.h"
+#include "common/jetstream/nats_handles.h"
 #include "common/jetstream/publisher.h"
+#include "common/jetstream/stored_identity.h"
 #include "common/jetstream/stream_setup.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -197,6 +199,146 @@ TEST_F(JetStreamBackendTest, ReplicasHoldIdenticalStreams) {
   }
 }
 
+// The stream's Description, read with a client of its own.
+std::string DescriptionOf(const std::string& url, const std::string& stream) {
+  natsConnection* raw_nc = nullptr;
+  EXPECT_EQ(natsConnection_ConnectTo(&raw_nc, url.c_str()), NATS_OK);
+  ConnectionPtr nc(raw_nc);
+  jsCtx* raw_js = nullptr;
+  EXPECT_EQ(natsConnection_JetStream(&raw_js, nc.get(), nullptr), NATS_OK);
+  JsPtr js(raw_js);
+  jsStreamInfo* raw = nullptr;
+  EXPECT_EQ(js_GetStreamInfo(&raw, js.get(), stream.c_str(), nullptr, nullptr),
+            NATS_OK);
+  StreamInfoPtr info(raw);
+  if (info == nullptr || info->Config->Description == nullptr) return "";
+  return info->Config->Description;
+}
+
+// Creates `stream` as an older hookstream did (no identity stored, or
+// `description` someone else wrote); returns its creation time.
+int64_t CreateStreamWithoutIdentity(const std::string& url,
+                                    const JetStreamOptions& options,
+                                    const char* description = nullptr) {
+  natsConnection* raw_nc = nullptr;
+  EXPECT_EQ(natsConnection_ConnectTo(&raw_nc, url.c_str()), NATS_OK);
+  ConnectionPtr nc(raw_nc);
+  jsCtx* raw_js = nullptr;
+  EXPECT_EQ(natsConnection_JetStream(&raw_js, nc.get(), nullptr), NATS_OK);
+  JsPtr js(raw_js);
+  jsStreamConfig config;
+  jsStreamConfig_Init(&config);
+  const char* subjects[] = {kStreamSubjects};
+  config.Name = options.stream.c_str();
+  config.Description = description;
+  config.Subjects = subjects;
+  config.SubjectsLen = 1;
+  config.Storage = js_FileStorage;
+  config.Duplicates = absl::ToInt64Nanoseconds(options.duplicate_window);
+  config.MaxAge = config.Duplicates;
+  jsStreamInfo* raw = nullptr;
+  EXPECT_EQ(js_AddStream(&raw, js.get(), &config, nullptr, nullptr), NATS_OK);
+  StreamInfoPtr info(raw);
+  return info == nullptr ? 0 : info->Created;
+}
+
+// Verifies that the replica creating the stream stores its identity in the
+// stream's Description, and that every later open reads that one.
+TEST_F(JetStreamBackendTest, StoresTheIdentityInTheStream) {
+  std::string epoch;
+  {
+    std::unique_ptr<JetStreamBackend> first = OpenOrDie(Options());
+    ASSERT_NE(first, nullptr);
+    epoch = first->identity().epoch;
+    EXPECT_EQ(DescriptionOf(nats_->url(), "HOOKSTREAM"),
+              FormatStoredIdentity(first->identity()));
+  }
+  std::unique_ptr<JetStreamBackend> again = OpenOrDie(Options());
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->identity().epoch, epoch);
+}
+
+// Verifies that a stream an older hookstream created (no identity in its
+// Description) keeps the epoch derived from its creation time, and that the
+// epoch is then stored in the stream, so later opens read it.
+TEST_F(JetStreamBackendTest, AdoptsAnOlderStreamKeepingItsEpoch) {
+  const int64_t created = CreateStreamWithoutIdentity(nats_->url(), Options());
+  ASSERT_NE(created, 0);
+  const StreamIdentity derived = IdentityOfStream("HOOKSTREAM", created);
+  {
+    std::unique_ptr<JetStreamBackend> adopting = OpenOrDie(Options());
+    ASSERT_NE(adopting, nullptr);
+    EXPECT_EQ(adopting->identity().epoch, derived.epoch);
+  }
+  EXPECT_EQ(DescriptionOf(nats_->url(), "HOOKSTREAM"),
+            FormatStoredIdentity(derived));
+  std::unique_ptr<JetStreamBackend> again = OpenOrDie(Options());
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->identity().epoch, derived.epoch);
+}
+
+// Replaces the stream's Description, the rest of its config as it is.
+void SetDescription(const std::string& url, const std::string& stream,
+                    const std::string& description) {
+  natsConnection* raw_nc = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&raw_nc, url.c_str()), NATS_OK);
+  ConnectionPtr nc(raw_nc);
+  jsCtx* raw_js = nullptr;
+  ASSERT_EQ(natsConnection_JetStream(&raw_js, nc.get(), nullptr), NATS_OK);
+  JsPtr js(raw_js);
+  jsStreamInfo* raw = nullptr;
+  ASSERT_EQ(js_GetStreamInfo(&raw, js.get(), stream.c_str(), nullptr, nullptr),
+            NATS_OK);
+  StreamInfoPtr info(raw);
+  jsStreamConfig config = *info->Config;
+  config.Description = description.c_str();
+  raw = nullptr;
+  ASSERT_EQ(js_UpdateStream(&raw, js.get(), &config, nullptr, nullptr),
+            NATS_OK);
+  StreamInfoPtr updated(raw);
+}
+
+// Verifies that the stream monitor tells when the stream's Description no
+// longer holds the epoch the replica serves (someone edited it, or a
+// concurrent create replaced it), and when it holds it again.
+TEST_F(JetStreamBackendTest, MonitorTellsWhenTheStoredIdentityDiffers) {
+  JetStreamOptions options = Options();
+  options.stream_info_interval = absl::Milliseconds(20);
+  std::unique_ptr<JetStreamBackend> backend = OpenOrDie(options);
+  ASSERT_NE(backend, nullptr);
+  // Polling a poller, bounded.
+  auto wait_until = [&](bool differs) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    StreamSnapshot s = backend->monitor().Latest();
+    while ((!s.valid || s.identity_differs != differs) &&
+           absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(10));
+      s = backend->monitor().Latest();
+    }
+    return s.valid && s.identity_differs == differs;
+  };
+  EXPECT_TRUE(wait_until(false));
+  const std::string ours = FormatStoredIdentity(backend->identity());
+  SetDescription(nats_->url(), "HOOKSTREAM",
+                 FormatStoredIdentity(NewStreamIdentity(absl::Now())));
+  EXPECT_TRUE(wait_until(true));
+  SetDescription(nats_->url(), "HOOKSTREAM", ours);
+  EXPECT_TRUE(wait_until(false));
+}
+
+// Verifies that a Description someone else wrote stops the start with one
+// line naming the setting, and is left as it was.
+TEST_F(JetStreamBackendTest, RefusesAStreamDescribedBySomeoneElse) {
+  ASSERT_NE(CreateStreamWithoutIdentity(nats_->url(), Options(),
+                                        "orders of the shop"),
+            0);
+  absl::StatusOr<std::unique_ptr<JetStreamBackend>> refused =
+      JetStreamBackend::Open(Options(), RealClock());
+  EXPECT_THAT(refused.status(), StatusIs(absl::StatusCode::kFailedPrecondition,
+                                         HasSubstr("(setting: description)")));
+  EXPECT_EQ(DescriptionOf(nats_->url(), "HOOKSTREAM"), "orders of the shop");
+}
+
 // Verifies that a replica knows the stream's last sequence and treats a
 // position it has not applied as within the stream, and one beyond the
 // stream as not.
@@ -257,17 +399,6 @@ TEST(StreamSetupTest, NamesEachContradiction) {
   c.Duplicates = absl::ToInt64Nanoseconds(absl::Hours(1));
   EXPECT_THAT(ContradictionOf(c, options),
               HasSubstr("setting: duplicate_window"));
-}
-
-// Verifies the epoch: stable for a name and creation time, different for
-// another creation (a recreated stream is a new epoch).
-TEST(StreamSetupTest, EpochComesFromNameAndCreation) {
-  const StreamIdentity a = IdentityOfStream("HOOKSTREAM", 1'800'000'000'123);
-  EXPECT_EQ(a.epoch, IdentityOfStream("HOOKSTREAM", 1'800'000'000'123).epoch);
-  EXPECT_NE(a.epoch, IdentityOfStream("HOOKSTREAM", 1'800'000'000'124).epoch);
-  EXPECT_NE(a.epoch, IdentityOfStream("OTHER", 1'800'000'000'123).epoch);
-  EXPECT_THAT(a.epoch,
-              ::testing::MatchesRegex("[0-9]{8}T[0-9]{6}Z-[0-9a-f]{16}"));
 }
 
 TEST(SubjectTest, KeepsTypeTokensAndReplacesWhatNatsForbids) {

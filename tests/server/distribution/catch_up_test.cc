@@ -10,8 +10,12 @@
 #include <mutex>
 
 #include "absl/time/clock.h"
+#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "hookstream/v1/event_stream.grpc.pb.h"
+#include "server/distribution/distribution_server.h"
 #include "tests/server/distribution/test_events.h"
+#include "tests/server/distribution/test_server.h"
 #include "tests/testing/fake_clock.h"
 
 namespace hookstream::distribution {
@@ -185,6 +189,51 @@ TEST_F(CatchUpTest, CancelAndStop) {
   EXPECT_FALSE(pending.future.get());
   EXPECT_FALSE(ran);
   EXPECT_FALSE(catch_up.Await(absl::InfiniteFuture(), [](bool) {}));
+}
+
+// The server's live subscriptions, as `hookstream subscribers` asks.
+v1::ListSubscribersResponse ListSubscribers(v1::EventStream::Stub& stub) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  v1::ListSubscribersResponse out;
+  const grpc::Status s = stub.ListSubscribers(&ctx, {}, &out);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return out;
+}
+
+// Verifies that ListSubscribers shows a Subscribe whose after_event_id waits
+// for the replica to catch up as waiting, with the start it asked for and no
+// position or lag (not position 0 with the whole stream as its lag), and
+// with its position once it started.
+TEST_F(CatchUpTest, AWaitingSubscriberIsListedAsWaiting) {
+  AppendOrDie(store_, MakeEvent(1));
+  reader_.set_log_last(3);
+  absl::StatusOr<std::unique_ptr<DistributionServer>> server =
+      DistributionServer::Start({.address = "127.0.0.1:0"}, reader_, clock_);
+  ASSERT_TRUE(server.ok()) << server.status();
+  std::unique_ptr<v1::EventStream::Stub> stub = v1::EventStream::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*server)->port()),
+                          grpc::InsecureChannelCredentials()));
+  v1::SubscribeRequest request;
+  request.set_after_event_id(MakeEvent(3).id());
+  testing::Stream stream(*stub, request);
+  reader_.AwaitCalls(1);  // the start is waiting in CatchUp
+
+  v1::ListSubscribersResponse listed = ListSubscribers(*stub);
+  ASSERT_EQ(listed.subscribers_size(), 1);
+  EXPECT_TRUE(listed.subscribers(0).waiting());
+  EXPECT_EQ(listed.subscribers(0).start(),
+            absl::StrCat("after_event_id=", MakeEvent(3).id()));
+  EXPECT_EQ(listed.subscribers(0).position(), 0u);
+  EXPECT_EQ(listed.subscribers(0).lag_events(), 0u);
+
+  AppendOrDie(store_, MakeEvent(2));
+  AppendOrDie(store_, MakeEvent(3));
+  EXPECT_EQ(stream.NextHeartbeat().position(), 3u);  // started after evt_3
+  listed = ListSubscribers(*stub);
+  ASSERT_EQ(listed.subscribers_size(), 1);
+  EXPECT_FALSE(listed.subscribers(0).waiting());
+  EXPECT_EQ(listed.subscribers(0).position(), 3u);
 }
 
 }  // namespace
