@@ -24,6 +24,9 @@ absl::StatusOr<NatsClient> ConnectJetStream(const std::string& url,
   natsStatus s = natsOptions_Create(&raw_options);
   jetstream::OptionsPtr nats_options(raw_options);
   if (s == NATS_OK) s = natsOptions_SetURL(raw_options, url.c_str());
+  // Like hookstream's backend (jetstream_backend.cc): written at once, not
+  // by nats.c's flusher thread a millisecond later.
+  if (s == NATS_OK) s = natsOptions_SetSendAsap(raw_options, true);
   if (s == NATS_OK && pooled) {
     s = natsOptions_UseGlobalMessageDelivery(raw_options, true);
   }

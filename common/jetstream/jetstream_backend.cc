@@ -98,6 +98,11 @@ absl::StatusOr<std::unique_ptr<JetStreamBackend>> JetStreamBackend::Open(
   natsOptions_SetReconnectWait(opts.get(), 250);
   // Publishes during a reconnect are buffered (and retried by id anyway).
   natsOptions_SetReconnectBufSize(opts.get(), 64 << 20);
+  // Each publish (and each flow-control reply of the follower) is written
+  // to the socket at once instead of by nats.c's flusher thread, which
+  // waits about a millisecond before it writes: every webhook's 200 and
+  // every live delivery waited for it (docs/benchmarks.md, "send at once").
+  natsOptions_SetSendAsap(opts.get(), true);
   if (!options.creds_file.empty()) {
     s = natsOptions_SetUserCredentialsFromFiles(
         opts.get(), options.creds_file.c_str(), nullptr);
