@@ -508,7 +508,10 @@ void Journal::Append(v1::Event event, AppendCallback done) {
     // (which fsyncs the closed one and the directory) goes to the writer.
     // segment_offset_ is read here only while nobody is writing.
     writing_ = true;
-    completing_.fetch_add(1, std::memory_order_relaxed);
+    // Held by this thread until after its last touch of the counter (see
+    // completing_).
+    const std::shared_ptr<std::atomic<int>> completing = completing_;
+    completing->fetch_add(1, std::memory_order_relaxed);
     std::vector<Pending> batch;
     batch.swap(pending_);
     lock.unlock();
@@ -528,8 +531,8 @@ void Journal::Append(v1::Event event, AppendCallback done) {
     // No lock taken again: a third acquisition of mu_ per request was one
     // more place for the other HTTPS thread to sleep on it. The wake-up
     // costs nothing while nobody waits (only Close does).
-    if (completing_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      completing_.notify_all();
+    if (completing->fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      completing->notify_all();
     }
     return;
   }
@@ -998,8 +1001,8 @@ void Journal::Close() {
     writer_.join();  // writes and completes everything queued first
     // An appending thread may still be answering the batch it wrote (none
     // starts another: stop_writer_ is set).
-    for (int n; (n = completing_.load(std::memory_order_acquire)) != 0;) {
-      completing_.wait(n, std::memory_order_acquire);
+    for (int n; (n = completing_->load(std::memory_order_acquire)) != 0;) {
+      completing_->wait(n, std::memory_order_acquire);
     }
   }
   if (preallocator_.joinable()) {

@@ -283,8 +283,11 @@ class Journal final : public EventAppender {
   bool writing_ = false;
   // Appending threads (Sync::kNone) still running the completions of the
   // batch they wrote; Close waits for none. Incremented under mu_ while
-  // !stop_writer_.
-  std::atomic<int> completing_{0};
+  // !stop_writer_. Shared with each such thread: once the count reaches 0,
+  // Close may return and the journal be destroyed while that thread still
+  // calls notify_all, so the counter must outlive the journal until then.
+  const std::shared_ptr<std::atomic<int>> completing_ =
+      std::make_shared<std::atomic<int>>(0);
   std::vector<Pending> pending_;                          // guarded by mu_
   absl::flat_hash_map<std::string, InFlight> in_flight_;  // guarded by mu_
   uint64_t next_sequence_ = 1;                            // guarded by mu_
