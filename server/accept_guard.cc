@@ -100,7 +100,8 @@ bool AdmitOrReset(int fd) {
   const ConnectionTable::Verdict verdict =
       t->Admit(fd, static_cast<uint64_t>(st.st_ino), peer, absl::Now());
   if (verdict == ConnectionTable::Verdict::kAdmitted) return true;
-  Reset(fd);
+  // Counted and logged before the reset: whoever sees the reset (a test,
+  // an operator) then also sees it counted.
   const bool peer_cap = verdict == ConnectionTable::Verdict::kOverPeer;
   (peer_cap ? shed_peer_cap : shed_connection_cap)
       .fetch_add(1, std::memory_order_relaxed);
@@ -111,6 +112,7 @@ bool AdmitOrReset(int fd) {
         .Add("peer", peer)
         .Add("suppressed", suppressed);
   }
+  Reset(fd);
   return false;
 }
 
@@ -126,11 +128,15 @@ int Shed(int sockfd, int error) {
   close(spare);
   const int fd = RealAccept4(sockfd, nullptr, nullptr, SOCK_CLOEXEC);
   const int accept_errno = errno;
-  if (fd >= 0) Reset(fd);
-  RestoreReserve();
-  if (fd < 0) return accept_errno == EINTR ? EINTR : EAGAIN;
+  if (fd < 0) {
+    RestoreReserve();
+    return accept_errno == EINTR ? EINTR : EAGAIN;
+  }
+  // Counted and logged before the reset, as in AdmitOrReset.
   shed_total.fetch_add(1, std::memory_order_relaxed);
   LogShed(error);
+  Reset(fd);
+  RestoreReserve();
   return EINTR;
 }
 
