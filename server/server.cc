@@ -408,9 +408,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     absl::AnyInvocable<void()> on_fatal) {
   RETURN_IF_ERROR(config.Validate());
   auto fatal = std::make_unique<FatalState>(std::move(on_fatal));
-  if (absl::StatusOr<uint64_t> fds =
-          EnsureFdLimit(config.ingress.max_connections,
-                        config.grpc.max_connections);
+  if (absl::StatusOr<uint64_t> fds = EnsureFdLimit(
+          config.ingress.max_connections, config.grpc.max_connections);
       !fds.ok()) {
     return fds.status();
   }

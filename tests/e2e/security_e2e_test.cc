@@ -896,6 +896,21 @@ TEST_F(SecurityE2eTest, RaisedMaxEventNeedsARaisedClientLimit) {
 }
 
 // Opens `n` idle TCP connections to `port` (never speaking).
+// One GetStreamInfo over a channel of its own (no shared subchannel), so
+// that the server must accept a new connection for it; true when served.
+bool CallOnAFreshConnection(const std::string& target, absl::Duration timeout,
+                            bool wait_for_ready) {
+  grpc::ChannelArguments args;
+  args.SetInt("grpc.use_local_subchannel_pool", 1);
+  auto stub = v1::EventStream::NewStub(grpc::CreateCustomChannel(
+      target, grpc::InsecureChannelCredentials(), args));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  ctx.set_wait_for_ready(wait_for_ready);
+  v1::GetStreamInfoResponse info;
+  return stub->GetStreamInfo(&ctx, {}, &info).ok();
+}
+
 // `n` idle TCP connections to `port` on loopback, from `source` (any
 // 127.0.0.0/8 address is this host's loopback: a peer of its own).
 std::vector<int> IdleConnections(uint16_t port, int n,
@@ -951,18 +966,8 @@ TEST_F(SecurityE2eTest, IdleConnectionFloodDoesNotKillTheGrpcListener) {
   bool served = false;
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
   while (!served && absl::Now() < deadline) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-    ctx.set_wait_for_ready(true);
-    v1::GetStreamInfoResponse info;
-    // A fresh channel: a new connection must be accepted.
-    auto stub = v1::EventStream::NewStub(grpc::CreateCustomChannel(
-        server_->grpc_target(), grpc::InsecureChannelCredentials(), [] {
-          grpc::ChannelArguments args;
-          args.SetInt("grpc.use_local_subchannel_pool", 1);
-          return args;
-        }()));
-    served = stub->GetStreamInfo(&ctx, {}, &info).ok();
+    served = CallOnAFreshConnection(server_->grpc_target(), absl::Seconds(5),
+                                    /*wait_for_ready=*/true);
   }
   EXPECT_TRUE(served) << ReadFile(server_->log_file());
   EXPECT_THAT(ReadFile(server_->log_file()), HasSubstr("soft_limit=4096"));
@@ -1026,16 +1031,8 @@ TEST_F(SecurityE2eTest, GrpcListenerAcceptsAgainAfterFdExhaustion) {
   bool served = false;
   const absl::Time serve_deadline = absl::Now() + absl::Seconds(60);
   while (!served && absl::Now() < serve_deadline) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-    v1::GetStreamInfoResponse info;
-    auto stub = v1::EventStream::NewStub(grpc::CreateCustomChannel(
-        server_->grpc_target(), grpc::InsecureChannelCredentials(), [] {
-          grpc::ChannelArguments args;
-          args.SetInt("grpc.use_local_subchannel_pool", 1);
-          return args;
-        }()));
-    served = stub->GetStreamInfo(&ctx, {}, &info).ok();
+    served = CallOnAFreshConnection(server_->grpc_target(), absl::Seconds(5),
+                                    /*wait_for_ready=*/false);
   }
   EXPECT_TRUE(served) << ReadFile(server_->log_file());
   EXPECT_EQ(PostSigned(Seed("customer.created.json")).status, 200);
@@ -1139,16 +1136,10 @@ TEST_F(SecurityE2eTest, GrpcConnectionCapsResetWhatIsOver) {
   int served = 0;
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
   while (served < 4 && absl::Now() < deadline) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(2)));
-    v1::GetStreamInfoResponse info;
-    auto stub = v1::EventStream::NewStub(grpc::CreateCustomChannel(
-        server_->grpc_target(), grpc::InsecureChannelCredentials(), [] {
-          grpc::ChannelArguments args;
-          args.SetInt("grpc.use_local_subchannel_pool", 1);
-          return args;
-        }()));
-    if (stub->GetStreamInfo(&ctx, {}, &info).ok()) ++served;
+    if (CallOnAFreshConnection(server_->grpc_target(), absl::Seconds(2),
+                               /*wait_for_ready=*/false)) {
+      ++served;
+    }
   }
   EXPECT_EQ(served, 4) << ReadFile(server_->log_file());
 }
