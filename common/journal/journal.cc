@@ -52,6 +52,21 @@ std::optional<uint64_t> SequenceOfName(absl::string_view name,
   return sequence;
 }
 
+// Takes `lock`'s mutex, trying for a moment before sleeping on it: under
+// Sync::kNone the holder is the other HTTPS thread writing one record (a few
+// microseconds), and a futex sleep and wake-up costs both threads more than
+// that wait.
+void LockSpinningFirst(std::unique_lock<std::mutex>& lock) {
+  constexpr int kTries = 256;
+  for (int i = 0; i < kTries; ++i) {
+    if (lock.try_lock()) return;
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+  lock.lock();
+}
+
 absl::string_view SyncName(JournalOptions::Sync sync) {
   return sync == JournalOptions::Sync::kFsync ? "fsync" : "none";
 }
@@ -459,19 +474,30 @@ void Journal::Append(v1::Event event, AppendCallback done) {
   std::shared_ptr<StoredEvent> stored = std::move(encoded->event);
   const absl::Time received_at = encoded->received_at;
 
+  // Under Sync::kNone appends take turns (turn_mu_ before mu_): the one
+  // whose turn it is writes its record itself, and one that arrives
+  // meanwhile waits a few microseconds for its turn rather than queueing
+  // for the writer thread, whose wake-up and the answer's trip back to the
+  // HTTPS thread cost more than the write (docs/benchmarks.md, "Where the
+  // journal's `none` CPU goes").
+  std::unique_lock<std::mutex> turn(turn_mu_, std::defer_lock);
+  if (options_.sync == JournalOptions::Sync::kNone) LockSpinningFirst(turn);
   std::unique_lock lock(mu_);
-  if (state_ != State::kOpen) {
+  // Answers now, outside both locks: a refusal, or a duplicate of an event
+  // already durable.
+  const auto answer = [&](absl::StatusOr<AppendResult> result) {
     lock.unlock();
-    std::move(done)(absl::UnavailableError(
+    if (turn.owns_lock()) turn.unlock();
+    std::move(done)(std::move(result));
+  };
+  if (state_ != State::kOpen) {
+    return answer(absl::UnavailableError(
         state_ == State::kFailed ? "journal failed; the server is stopping"
                                  : "journal is closing"));
-    return;
   }
-  // Durable already (applied to the ring only after its fdatasync).
+  // Durable already (applied to the ring only after its write).
   if (std::optional<uint64_t> first = ring_->SequenceOfEventId(stored->id)) {
-    lock.unlock();
-    std::move(done)(AppendResult{.sequence = *first, .duplicate = true});
-    return;
+    return answer(AppendResult{.sequence = *first, .duplicate = true});
   }
   // Not durable yet: answered when the first delivery is.
   if (auto it = in_flight_.find(stored->id); it != in_flight_.end()) {
@@ -483,12 +509,10 @@ void Journal::Append(v1::Event event, AppendCallback done) {
       stored->ByteSize() + StoredEvent::SequenceFieldSize(sequence);
   if (!stored->encoded() || !ring_->CanHold(size) ||
       stored->ByteSize() > kMaxRecordPayload) {
-    lock.unlock();
-    std::move(done)(absl::ResourceExhaustedError(
+    return answer(absl::ResourceExhaustedError(
         absl::StrCat("event ", stored->id, " is ", size,
                      " bytes, more than the ring's byte budget of ",
                      ring_->options().max_bytes)));
-    return;
   }
   ++next_sequence_;
   stored->SetSequence(sequence);
@@ -496,16 +520,13 @@ void Journal::Append(v1::Event event, AppendCallback done) {
   last_log_time_ = stored->log_time;
   in_flight_.emplace(std::string(stored->id), InFlight{.sequence = sequence});
   pending_.push_back({std::move(stored), std::move(done)});
-  // Whoever is writing takes it with its next batch.
-  if (writing_) return;
-  if (options_.sync == JournalOptions::Sync::kNone && !stop_writer_ &&
+  if (turn.owns_lock() && !writing_ && !stop_writer_ &&
       segment_offset_ < static_cast<off_t>(options_.segment_bytes)) {
     // Durable at write(2), a page-cache copy as quick as the socket writes
-    // this thread makes anyway: written here, with whatever else is queued,
-    // which saves the two thread hand-offs (to the writer and back) that
-    // cost more than the write (docs/benchmarks.md, journal ingest). The
-    // thread never waits for the disk: a batch that starts a new segment
-    // (which fsyncs the closed one and the directory) goes to the writer.
+    // this thread makes anyway: written here (the batch is this event, and
+    // whatever the writer thread left queued). The thread never waits for
+    // the disk: a batch that starts a new segment (which fsyncs the closed
+    // one and the directory) goes to the writer thread.
     // segment_offset_ is read here only while nobody is writing.
     writing_ = true;
     // Held by this thread until after its last touch of the counter (see
@@ -521,12 +542,10 @@ void Journal::Append(v1::Event event, AppendCallback done) {
     writing_ = false;
     if (!pending_.empty() || stop_writer_) work_cv_.notify_one();
     lock.unlock();
-    // Answered after the segment is free again: each completion writes an
-    // HTTP response (a TLS write and a send(2) on this thread), and an
-    // append arriving on the other HTTPS thread while the segment is taken
-    // goes through the writer thread and back: the futex wake-ups that were
-    // the largest item of the journal's profile (docs/benchmarks.md, "Where
-    // the journal's `none` CPU goes").
+    // Answered after the turn is passed on: each completion writes an HTTP
+    // response (a TLS write and a send(2) on this thread), which the other
+    // HTTPS thread must not wait for.
+    turn.unlock();
     RunCompletions(completions);
     // No lock taken again: a third acquisition of mu_ per request was one
     // more place for the other HTTPS thread to sleep on it. The wake-up
@@ -536,7 +555,10 @@ void Journal::Append(v1::Event event, AppendCallback done) {
     }
     return;
   }
-  work_cv_.notify_one();
+  stats_.handed_to_writer.fetch_add(1, std::memory_order_relaxed);
+  // Whoever is writing takes it with its next batch (under Sync::kNone only
+  // the writer thread can be: it is starting a new segment).
+  if (!writing_) work_cv_.notify_one();
 }
 
 void Journal::WriterLoop() {
@@ -1049,6 +1071,8 @@ void Journal::Close() {
         .Add("batches", batches)
         .Add("records_per_batch",
              batches == 0 ? 0.0 : static_cast<double>(records) / batches)
+        .Add("handed_to_writer",
+             stats_.handed_to_writer.load(std::memory_order_relaxed))
         .Add("fsyncs", fsyncs)
         .Add("fsync_us_mean",
              fsyncs == 0 ? 0 : stats_.fsync_nanos_total.load() / fsyncs / 1000)

@@ -14,9 +14,9 @@
 //   commit: records that arrive during an fsync share the next one) → apply
 //   the batch to the ring (readers see it now) → free the segment for the
 //   next batch → run the completions. Under Sync::kNone, where durability
-//   is the write itself, the appending thread writes the batch when nobody
-//   else is writing (no hand-off either way); what arrives meanwhile goes
-//   to the writer thread.
+//   is the write itself, appends take turns and each appending thread
+//   writes its own record (no hand-off either way); only a batch that
+//   starts a new segment goes to the writer thread.
 //   A retry of an event still in flight completes with `duplicate` once the
 //   first delivery is durable.
 //
@@ -142,6 +142,9 @@ struct JournalStats {
   std::atomic<uint64_t> fsync_nanos_total{0};
   std::atomic<uint64_t> fsync_nanos_max{0};
   std::atomic<uint64_t> disk_full_failures{0};
+  // Appends queued for the writer thread (every one under Sync::kFsync;
+  // under kNone only those that arrive while it starts a new segment).
+  std::atomic<uint64_t> handed_to_writer{0};
   std::atomic<uint64_t> segments_created{0};
   std::atomic<uint64_t> segments_deleted{0};
   std::atomic<uint64_t> ids_files_written{0};
@@ -171,8 +174,10 @@ class Journal final : public EventAppender {
   ~Journal() override;
 
   // EventAppender: `done` runs on the writer thread after the fdatasync
-  // covering the event (or its write, under Sync::kNone), or inline for a
-  // refusal and for a duplicate of an event already durable.
+  // covering the event; under Sync::kNone after its write, on the appending
+  // thread before Append returns (on the writer thread when the event
+  // starts a new segment); inline for a refusal and for a duplicate of an
+  // event already durable.
   void Append(v1::Event event, AppendCallback done) override;
 
   // Stops taking appends (they get UNAVAILABLE), writes and syncs what it
@@ -273,6 +278,10 @@ class Journal final : public EventAppender {
   // ThreadSanitizer with Debian's uninstrumented Abseil (docs/adr/0002).
   // Lock order: mu_, then the ring's own lock (SequenceOfEventId under mu_);
   // the writer applies to the ring without holding mu_.
+  // Sync::kNone: held by an append from before its checks until its record
+  // is written (the answer runs after), so that appends write in turn.
+  // Taken before mu_.
+  std::mutex turn_mu_;
   std::mutex mu_;
   std::condition_variable work_cv_;
   State state_ = State::kOpen;  // guarded by mu_
