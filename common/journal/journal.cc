@@ -518,36 +518,37 @@ void Journal::Append(v1::Event event, AppendCallback done) {
   stored->SetSequence(sequence);
   stored->log_time = std::max(received_at, last_log_time_);
   last_log_time_ = stored->log_time;
-  in_flight_.emplace(std::string(stored->id), InFlight{.sequence = sequence});
-  pending_.push_back({std::move(stored), std::move(done)});
   if (turn.owns_lock() && !writing_ && !stop_writer_ &&
       segment_offset_ < static_cast<off_t>(options_.segment_bytes)) {
     // Durable at write(2), a page-cache copy as quick as the socket writes
-    // this thread makes anyway: written here (the batch is this event, and
+    // this thread makes anyway: written here (the batch is this event, after
     // whatever the writer thread left queued). The thread never waits for
     // the disk: a batch that starts a new segment (which fsyncs the closed
     // one and the directory) goes to the writer thread.
-    // segment_offset_ is read here only while nobody is writing.
-    writing_ = true;
+    //
+    // The turn is what owns the segment now, not writing_: every append
+    // takes the turn first, so nothing is queued while this thread holds
+    // it and the writer thread, which starts only on a queued event, cannot
+    // start. Nor is the event in in_flight_: a retry of it waits for the
+    // turn, and by then the ring has it.
+    std::vector<Pending> batch;
+    batch.swap(pending_);
+    batch.push_back({.event = std::move(stored),
+                     .done = std::move(done),
+                     .in_flight = false});
     // Held by this thread until after its last touch of the counter (see
     // completing_).
     const std::shared_ptr<std::atomic<int>> completing = completing_;
     completing->fetch_add(1, std::memory_order_relaxed);
-    std::vector<Pending> batch;
-    batch.swap(pending_);
     lock.unlock();
     std::vector<Completion> completions;
     WriteBatch(batch, completions);
-    lock.lock();
-    writing_ = false;
-    if (!pending_.empty() || stop_writer_) work_cv_.notify_one();
-    lock.unlock();
     // Answered after the turn is passed on: each completion writes an HTTP
     // response (a TLS write and a send(2) on this thread), which the other
     // HTTPS thread must not wait for.
     turn.unlock();
     RunCompletions(completions);
-    // No lock taken again: a third acquisition of mu_ per request was one
+    // No lock taken again: one more acquisition of mu_ per request was one
     // more place for the other HTTPS thread to sleep on it. The wake-up
     // costs nothing while nobody waits (only Close does).
     if (completing->fetch_sub(1, std::memory_order_acq_rel) == 1) {
@@ -555,6 +556,8 @@ void Journal::Append(v1::Event event, AppendCallback done) {
     }
     return;
   }
+  in_flight_.emplace(std::string(stored->id), InFlight{.sequence = sequence});
+  pending_.push_back({.event = std::move(stored), .done = std::move(done)});
   stats_.handed_to_writer.fetch_add(1, std::memory_order_relaxed);
   // Whoever is writing takes it with its next batch (under Sync::kNone only
   // the writer thread can be: it is starting a new segment).
@@ -686,7 +689,10 @@ void Journal::WriteBatch(std::vector<Pending>& batch,
     }
   }
   std::vector<std::pair<uint64_t, std::vector<AppendCallback>>> retries;
-  {
+  // Under Sync::kNone a batch written by its appending thread is usually
+  // that one event, never in in_flight_: no lock of mu_ for it.
+  if (std::any_of(batch.begin(), batch.end(),
+                  [](const Pending& p) { return p.in_flight; })) {
     std::lock_guard lock(mu_);
     for (const Pending& p : batch) {
       auto it = in_flight_.find(p.event->id);

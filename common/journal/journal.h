@@ -198,6 +198,9 @@ class Journal final : public EventAppender {
   struct Pending {
     std::shared_ptr<StoredEvent> event;  // sequence and log_time set
     AppendCallback done;
+    // Registered in in_flight_ (every event but the one an appending thread
+    // writes itself under Sync::kNone).
+    bool in_flight = true;
   };
   // An event given a sequence but not durable yet, and the retries of it
   // that wait for it.
@@ -286,9 +289,9 @@ class Journal final : public EventAppender {
   std::condition_variable work_cv_;
   State state_ = State::kOpen;  // guarded by mu_
   bool stop_writer_ = false;    // guarded by mu_
-  // A batch is being written (by the writer thread, or under Sync::kNone by
-  // the appending thread): the segment, write_buffer_ and segment_offset_
-  // belong to whoever set it. Guarded by mu_.
+  // The writer thread is writing a batch: the segment, write_buffer_ and
+  // segment_offset_ belong to it (under Sync::kNone, while it is not set,
+  // to the append that holds turn_mu_). Guarded by mu_.
   bool writing_ = false;
   // Appending threads (Sync::kNone) still running the completions of the
   // batch they wrote; Close waits for none. Incremented under mu_ while
@@ -302,13 +305,14 @@ class Journal final : public EventAppender {
   uint64_t next_sequence_ = 1;                            // guarded by mu_
   absl::Time last_log_time_ = absl::InfinitePast();       // guarded by mu_
 
-  // Owned by whoever set writing_ (and by Open, before any append).
+  // Owned by the segment's owner (see writing_; and by Open, before any
+  // append).
   UniqueFd segment_fd_;
   off_t segment_offset_ = 0;
   off_t writeback_offset_ = 0;  // Sync::kNone: write-back started up to here
   std::string write_buffer_;
 
-  // Owned by whoever set writing_: how far ahead preallocation was asked.
+  // Owned by the segment's owner: how far ahead preallocation was asked.
   off_t prealloc_requested_ = 0;
 
   // The preallocator's state. It holds prealloc_mu_ for each step (one
