@@ -689,8 +689,8 @@ void Journal::WriteBatch(std::vector<Pending>& batch,
     }
   }
   std::vector<std::pair<uint64_t, std::vector<AppendCallback>>> retries;
-  // Under Sync::kNone a batch written by its appending thread is usually
-  // that one event, never in in_flight_: no lock of mu_ for it.
+  // The event an appending thread writes itself under Sync::kNone is not in
+  // in_flight_: a batch of only that one takes no lock of mu_ here.
   if (std::any_of(batch.begin(), batch.end(),
                   [](const Pending& p) { return p.in_flight; })) {
     std::lock_guard lock(mu_);

@@ -895,7 +895,6 @@ TEST_F(SecurityE2eTest, RaisedMaxEventNeedsARaisedClientLimit) {
   }
 }
 
-// Opens `n` idle TCP connections to `port` (never speaking).
 // One GetStreamInfo over a channel of its own (no shared subchannel), so
 // that the server must accept a new connection for it; true when served.
 bool CallOnAFreshConnection(const std::string& target, absl::Duration timeout,
