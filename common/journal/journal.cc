@@ -18,6 +18,7 @@
 #include "absl/strings/str_format.h"
 #include "common/base/log.h"
 #include "common/base/status_macros.h"
+#include "common/base/thread_deferral.h"
 #include "common/journal/ids_file.h"
 #include "common/journal/journal_state.h"
 #include "common/journal/record_format.h"
@@ -50,21 +51,6 @@ std::optional<uint64_t> SequenceOfName(absl::string_view name,
   uint64_t sequence = 0;
   if (!absl::SimpleAtoi(name.substr(0, 20), &sequence)) return std::nullopt;
   return sequence;
-}
-
-// Takes `lock`'s mutex, trying for a moment before sleeping on it: under
-// Sync::kNone the holder is the other HTTPS thread writing one record (a few
-// microseconds), and a futex sleep and wake-up costs both threads more than
-// that wait.
-void LockSpinningFirst(std::unique_lock<std::mutex>& lock) {
-  constexpr int kTries = 256;
-  for (int i = 0; i < kTries; ++i) {
-    if (lock.try_lock()) return;
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-  }
-  lock.lock();
 }
 
 absl::string_view SyncName(JournalOptions::Sync sync) {
@@ -474,30 +460,20 @@ void Journal::Append(v1::Event event, AppendCallback done) {
   std::shared_ptr<StoredEvent> stored = std::move(encoded->event);
   const absl::Time received_at = encoded->received_at;
 
-  // Under Sync::kNone appends take turns (turn_mu_ before mu_): the one
-  // whose turn it is writes its record itself, and one that arrives
-  // meanwhile waits a few microseconds for its turn rather than queueing
-  // for the writer thread, whose wake-up and the answer's trip back to the
-  // HTTPS thread cost more than the write (docs/benchmarks.md, "Where the
-  // journal's `none` CPU goes").
-  std::unique_lock<std::mutex> turn(turn_mu_, std::defer_lock);
-  if (options_.sync == JournalOptions::Sync::kNone) LockSpinningFirst(turn);
   std::unique_lock lock(mu_);
-  // Answers now, outside both locks: a refusal, or a duplicate of an event
-  // already durable.
-  const auto answer = [&](absl::StatusOr<AppendResult> result) {
-    lock.unlock();
-    if (turn.owns_lock()) turn.unlock();
-    std::move(done)(std::move(result));
-  };
   if (state_ != State::kOpen) {
-    return answer(absl::UnavailableError(
-        state_ == State::kFailed ? "journal failed; the server is stopping"
-                                 : "journal is closing"));
+    const bool failed = state_ == State::kFailed;
+    lock.unlock();
+    std::move(done)(
+        absl::UnavailableError(failed ? "journal failed; the server is stopping"
+                                      : "journal is closing"));
+    return;
   }
   // Durable already (applied to the ring only after its write).
   if (std::optional<uint64_t> first = ring_->SequenceOfEventId(stored->id)) {
-    return answer(AppendResult{.sequence = *first, .duplicate = true});
+    lock.unlock();
+    std::move(done)(AppendResult{.sequence = *first, .duplicate = true});
+    return;
   }
   // Not durable yet: answered when the first delivery is.
   if (auto it = in_flight_.find(stored->id); it != in_flight_.end()) {
@@ -509,59 +485,94 @@ void Journal::Append(v1::Event event, AppendCallback done) {
       stored->ByteSize() + StoredEvent::SequenceFieldSize(sequence);
   if (!stored->encoded() || !ring_->CanHold(size) ||
       stored->ByteSize() > kMaxRecordPayload) {
-    return answer(absl::ResourceExhaustedError(
+    lock.unlock();
+    std::move(done)(absl::ResourceExhaustedError(
         absl::StrCat("event ", stored->id, " is ", size,
                      " bytes, more than the ring's byte budget of ",
                      ring_->options().max_bytes)));
+    return;
   }
   ++next_sequence_;
   stored->SetSequence(sequence);
   stored->log_time = std::max(received_at, last_log_time_);
   last_log_time_ = stored->log_time;
-  if (turn.owns_lock() && !writing_ && !stop_writer_ &&
-      segment_offset_ < static_cast<off_t>(options_.segment_bytes)) {
-    // Durable at write(2), a page-cache copy as quick as the socket writes
-    // this thread makes anyway: written here (the batch is this event, after
-    // whatever the writer thread left queued). The thread never waits for
-    // the disk: a batch that starts a new segment (which fsyncs the closed
-    // one and the directory) goes to the writer thread.
-    //
-    // The turn is what owns the segment now, not writing_: every append
-    // takes the turn first, so nothing is queued while this thread holds
-    // it and the writer thread, which starts only on a queued event, cannot
-    // start. Nor is the event in in_flight_: a retry of it waits for the
-    // turn, and by then the ring has it.
-    std::vector<Pending> batch;
-    batch.swap(pending_);
-    batch.push_back({.event = std::move(stored),
-                     .done = std::move(done),
-                     .in_flight = false});
-    // Held by this thread until after its last touch of the counter (see
-    // completing_).
-    const std::shared_ptr<std::atomic<int>> completing = completing_;
-    completing->fetch_add(1, std::memory_order_relaxed);
-    lock.unlock();
-    std::vector<Completion> completions;
-    WriteBatch(batch, completions);
-    // Answered after the turn is passed on: each completion writes an HTTP
-    // response (a TLS write and a send(2) on this thread), which the other
-    // HTTPS thread must not wait for.
-    turn.unlock();
-    RunCompletions(completions);
-    // No lock taken again: one more acquisition of mu_ per request was one
-    // more place for the other HTTPS thread to sleep on it. The wake-up
-    // costs nothing while nobody waits (only Close does).
-    if (completing->fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      completing->notify_all();
-    }
-    return;
-  }
   in_flight_.emplace(std::string(stored->id), InFlight{.sequence = sequence});
   pending_.push_back({.event = std::move(stored), .done = std::move(done)});
-  stats_.handed_to_writer.fetch_add(1, std::memory_order_relaxed);
-  // Whoever is writing takes it with its next batch (under Sync::kNone only
-  // the writer thread can be: it is starting a new segment).
-  if (!writing_) work_cv_.notify_one();
+  if (writing_) return;  // whoever writes takes it with its next batch
+  if (options_.sync == JournalOptions::Sync::kFsync || stop_writer_ ||
+      segment_offset_ >= static_cast<off_t>(options_.segment_bytes)) {
+    // The writer thread: every fsync, and a batch that starts a new segment
+    // (which fsyncs the closed one and the directory).
+    work_cv_.notify_one();
+    return;
+  }
+  // Sync::kNone: durable at write(2), a page-cache copy as quick as the
+  // socket writes the appending thread makes anyway, so an appending thread
+  // writes the queue itself (WriteQueued) rather than waking the writer
+  // thread, whose wake-up and the answers' trip back cost more than the
+  // write (docs/benchmarks.md, "Where the journal's `none` CPU goes"). On an
+  // event loop's thread it does so once the loop has run what it already
+  // queued (thread_deferral.h): the other requests of that iteration append
+  // meanwhile and share the write(2), which costs mostly per call.
+  if (flush_deferred_) return;  // that flush takes this one too
+  if (ThreadDeferrer* deferrer = CurrentThreadDeferrer()) {
+    flush_deferred_ = true;
+    lock.unlock();
+    // The journal outlives the loops that append to it (Close is called
+    // while they run and writes what is queued; the server stops them
+    // after); a flush that runs after Close finds nothing to write.
+    deferrer->Defer([this] {
+      std::unique_lock lock(mu_);
+      flush_deferred_ = false;
+      WriteQueued(lock);
+    });
+    return;
+  }
+  WriteQueued(lock);
+}
+
+void Journal::WriteQueued(std::unique_lock<std::mutex>& lock) {
+  if (writing_ || pending_.empty()) return;
+  if (state_ != State::kOpen || stop_writer_ ||
+      segment_offset_ >= static_cast<off_t>(options_.segment_bytes)) {
+    // A batch that starts a new segment (which fsyncs the closed one and the
+    // directory), and Close's last one, are the writer thread's.
+    work_cv_.notify_one();
+    return;
+  }
+  writing_ = true;
+  // Held by this thread until after its last touch of the counter (see
+  // completing_).
+  const std::shared_ptr<std::atomic<int>> completing = completing_;
+  completing->fetch_add(1, std::memory_order_relaxed);
+  std::vector<Pending> batch;
+  std::vector<Completion> completions;
+  // Appends that arrive while this thread writes join its next batch.
+  for (;;) {
+    batch.swap(pending_);
+    lock.unlock();
+    WriteBatch(batch, completions);
+    batch.clear();
+    lock.lock();
+    if (pending_.empty() || state_ != State::kOpen ||
+        segment_offset_ >= static_cast<off_t>(options_.segment_bytes)) {
+      break;
+    }
+  }
+  writing_ = false;
+  // What is left (a new segment to start, or Close's last batch) is the
+  // writer thread's.
+  if (!pending_.empty() || stop_writer_) work_cv_.notify_one();
+  lock.unlock();
+  // Answered after the segment is free again: each completion writes an
+  // HTTP response (a TLS write and a send(2) here, or a post to the
+  // request's own loop), which another appending thread must not wait for.
+  RunCompletions(completions);
+  // No lock taken again. The wake-up costs nothing while nobody waits (only
+  // Close does).
+  if (completing->fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    completing->notify_all();
+  }
 }
 
 void Journal::WriterLoop() {
@@ -579,6 +590,7 @@ void Journal::WriterLoop() {
       writing_ = true;
       batch.swap(pending_);
     }
+    stats_.handed_to_writer.fetch_add(batch.size(), std::memory_order_relaxed);
     WriteBatch(batch, completions);
     batch.clear();
     {
@@ -689,10 +701,7 @@ void Journal::WriteBatch(std::vector<Pending>& batch,
     }
   }
   std::vector<std::pair<uint64_t, std::vector<AppendCallback>>> retries;
-  // The event an appending thread writes itself under Sync::kNone is not in
-  // in_flight_: a batch of only that one takes no lock of mu_ here.
-  if (std::any_of(batch.begin(), batch.end(),
-                  [](const Pending& p) { return p.in_flight; })) {
+  {
     std::lock_guard lock(mu_);
     for (const Pending& p : batch) {
       auto it = in_flight_.find(p.event->id);

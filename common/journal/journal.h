@@ -14,9 +14,12 @@
 //   commit: records that arrive during an fsync share the next one) → apply
 //   the batch to the ring (readers see it now) → free the segment for the
 //   next batch → run the completions. Under Sync::kNone, where durability
-//   is the write itself, appends take turns and each appending thread
-//   writes its own record (no hand-off either way); only a batch that
-//   starts a new segment goes to the writer thread.
+//   is the write itself, the appending thread writes the queue itself (no
+//   hand-off either way), on an event loop's thread once that loop has run
+//   what it had queued (common/base/thread_deferral.h), so that the appends
+//   of one loop iteration share one pwrite; only a batch that starts a new
+//   segment goes to the writer thread. A journal appended to from event
+//   loops must outlive them, or be closed while they still run.
 //   A retry of an event still in flight completes with `duplicate` once the
 //   first delivery is durable.
 //
@@ -198,9 +201,6 @@ class Journal final : public EventAppender {
   struct Pending {
     std::shared_ptr<StoredEvent> event;  // sequence and log_time set
     AppendCallback done;
-    // Registered in in_flight_ (every event but the one an appending thread
-    // writes itself under Sync::kNone).
-    bool in_flight = true;
   };
   // An event given a sequence but not durable yet, and the retries of it
   // that wait for it.
@@ -234,6 +234,11 @@ class Journal final : public EventAppender {
 
   // The writer thread.
   void WriterLoop();
+  // Sync::kNone: writes what is queued on the calling thread, and what is
+  // queued meanwhile, unless a writer is at it or the batch is the writer
+  // thread's (a new segment, Close); then runs the answers. `lock` holds mu_
+  // and is released.
+  void WriteQueued(std::unique_lock<std::mutex>& lock);
   // A successful append's answer, run once the segment is free again.
   struct Completion {
     AppendCallback done;
@@ -281,18 +286,17 @@ class Journal final : public EventAppender {
   // ThreadSanitizer with Debian's uninstrumented Abseil (docs/adr/0002).
   // Lock order: mu_, then the ring's own lock (SequenceOfEventId under mu_);
   // the writer applies to the ring without holding mu_.
-  // Sync::kNone: held by an append from before its checks until its record
-  // is written (the answer runs after), so that appends write in turn.
-  // Taken before mu_.
-  std::mutex turn_mu_;
   std::mutex mu_;
   std::condition_variable work_cv_;
   State state_ = State::kOpen;  // guarded by mu_
   bool stop_writer_ = false;    // guarded by mu_
-  // The writer thread is writing a batch: the segment, write_buffer_ and
-  // segment_offset_ belong to it (under Sync::kNone, while it is not set,
-  // to the append that holds turn_mu_). Guarded by mu_.
+  // A batch is being written, by the writer thread or (Sync::kNone) by an
+  // appending thread: the segment, write_buffer_ and segment_offset_ belong
+  // to that writer. Guarded by mu_.
   bool writing_ = false;
+  // Sync::kNone: a WriteQueued is deferred to an appending thread's event
+  // loop; appends meanwhile only queue. Guarded by mu_.
+  bool flush_deferred_ = false;
   // Appending threads (Sync::kNone) still running the completions of the
   // batch they wrote; Close waits for none. Incremented under mu_ while
   // !stop_writer_. Shared with each such thread: once the count reaches 0,

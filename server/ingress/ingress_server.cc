@@ -9,8 +9,10 @@
 #include "absl/strings/str_join.h"
 #include "boost/asio/executor_work_guard.hpp"
 #include "boost/asio/io_context.hpp"
+#include "boost/asio/post.hpp"
 #include "boost/asio/ssl/context.hpp"
 #include "common/base/log.h"
+#include "common/base/thread_deferral.h"
 #include "server/ingress/http_session.h"
 #include "server/ingress/listener.h"
 #include "server/ingress/peer_limits.h"
@@ -20,6 +22,22 @@
 namespace hookstream::ingress {
 
 namespace net = boost::asio;
+
+namespace {
+
+// Runs deferred work on the loop's own thread, after what it has queued.
+class LoopDeferrer final : public ThreadDeferrer {
+ public:
+  explicit LoopDeferrer(net::io_context& loop) : loop_(loop) {}
+  void Defer(absl::AnyInvocable<void() &&> work) override {
+    net::post(loop_, [work = std::move(work)]() mutable { std::move(work)(); });
+  }
+
+ private:
+  net::io_context& loop_;
+};
+
+}  // namespace
 
 // Declaration order is destruction order in reverse: the event loops (and
 // with them every session and pending handler) go before the handler,
@@ -161,7 +179,13 @@ absl::StatusOr<std::unique_ptr<IngressServer>> IngressServer::Start(
   impl->port = impl->listener->port();
   impl->listener->Start();
   for (const std::unique_ptr<net::io_context>& loop : impl->loops) {
-    impl->threads.emplace_back([loop = loop.get()] { loop->run(); });
+    impl->threads.emplace_back([loop = loop.get()] {
+      // What the appender leaves for later (thread_deferral.h) runs after
+      // the handlers this loop has already queued.
+      LoopDeferrer deferrer(*loop);
+      ScopedThreadDeferrer scope(&deferrer);
+      loop->run();
+    });
   }
   LogRecord(LogLevel::kInfo, "ingress listening")
       .Add("address", options.address)
