@@ -7,6 +7,7 @@
 #include "absl/time/clock.h"
 #include "client/grpc_status.h"
 #include "common/base/log.h"
+#include "common/base/thread_name.h"
 #include "google/protobuf/duration.pb.h"
 #include "grpcpp/support/channel_arguments.h"
 #include "grpcpp/support/sync_stream.h"
@@ -89,9 +90,15 @@ Subscriber::Subscriber(ChannelFactory channel_factory,
       channel_error_ = channels.status();
     }
   }
-  worker_ = std::thread([this] { Work(); });
+  worker_ = std::thread([this] {
+    NameCurrentThread("hs-subscriber");
+    Work();
+  });
   if (liveness_timeout_ != absl::InfiniteDuration()) {
-    watchdog_ = std::thread([this] { Watch(); });
+    watchdog_ = std::thread([this] {
+      NameCurrentThread("hs-sub-watchdog");
+      Watch();
+    });
   }
 }
 

@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/base/log.h"
+#include "common/base/thread_name.h"
 #include "common/jetstream/nats_handles.h"
 #include "common/store/stored_event.h"
 
@@ -57,7 +58,10 @@ std::string SubjectOf(absl::string_view source, absl::string_view type) {
 Publisher::Publisher(const JetStreamOptions& options, const Clock& clock,
                      std::string epoch)
     : options_(options), clock_(clock), epoch_(std::move(epoch)) {
-  retry_thread_ = std::thread([this] { RetryLoop(); });
+  retry_thread_ = std::thread([this] {
+    NameCurrentThread("hs-js-retry");
+    RetryLoop();
+  });
 }
 
 Publisher::~Publisher() {

@@ -5,6 +5,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/base/log.h"
+#include "common/base/thread_name.h"
 #include "common/jetstream/nats_handles.h"
 #include "common/jetstream/stored_identity.h"
 
@@ -28,7 +29,10 @@ StreamMonitor::~StreamMonitor() { Stop(); }
 
 void StreamMonitor::Start() {
   started_at_ = clock_.Now();
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameCurrentThread("hs-js-monitor");
+    Run();
+  });
 }
 
 void StreamMonitor::Stop() {

@@ -19,6 +19,7 @@
 #include "common/base/log.h"
 #include "common/base/status_macros.h"
 #include "common/base/thread_deferral.h"
+#include "common/base/thread_name.h"
 #include "common/journal/ids_file.h"
 #include "common/journal/journal_state.h"
 #include "common/journal/record_format.h"
@@ -90,11 +91,18 @@ absl::StatusOr<std::unique_ptr<Journal>> Journal::Open(JournalOptions options,
     return absl::Status(s.code(), absl::StrCat("journal: ", s.message()));
   }
   journal->recovery_.duration = absl::Now() - start;
-  journal->writer_ = std::thread([j = journal.get()] { j->WriterLoop(); });
-  journal->preallocator_ =
-      std::thread([j = journal.get()] { j->PreallocatorLoop(); });
-  journal->retention_ =
-      std::thread([j = journal.get()] { j->RetentionLoop(); });
+  journal->writer_ = std::thread([j = journal.get()] {
+    NameCurrentThread("hs-jrnl-write");
+    j->WriterLoop();
+  });
+  journal->preallocator_ = std::thread([j = journal.get()] {
+    NameCurrentThread("hs-jrnl-zero");
+    j->PreallocatorLoop();
+  });
+  journal->retention_ = std::thread([j = journal.get()] {
+    NameCurrentThread("hs-jrnl-retain");
+    j->RetentionLoop();
+  });
 
   const RecoveryReport& r = journal->recovery_;
   const EventRing::Info info = journal->ring_->GetInfo();

@@ -18,6 +18,7 @@
 #include "boost/beast/http.hpp"
 #include "boost/beast/ssl.hpp"
 #include "common/base/log.h"
+#include "common/base/thread_name.h"
 
 namespace hookstream::admin {
 namespace {
@@ -216,7 +217,10 @@ absl::StatusOr<std::unique_ptr<AdminServer>> AdminServer::Start(
   impl->port = impl->acceptor.local_endpoint().port();
   impl->Accept();
   Impl* raw = impl.get();
-  impl->thread = std::thread([raw] { raw->ioc.run(); });
+  impl->thread = std::thread([raw] {
+    NameCurrentThread("hs-admin");
+    raw->ioc.run();
+  });
   LogRecord(LogLevel::kInfo, "admin server started")
       .Add("address", raw->options.address)
       .Add("port", raw->port)

@@ -6,11 +6,15 @@
 #include <vector>
 
 #include "absl/time/clock.h"
+#include "common/base/thread_name.h"
 
 namespace hookstream::distribution {
 
 CatchUp::CatchUp(EventReader& reader) : reader_(reader) {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameCurrentThread("hs-catch-up");
+    Run();
+  });
 }
 
 CatchUp::~CatchUp() { Stop(); }

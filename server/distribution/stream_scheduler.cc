@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
+#include "common/base/thread_name.h"
+
 namespace hookstream::distribution {
 
 StreamScheduler::StreamScheduler(int threads, const Clock& clock)
@@ -13,9 +16,15 @@ StreamScheduler::StreamScheduler(int threads, const Clock& clock)
   }
   threads_.reserve(n + 1);
   for (size_t i = 0; i < n; ++i) {
-    threads_.emplace_back([this, i] { WorkerLoop(i); });
+    threads_.emplace_back([this, i] {
+      NameCurrentThread(absl::StrCat("hs-stream-", i));
+      WorkerLoop(i);
+    });
   }
-  threads_.emplace_back([this] { TimerLoop(); });
+  threads_.emplace_back([this] {
+    NameCurrentThread("hs-stream-timer");
+    TimerLoop();
+  });
 }
 
 StreamScheduler::~StreamScheduler() {

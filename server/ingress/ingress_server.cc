@@ -13,6 +13,7 @@
 #include "boost/asio/ssl/context.hpp"
 #include "common/base/log.h"
 #include "common/base/thread_deferral.h"
+#include "common/base/thread_name.h"
 #include "server/ingress/http_session.h"
 #include "server/ingress/listener.h"
 #include "server/ingress/peer_limits.h"
@@ -178,8 +179,9 @@ absl::StatusOr<std::unique_ptr<IngressServer>> IngressServer::Start(
   impl->listener = *std::move(listener);
   impl->port = impl->listener->port();
   impl->listener->Start();
-  for (const std::unique_ptr<net::io_context>& loop : impl->loops) {
-    impl->threads.emplace_back([loop = loop.get()] {
+  for (size_t i = 0; i < impl->loops.size(); ++i) {
+    impl->threads.emplace_back([loop = impl->loops[i].get(), i] {
+      NameCurrentThread(absl::StrCat("hs-https-", i));
       // What the appender leaves for later (thread_deferral.h) runs after
       // the handlers this loop has already queued.
       LoopDeferrer deferrer(*loop);

@@ -17,10 +17,12 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -691,6 +693,44 @@ TEST_F(OpsE2eTest, ConnectionFailureFloodIsOneLogLine) {
   EXPECT_GE(lines, 1u);
   EXPECT_LE(lines, static_cast<size_t>(windows)) << log;
   EXPECT_LT(lines, static_cast<size_t>(kFlood));
+}
+
+// The names of the server's threads as top -H and ps -L show them.
+std::multiset<std::string> ThreadNames(pid_t pid) {
+  std::multiset<std::string> names;
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator(
+           absl::StrCat("/proc/", pid, "/task"), ec)) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    if (std::getline(comm, name)) names.insert(name);
+  }
+  return names;
+}
+
+// Verifies that each thread hookstream starts carries the role
+// docs/operations.md ("Threads") gives it, one per configured thread.
+TEST_F(OpsE2eTest, ThreadsAreNamedByRole) {
+  ASSERT_NO_FATAL_FAILURE(
+      StartServer({"--backend=journal", "--journal_dir=" + dir_ + "/journal",
+                   "--io_threads=2", "--grpc_stream_threads=3"}));
+  const std::multiset<std::string> expected = {
+      "hs-https-0",    "hs-https-1",      "hs-stream-0",   "hs-stream-1",
+      "hs-stream-2",   "hs-stream-timer", "hs-catch-up",   "hs-admin",
+      "hs-jrnl-write", "hs-jrnl-zero",    "hs-jrnl-retain"};
+  // Each thread names itself when it starts, which may follow the ready
+  // file by a moment: poll (bounded) until all have.
+  std::multiset<std::string> ours;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  do {
+    ours.clear();
+    for (const std::string& name : ThreadNames(server_->pid())) {
+      if (absl::StartsWith(name, "hs-")) ours.insert(name);
+    }
+    if (ours == expected) break;
+    absl::SleepFor(absl::Milliseconds(20));  // polling /proc
+  } while (absl::Now() < deadline);
+  EXPECT_EQ(ours, expected);
 }
 
 // Verifies --version: the version, the commit and the build type, exit 0
