@@ -44,6 +44,15 @@ void UniqueFd::reset() {
   fd_ = -1;
 }
 
+void DropCachedPages(int fd, off_t to) {
+  static const off_t kPage = static_cast<off_t>(::sysconf(_SC_PAGESIZE));
+  // The kernel drops whole pages only, except that it also drops the last
+  // partial page when the range ends at the end of the file: rounding `to`
+  // down keeps the page an append goes on writing into.
+  const off_t end = to / kPage * kPage;
+  if (end > 0) (void)::posix_fadvise(fd, 0, end, POSIX_FADV_DONTNEED);
+}
+
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return ErrnoStatus(errno, absl::StrCat("open ", path));

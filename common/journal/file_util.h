@@ -12,6 +12,8 @@
 // Thread-safety: functions are thread-safe; a UniqueFd is not.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -49,6 +51,13 @@ class UniqueFd {
 };
 
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path);
+
+// Drops the clean cached pages of `fd` before `to`, rounded down to a page,
+// so that the page an append goes on writing into (the one holding `to`)
+// stays cached. From the file's start each time: a large folio that
+// straddled the previous `to` goes now. Advisory (POSIX_FADV_DONTNEED):
+// dirty pages and pages under write-back stay, and an error changes nothing.
+void DropCachedPages(int fd, off_t to);
 
 // A whole file mapped read-only (MAP_PRIVATE): its pages come straight from
 // the page cache, with no copy and no zero-filled buffer (recovery reads

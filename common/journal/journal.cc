@@ -28,7 +28,7 @@ namespace hookstream::journal {
 namespace {
 
 constexpr absl::string_view kSegmentSuffix = ".seg";
-// Under Sync::kNone, how much a segment grows between write-back starts.
+// How much a segment grows between write-back steps (WriteBatch).
 constexpr off_t kWritebackBytes = off_t{4} << 20;
 // Under Sync::kFsync, how far ahead of the writer the segment is kept
 // zero-filled, and how much the preallocator adds (and fsyncs) per step.
@@ -675,17 +675,28 @@ void Journal::WriteBatch(std::vector<Pending>& batch,
   }
   segment_offset_ += static_cast<off_t>(write_buffer_.size());
   RequestPreallocation();
-  if (options_.sync == JournalOptions::Sync::kNone &&
-      segment_offset_ - writeback_offset_ >= kWritebackBytes) {
-    // Starts the write-back of what this segment has so far, without
-    // waiting for it: otherwise the whole segment is still dirty when it
-    // closes, and the fdatasync that closes it stalls every append behind
-    // it for as long as 64 MiB take to reach the disk (~300 ms measured,
-    // docs/benchmarks.md). Advisory: an error here is the closing
-    // fdatasync's to report.
-    (void)::sync_file_range(segment_fd_.get(), writeback_offset_,
-                            segment_offset_ - writeback_offset_,
-                            SYNC_FILE_RANGE_WRITE);
+  if (segment_offset_ - writeback_offset_ >= kWritebackBytes) {
+    if (options_.sync == JournalOptions::Sync::kNone) {
+      // Starts the write-back of what this segment has so far, without
+      // waiting for it: otherwise the whole segment is still dirty when it
+      // closes, and the fdatasync that closes it stalls every append behind
+      // it for as long as 64 MiB take to reach the disk (~300 ms measured,
+      // docs/benchmarks.md). Advisory: an error here is the closing
+      // fdatasync's to report.
+      (void)::sync_file_range(segment_fd_.get(), writeback_offset_,
+                              segment_offset_ - writeback_offset_,
+                              SYNC_FILE_RANGE_WRITE);
+    }
+    // The journal is read back only by a restart: pages on disk are dropped
+    // from the page cache (as PostgreSQL drops its WAL's), where they only
+    // hold memory the ring needs; kept, they cost 3-6 us of server CPU per
+    // request here (docs/benchmarks.md). Under fsync everything before the
+    // offset is on disk; under none what the step before wrote, whose
+    // write-back began one step ago. The zeros ahead (fsync) stay cached.
+    DropCachedPages(segment_fd_.get(),
+                    options_.sync == JournalOptions::Sync::kNone
+                        ? writeback_offset_
+                        : segment_offset_);
     writeback_offset_ = segment_offset_;
   }
   stats_.records_written.fetch_add(batch.size(), std::memory_order_relaxed);
@@ -753,6 +764,8 @@ absl::Status Journal::Rotate(uint64_t first_sequence) {
     if (::fdatasync(segment_fd_.get()) != 0) {
       return ErrnoStatus(errno, "fdatasync of the closed journal segment");
     }
+    // All of it on disk now, and read again only by a restart.
+    (void)::posix_fadvise(segment_fd_.get(), 0, 0, POSIX_FADV_DONTNEED);
     segment_fd_.reset();
   }
   const std::string name = FileName(first_sequence, kSegmentSuffix);

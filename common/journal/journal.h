@@ -313,7 +313,10 @@ class Journal final : public EventAppender {
   // append).
   UniqueFd segment_fd_;
   off_t segment_offset_ = 0;
-  off_t writeback_offset_ = 0;  // Sync::kNone: write-back started up to here
+  // The offset of the last write-back step (kWritebackBytes apart): under
+  // Sync::kNone write-back was started up to here; in both modes the pages
+  // before were dropped from the page cache.
+  off_t writeback_offset_ = 0;
   std::string write_buffer_;
 
   // Owned by the segment's owner: how far ahead preallocation was asked.
