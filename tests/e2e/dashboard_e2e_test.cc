@@ -55,17 +55,28 @@ class DashboardE2eTest : public testing::E2eFixture {
                 std::filesystem::exists("/usr/bin/chromedriver"))
         << "the browser test needs Debian's chromium and chromium-driver "
            "(scripts/install-deps.sh installs them)";
-    driver_ =
-        std::make_unique<testing::ChildProcess>(testing::ChildProcess::Spawn(
-            {"/usr/bin/chromedriver", "--port=0"}, dir_ + "/chromedriver.log"));
-    ASSERT_NE(driver_->pid(), -1);
+    // With --port=0 chromedriver takes a free port on one loopback address
+    // and then needs the same number on the other; when another process
+    // holds it there, it says so and exits ("IPv4 port not available").
+    // Then it is started again, on another port (a few times at most).
     const std::string started = "started successfully on port ";
-    ASSERT_TRUE(driver_->WaitForOutput(
-        [&](const std::string& out) {
-          return out.find(started) != std::string::npos;
-        },
-        absl::Seconds(30)))
-        << driver_->Output();
+    const std::string taken = "port not available";
+    for (int attempt = 1;; ++attempt) {
+      driver_ =
+          std::make_unique<testing::ChildProcess>(testing::ChildProcess::Spawn(
+              {"/usr/bin/chromedriver", "--port=0"},
+              absl::StrCat(dir_, "/chromedriver-", attempt, ".log")));
+      ASSERT_NE(driver_->pid(), -1);
+      ASSERT_TRUE(driver_->WaitForOutput(
+          [&](const std::string& out) {
+            return out.find(started) != std::string::npos ||
+                   out.find(taken) != std::string::npos;
+          },
+          absl::Seconds(30)))
+          << driver_->Output();
+      if (driver_->Output().find(started) != std::string::npos) break;
+      ASSERT_LT(attempt, 5) << driver_->Output();
+    }
     const std::string out = driver_->Output();
     const size_t at = out.find(started) + started.size();
     driver_url_ = absl::StrCat("http://127.0.0.1:",
