@@ -58,7 +58,8 @@ class DashboardE2eTest : public testing::E2eFixture {
     // With --port=0 chromedriver takes a free port on one loopback address
     // and then needs the same number on the other; when another process
     // holds it there, it says so and exits ("IPv4 port not available").
-    // Then it is started again, on another port (a few times at most).
+    // Then it is started again, on another port (20 times at most: each
+    // try takes milliseconds).
     const std::string started = "started successfully on port ";
     const std::string taken = "port not available";
     for (int attempt = 1;; ++attempt) {
@@ -75,7 +76,7 @@ class DashboardE2eTest : public testing::E2eFixture {
           absl::Seconds(30)))
           << driver_->Output();
       if (driver_->Output().find(started) != std::string::npos) break;
-      ASSERT_LT(attempt, 5) << driver_->Output();
+      ASSERT_LT(attempt, 20) << driver_->Output();
     }
     const std::string out = driver_->Output();
     const size_t at = out.find(started) + started.size();
