@@ -64,15 +64,15 @@ struct ConnectionOptions {
   bool tls = false;
   // PEM CA certificates the server's certificate must chain to; empty: the
   // system's trust store.
-  std::string ca_file;
+  std::string ca_file = {};
   // PEM client certificate chain and its private key (mutual TLS).
-  std::string cert_file;
-  std::string key_file;
+  std::string cert_file = {};
+  std::string key_file = {};
   // Sent as `authorization: Bearer <token>` with every call; empty: none.
-  std::string token;
+  std::string token = {};
   // The name the server's certificate must carry, when it differs from the
   // target's host (e.g. connecting by IP to a certificate for a DNS name).
-  std::string tls_server_name;
+  std::string tls_server_name = {};
   // The largest message accepted (RESOURCE_EXHAUSTED above it).
   int max_receive_message_bytes = kMaxReceiveMessageBytes;
 

@@ -62,10 +62,10 @@ struct AdminOptions {
   // A connection idle (or sending its request) longer than this is closed.
   absl::Duration timeout = absl::Seconds(10);
   // Null: plain HTTP. Otherwise HTTPS only (a TLS handshake first).
-  std::shared_ptr<boost::asio::ssl::context> tls;
+  std::shared_ptr<boost::asio::ssl::context> tls = nullptr;
   // Empty: no token asked. Otherwise the bearer token every path outside
   // `public_paths` needs.
-  std::string token;
+  std::string token = {};
   std::vector<std::string> public_paths = {"/healthz", "/readyz"};
 };
 

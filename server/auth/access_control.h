@@ -49,7 +49,7 @@ namespace hookstream::auth {
 
 struct AccessControlOptions {
   // The JSON access file; empty: none (then any_client_cert must be set).
-  std::string access_file;
+  std::string access_file = {};
   // Every verified client certificate is an identity (mTLS without a file).
   bool any_client_cert = false;
 };
@@ -57,10 +57,10 @@ struct AccessControlOptions {
 // What a call presented.
 struct CallCredentials {
   // The value of the `authorization` metadata, if sent.
-  std::optional<absl::string_view> authorization;
+  std::optional<absl::string_view> authorization = std::nullopt;
   // The subject of the peer's verified certificate ("CN=analytics"); empty
   // without one.
-  absl::string_view cert_subject;
+  absl::string_view cert_subject = {};
 };
 
 enum class Decision { kAllowed, kUnauthenticated, kPermissionDenied };

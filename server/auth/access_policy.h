@@ -37,9 +37,9 @@ namespace hookstream::auth {
 // What one subscriber may read. `types` and `accounts` use the grammar of
 // hookstream.v1.EventFilter; an empty `accounts` means every account.
 struct Identity {
-  std::string name;
-  std::vector<std::string> types;
-  std::vector<std::string> accounts;
+  std::string name = {};
+  std::vector<std::string> types = {};
+  std::vector<std::string> accounts = {};
 };
 
 class AccessPolicy {

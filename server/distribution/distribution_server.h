@@ -67,7 +67,7 @@ struct DistributionOptions {
   const auth::AccessControl* access = nullptr;
 
   // Limits no client can raise (docs/security.md lists each with its flag).
-  FilterLimits filter_limits;
+  FilterLimits filter_limits = {};
   // Live Subscribe streams in total; more: RESOURCE_EXHAUSTED.
   size_t max_streams = 20'000;
   // Concurrent calls per HTTP/2 connection (SETTINGS_MAX_CONCURRENT_STREAMS);

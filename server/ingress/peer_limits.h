@@ -60,7 +60,7 @@ class PeerLimits {
  public:
   struct Options {
     // Empty: every peer may connect.
-    std::vector<Cidr> allow;
+    std::vector<Cidr> allow = {};
     // 0: no per-peer cap (the listener's total cap still holds).
     size_t max_connections_per_peer = 0;
     // 0: no rate limit.

@@ -1006,7 +1006,8 @@ TEST_F(SecurityE2eTest, GrpcListenerAcceptsAgainAfterFdExhaustion) {
   // A shed connection is reset: read() gives 0 or ECONNRESET. An accepted
   // one gets the server's HTTP/2 SETTINGS first (read() > 0), then nothing.
   std::vector<pollfd> polls;
-  for (int fd : flood) polls.push_back({.fd = fd, .events = POLLIN});
+  for (int fd : flood)
+    polls.push_back({.fd = fd, .events = POLLIN, .revents = 0});
   size_t shed = 0;
   const absl::Time deadline = absl::Now() + absl::Seconds(60);
   while (shed == 0 && absl::Now() < deadline) {

@@ -19,7 +19,7 @@ class ServerProcess {
  public:
   struct Options {
     // Extra flags, e.g. "--ring_max_events=4".
-    std::vector<std::string> flags;
+    std::vector<std::string> flags = {};
     // Signing secrets written to the secret file, one per line.
     std::vector<std::string> secrets = {"e2e-secret-0123456789abcdef"};
     // How long to wait for the ready file.
