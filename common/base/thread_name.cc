@@ -11,10 +11,4 @@ void NameCurrentThread(absl::string_view name) {
   (void)pthread_setname_np(pthread_self(), cut.c_str());
 }
 
-std::string CurrentThreadName() {
-  char name[kMaxThreadNameBytes + 1] = {};
-  if (pthread_getname_np(pthread_self(), name, sizeof(name)) != 0) return "";
-  return name;
-}
-
 }  // namespace hookstream

@@ -18,7 +18,7 @@
 // effort: a name that cannot be set changes nothing else.
 #pragma once
 
-#include <string>
+#include <cstddef>
 
 #include "absl/strings/string_view.h"
 
@@ -28,8 +28,5 @@ namespace hookstream {
 inline constexpr size_t kMaxThreadNameBytes = 15;
 
 void NameCurrentThread(absl::string_view name);
-
-// The calling thread's name ("" if it cannot be read).
-std::string CurrentThreadName();
 
 }  // namespace hookstream

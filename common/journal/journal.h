@@ -53,6 +53,11 @@
 // record read as the log's end (record_format.h); a closed segment is cut
 // to its records before the next one is created.
 //
+// Page cache: the journal is read back only by a restart, so what is on
+// disk is dropped from the page cache every 4 MiB and when a segment
+// closes (DropCachedPages, docs/journal.md); the ring is the only copy of
+// the events in memory.
+//
 // Retention: a closed segment is deleted once the ring holds none of its
 // events; the ids of its events still inside the dedup window are first
 // kept in a compact `.ids` file (ids_file.h), deleted in turn when they all

@@ -22,37 +22,31 @@ std::string CommOfCurrentThread() {
   return name;
 }
 
-struct Seen {
+// What a new thread that named itself `name` shows.
+std::string CommOfANewThreadNamed(absl::string_view name) {
   std::string comm;
-  std::string read_back;
-};
-
-Seen NameANewThread(absl::string_view name) {
-  Seen seen;
   std::thread([&] {
     NameCurrentThread(name);
-    seen.comm = CommOfCurrentThread();
-    seen.read_back = CurrentThreadName();
+    comm = CommOfCurrentThread();
   }).join();
-  return seen;
+  return comm;
 }
 
 TEST(ThreadNameTest, NamesTheCallingThread) {
-  const Seen seen = NameANewThread("hs-jrnl-write");
-  EXPECT_EQ(seen.comm, "hs-jrnl-write");
-  EXPECT_EQ(seen.read_back, "hs-jrnl-write");
+  EXPECT_EQ(CommOfANewThreadNamed("hs-jrnl-write"), "hs-jrnl-write");
 }
 
 TEST(ThreadNameTest, CutsALongerNameAtWhatTheKernelKeeps) {
-  const Seen seen = NameANewThread("hs-a-name-longer-than-fifteen");
-  EXPECT_EQ(seen.comm, "hs-a-name-longe");
-  EXPECT_EQ(seen.comm.size(), kMaxThreadNameBytes);
+  const std::string comm =
+      CommOfANewThreadNamed("hs-a-name-longer-than-fifteen");
+  EXPECT_EQ(comm, "hs-a-name-longe");
+  EXPECT_EQ(comm.size(), kMaxThreadNameBytes);
 }
 
 TEST(ThreadNameTest, LeavesOtherThreadsAlone) {
   const std::string before = CommOfCurrentThread();
   ASSERT_NE(before, "hs-other");
-  NameANewThread("hs-other");
+  CommOfANewThreadNamed("hs-other");
   EXPECT_EQ(CommOfCurrentThread(), before);
 }
 
